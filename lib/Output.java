@@ -1,0 +1,41 @@
+package lib;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+
+/** The machine-readable result: one JSON line on stdout, and GITHUB_OUTPUT lines in an Actions step. */
+public final class Output {
+    private Output() {}
+
+    public static void json(PrintWriter out, JsonNode result) {
+        out.println(Json.compact(result));
+        out.flush();
+    }
+
+    /**
+     * Appends {@code key=value} lines for the given fields to the file named by GITHUB_OUTPUT,
+     * when that variable is set. Null fields are written as empty values.
+     */
+    public static void githubOutput(Map<String, String> env, ObjectNode result, String... fields) {
+        String target = env.get("GITHUB_OUTPUT");
+        if (target == null || target.isBlank()) return;
+        StringBuilder lines = new StringBuilder();
+        for (String field : fields) {
+            String value = Json.text(result, field);
+            lines.append(field).append('=').append(value == null ? "" : value.replace("\n", " ")).append('\n');
+        }
+        try {
+            Files.writeString(Path.of(target), lines, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw CommandException.usage("cannot append to GITHUB_OUTPUT file " + target + ": " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,129 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//DEPS org.junit.jupiter:junit-jupiter:5.14.1
+//DEPS org.junit.platform:junit-platform-launcher:1.14.1
+//SOURCES ../*.java
+//SOURCES support/*.java
+//SOURCES *Test.java
+//DESCRIPTION Runs every *Test class in tests/ and ends with 'N passed, N failed'.
+//MAIN RunTests
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.ClassSelector;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * Usage: ./jbang tests/run-tests.java [NAME...]
+ * With names, runs only the test classes whose simple name contains one of them.
+ * Exit code: 0 when at least one test ran and none failed, else 1.
+ */
+class RunTests {
+    public static void main(String[] args) throws Exception {
+        List<String> classes = testClassNames(args);
+        List<ClassSelector> selectors = classes.stream().map(c -> selectClass(c)).toList();
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectors)
+                .configurationParameters(Map.of(
+                        "junit.jupiter.execution.parallel.enabled", "true",
+                        "junit.jupiter.execution.parallel.mode.default", "same_thread",
+                        "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
+                        "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                        "junit.jupiter.execution.parallel.config.fixed.parallelism", "4",
+                        "junit.jupiter.execution.timeout.default", "120 s"))
+                .build();
+        Summary summary = new Summary(new PrintWriter(System.out, true));
+        long start = System.nanoTime();
+        LauncherFactory.create().execute(request, summary);
+        summary.report((System.nanoTime() - start) / 1_000_000);
+        System.exit(summary.failed.get() == 0 && summary.passed.get() > 0 ? 0 : 1);
+    }
+
+    /** Top-level *Test classes compiled into this program's jar (or classes folder). */
+    static List<String> testClassNames(String[] filters) throws IOException, URISyntaxException {
+        Path root = Path.of(RunTests.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        List<String> entries = new ArrayList<>();
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> files = Files.walk(root)) {
+                files.forEach(p -> entries.add(root.relativize(p).toString()));
+            }
+        } else {
+            try (JarFile jar = new JarFile(root.toFile())) {
+                jar.stream().forEach(e -> entries.add(e.getName()));
+            }
+        }
+        return entries.stream()
+                .filter(n -> n.endsWith("Test.class") && !n.contains("$") && !n.contains("/"))
+                .map(n -> n.substring(0, n.length() - ".class".length()))
+                .filter(n -> filters.length == 0 || Stream.of(filters).anyMatch(n::contains))
+                .sorted()
+                .toList();
+    }
+
+    static final class Summary implements TestExecutionListener {
+        final AtomicLong passed = new AtomicLong();
+        final AtomicLong failed = new AtomicLong();
+        final AtomicLong skipped = new AtomicLong();
+        final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
+        final PrintWriter out;
+
+        Summary(PrintWriter out) {
+            this.out = out;
+        }
+
+        @Override
+        public void executionSkipped(TestIdentifier id, String reason) {
+            if (id.isTest()) skipped.incrementAndGet();
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
+                if (id.isTest()) passed.incrementAndGet();
+                return;
+            }
+            if (id.isTest()) failed.incrementAndGet();
+            else if (result.getStatus() == TestExecutionResult.Status.FAILED) failed.incrementAndGet();
+            String cause = result.getThrowable().map(RunTests::describe).orElse(result.getStatus().toString());
+            String line = "FAILED " + id.getUniqueIdObject().getSegments().stream()
+                    .skip(1).map(s -> s.getValue()).reduce((a, b) -> a + " > " + b).orElse(id.getDisplayName())
+                    + "\n" + cause;
+            failures.add(line);
+            out.println(line);
+        }
+
+        void report(long millis) {
+            out.printf("%nRan in %.1f s%n", millis / 1000.0);
+            String line = passed.get() + " passed, " + failed.get() + " failed";
+            if (skipped.get() > 0) line += ", " + skipped.get() + " skipped";
+            out.println(line);
+        }
+    }
+
+    static String describe(Throwable t) {
+        StringBuilder sb = new StringBuilder("    " + t);
+        for (StackTraceElement e : t.getStackTrace()) {
+            sb.append("\n        at ").append(e);
+            if (e.getClassName().endsWith("Test")) break;
+        }
+        if (t.getCause() != null && t.getCause() != t) sb.append("\n    caused by ").append(t.getCause());
+        return sb.toString();
+    }
+}

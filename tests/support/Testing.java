@@ -1,0 +1,28 @@
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Map;
+import lib.Cli;
+
+/** Runs a command in-process with captured stdout and stderr. */
+final class Testing {
+    record Run(int exitCode, String out, String err) {
+        String all() {
+            return out + err;
+        }
+    }
+
+    private Testing() {}
+
+    static Run run(Object command, String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Cli.create(command, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    static Map<String, String> env(String... keyValues) {
+        java.util.HashMap<String, String> env = new java.util.HashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) env.put(keyValues[i], keyValues[i + 1]);
+        return env;
+    }
+}
