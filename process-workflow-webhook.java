@@ -1,5 +1,131 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/*.java
+//DESCRIPTION Ingest one GitHub workflow_run webhook delivery: verify, store, map run_id to the correlation id.
 //MAIN ProcessWorkflowWebhook
-class ProcessWorkflowWebhook { public static void main(String[] a) {} }
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import lib.Cli;
+import lib.CommandException;
+import lib.Correlation;
+import lib.ExitCode;
+import lib.Headers;
+import lib.Ingest;
+import lib.Output;
+import lib.RunStore;
+import lib.Secrets;
+import lib.WebhookDelivery;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "process-workflow-webhook", mixinStandardHelpOptions = true, version = "process-workflow-webhook 1.0.0",
+        sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+            "0:success (also a ping, or a duplicate delivery)",
+            "2:bad input (empty, not JSON, no workflow_run.id, unsafe delivery id, over 25 MB, unreadable)",
+            "3:signature missing or invalid (nothing stored)",
+            "4:not a workflow_run delivery (nothing stored)"},
+        description = {
+            "Ingests one webhook delivery captured from WEBHOOK_URL (a file or standard input), verifies its",
+            "X-Hub-Signature-256 over the exact bytes, finds the correlation id in the run name",
+            "'Dispatch Webhook (<uuid>)', stores the payload under <runs-dir>/<uuid>/webhook/ and records the",
+            "run id in <runs-dir>/<uuid>.json. Prints one JSON summary on stdout."})
+class ProcessWorkflowWebhook implements Callable<Integer> {
+    @Option(names = "--file", paramLabel = "PATH", description = "The payload file (default: standard input).")
+    Path file;
+
+    @Option(names = "--signature", paramLabel = "VALUE", description = "The X-Hub-Signature-256 header value (sha256=...).")
+    String signature;
+
+    @Option(names = "--delivered", paramLabel = "ID", description = "The X-GitHub-Delivery header value (delivery GUID).")
+    String deliveryId;
+
+    @Option(names = "--event", paramLabel = "NAME", description = "The X-GitHub-Event header value (default: from the payload's shape).")
+    String event;
+
+    @Option(names = "--headers", paramLabel = "FILE",
+            description = "Captured request headers: a JSON object, or 'Name: value' lines. Flags above win.")
+    Path headersFile;
+
+    @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs", description = "Run storage root (default: ${DEFAULT-VALUE}).")
+    Path runsDir;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".webhook", description = "Webhook state folder (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(names = "--secret-file", paramLabel = "PATH",
+            description = "File holding the webhook secret (else GITHUB_WEBHOOK_SECRET, else <state-dir>/webhook-secret).")
+    Path secretFile;
+
+    @Option(names = "--skip-verify", description = "Store the delivery even when it cannot be verified (recorded as \"verified\": false).")
+    boolean skipVerify;
+
+    @Option(names = "--run-name-pattern", paramLabel = "REGEX",
+            description = "Regex with one capture group that finds the correlation UUID in the run name.")
+    String runNamePattern;
+
+    @Mixin
+    Cli.VerboseOption verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    Map<String, String> env = System.getenv();
+    InputStream stdin = System.in;
+    Clock clock = Clock.systemUTC();
+
+    public static void main(String[] args) {
+        Cli.main(new ProcessWorkflowWebhook(), args);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        Headers headers = headersFile == null ? new Headers() : Headers.parse(readInput(headersFile, "headers file"));
+        headers.override(Headers.SIGNATURE_256, signature)
+                .override(Headers.DELIVERY, deliveryId)
+                .override(Headers.EVENT, event);
+        byte[] body = file != null ? readInput(file, "payload file") : readStdin();
+
+        Ingest.Options options = Ingest.Options.verifying(Secrets.resolve(secretFile, env, stateDir))
+                .withSkipVerify(skipVerify);
+        if (runNamePattern != null) options = options.withRunNamePattern(Correlation.compile(runNamePattern));
+        var err = spec.commandLine().getErr();
+        Ingest ingest = new Ingest(new RunStore(runsDir), options, clock, message -> err.println("warning: " + message));
+
+        var summary = ingest.process(new WebhookDelivery(body, headers));
+        Output.json(spec.commandLine().getOut(), summary);
+        Output.githubOutput(env, summary, "run_id", "correlation_id");
+        return ExitCode.OK;
+    }
+
+    private static byte[] readInput(Path path, String what) {
+        try {
+            if (Files.size(path) > WebhookDelivery.MAX_BYTES) {
+                throw CommandException.usage("the " + what + " exceeds GitHub's 25 MB cap: " + path);
+            }
+            return Files.readAllBytes(path);
+        } catch (NoSuchFileException e) {
+            throw CommandException.usage("the " + what + " does not exist: " + path);
+        } catch (IOException e) {
+            throw CommandException.usage("cannot read the " + what + " " + path + ": " + e.getMessage());
+        }
+    }
+
+    private byte[] readStdin() throws IOException {
+        if (stdin == System.in && System.console() != null) {
+            throw CommandException.usage("no payload: pass --file PATH or pipe the payload on standard input");
+        }
+        byte[] body = stdin.readNBytes(WebhookDelivery.MAX_BYTES + 1);
+        if (body.length > WebhookDelivery.MAX_BYTES) throw CommandException.usage("the payload exceeds GitHub's 25 MB cap");
+        return body;
+    }
+}

@@ -1,0 +1,49 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Optional;
+import lib.CommandException;
+import lib.Correlation;
+import org.junit.jupiter.api.Test;
+
+class CorrelationTest {
+    private static final String ID = "5b0b2ad4-3c1f-4f7e-9a55-8d3f2f0d7c11";
+
+    @Test
+    void findsTheUuidInDisplayTitleBeforeName() {
+        String other = "0e3a7b62-1111-4222-8333-944455556666";
+        assertEquals(Optional.of(ID), Correlation.find(Correlation.DEFAULT_PATTERN,
+                "Dispatch Webhook (" + ID + ")", "Dispatch Webhook (" + other + ")"));
+    }
+
+    @Test
+    void fallsBackToNameWhenDisplayTitleHasNone() {
+        assertEquals(Optional.of(ID), Correlation.find(Correlation.DEFAULT_PATTERN, "", "Dispatch Webhook (" + ID + ")"));
+    }
+
+    @Test
+    void writesTheUuidInLowerCase() {
+        assertEquals(Optional.of(ID), Correlation.find(Correlation.DEFAULT_PATTERN,
+                "Dispatch Webhook (" + ID.toUpperCase() + ")", null));
+    }
+
+    @Test
+    void ignoresRunNamesWithoutAUuid() {
+        assertTrue(Correlation.find(Correlation.DEFAULT_PATTERN, "Dispatch Webhook (not-a-uuid)", "CI").isEmpty());
+    }
+
+    @Test
+    void customPatternMustCaptureAUuid() {
+        var pattern = Correlation.compile("deploy-(\\S+)");
+        assertEquals(Optional.of(ID), Correlation.find(pattern, "deploy-" + ID, null));
+        assertTrue(Correlation.find(pattern, "deploy-../../etc", null).isEmpty());
+    }
+
+    @Test
+    void customPatternNeedsExactlyOneGroup() {
+        assertEquals(2, assertThrows(CommandException.class, () -> Correlation.compile("no group")).exitCode());
+        assertEquals(2, assertThrows(CommandException.class, () -> Correlation.compile("(a)(b)")).exitCode());
+        assertEquals(2, assertThrows(CommandException.class, () -> Correlation.compile("(unclosed")).exitCode());
+    }
+}

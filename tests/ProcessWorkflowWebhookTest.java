@@ -1,0 +1,445 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import lib.Hmac;
+import lib.Json;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ProcessWorkflowWebhookTest {
+    static final String SECRET = "0123456789abcdef-test-secret-never-printed";
+    static final String CORR = "2f1c7a9e-5d4b-4c3a-8e21-7b6a5f4e3d2c";
+    static final long RUN = 9876543210L;
+
+    @TempDir Path tmp;
+    Path runs;
+    Path secretFile;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        runs = tmp.resolve("runs");
+        secretFile = tmp.resolve("secret");
+        Files.writeString(secretFile, SECRET + "\n");
+    }
+
+    // --- helpers -------------------------------------------------------------------------
+
+    Testing.Run ingest(byte[] body, String... args) throws IOException {
+        return ingestWith(Map.of(), body, args);
+    }
+
+    Testing.Run ingestWith(Map<String, String> env, byte[] body, String... args) throws IOException {
+        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
+        cmd.env = env;
+        cmd.stdin = new ByteArrayInputStream(body);
+        List<String> all = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString()));
+        all.addAll(List.of(args));
+        return Testing.run(cmd, all.toArray(String[]::new));
+    }
+
+    /** Args for a properly signed delivery with the given id. */
+    String[] signed(byte[] body, String deliveryId, String... more) {
+        List<String> a = new ArrayList<>(List.of("--secret-file", secretFile.toString(),
+                "--signature", Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body),
+                "--delivered", deliveryId, "--event", "workflow_run"));
+        a.addAll(List.of(more));
+        return a.toArray(String[]::new);
+    }
+
+    JsonNode out(Testing.Run r) {
+        return Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "stdout");
+    }
+
+    JsonNode read(Path p) throws IOException {
+        return Json.read(p);
+    }
+
+    void writeMetadata(String name, String json) throws IOException {
+        Files.createDirectories(runs);
+        Files.writeString(runs.resolve(name), json);
+    }
+
+    List<Path> filesUnder(Path dir) throws IOException {
+        if (!Files.exists(dir)) return List.of();
+        try (Stream<Path> s = Files.walk(dir)) {
+            return s.filter(Files::isRegularFile).toList();
+        }
+    }
+
+    // --- the main path -------------------------------------------------------------------
+
+    @Test
+    void storesAVerifiedDeliveryAndRecordsTheRunIdInTheMetadata() throws IOException {
+        writeMetadata(CORR + ".json", "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null,\"branch\":\"main\",\"webhook_pending\":true}");
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+
+        Testing.Run r = ingest(body, signed(body, "d-1"));
+
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode summary = out(r);
+        assertEquals(CORR, summary.get("correlation_id").asText());
+        assertEquals(RUN, summary.get("run_id").asLong());
+        assertEquals("queued", summary.get("status").asText());
+        assertTrue(summary.get("verified").asBoolean());
+        assertEquals("workflow_run", summary.get("event").asText());
+        assertEquals("d-1", summary.get("delivery_id").asText());
+        assertFalse(summary.has("duplicate"));
+
+        Path stored = Path.of(summary.get("stored").asText());
+        assertTrue(stored.startsWith(runs.resolve(CORR).resolve("webhook/events")));
+        assertTrue(stored.getFileName().toString().matches("\\d{8}T\\d{6}\\.\\d{3}Z-d-1\\.json"));
+        assertArrayEquals(body, Files.readAllBytes(stored), "the raw bytes are kept byte for byte");
+
+        JsonNode index = read(runs.resolve(CORR).resolve("webhook/index.json"));
+        assertEquals(1, index.size());
+        JsonNode row = index.get(0);
+        assertEquals(RUN, row.get("run_id").asLong());
+        assertEquals(1, row.get("run_attempt").asInt());
+        assertEquals("queued", row.get("status").asText());
+        assertEquals("requested", row.get("action").asText());
+        assertEquals("workflow_run", row.get("event").asText());
+        assertEquals("d-1", row.get("delivery_id").asText());
+        assertTrue(row.get("verified").asBoolean());
+        assertTrue(row.has("received_at") && row.has("conclusion"));
+        assertEquals("events/" + stored.getFileName(), row.get("file").asText());
+
+        JsonNode meta = read(runs.resolve(CORR + ".json"));
+        assertEquals("main", meta.get("branch").asText(), "prior keys are kept");
+        assertEquals(RUN, meta.get("webhook_run_id").asLong());
+        assertEquals(RUN, meta.get("run_id").asLong());
+        assertFalse(meta.get("webhook_pending").asBoolean());
+        assertEquals("d-1", meta.get("webhook_deliveries").get(0).asText());
+        assertFalse(Files.exists(runs.resolve("webhook_orphans")));
+    }
+
+    @Test
+    void readsThePayloadFromAFileAndHeadersFromACapturedHeadersFile() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Path payload = Files.write(tmp.resolve("payload.json"), body);
+        Path headers = Files.writeString(tmp.resolve("headers.txt"),
+                "x-github-event: workflow_run\nX-GitHub-Delivery: from-file\nx-hub-signature-256: "
+                        + Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body) + "\n");
+        Testing.Run r = ingest(new byte[0], "--file", payload.toString(), "--headers", headers.toString(),
+                "--secret-file", secretFile.toString());
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("from-file", out(r).get("delivery_id").asText());
+        assertEquals("completed", out(r).get("status").asText());
+    }
+
+    @Test
+    void flagsOverrideTheHeadersFile() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Path headers = Files.writeString(tmp.resolve("headers.json"),
+                "{\"X-Hub-Signature-256\": [\"sha256=" + "0".repeat(64) + "\"], \"X-GitHub-Delivery\": \"json-id\"}");
+        Testing.Run r = ingest(body, signed(body, "flag-id", "--headers", headers.toString()));
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("flag-id", out(r).get("delivery_id").asText());
+    }
+
+    @Test
+    void secretComesFromTheEnvironmentOrTheStateFolderWhenNoFileIsGiven() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        String sig = Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body);
+        Testing.Run fromEnv = ingestWith(Map.of("GITHUB_WEBHOOK_SECRET", SECRET), body, "--signature", sig, "--delivered", "e1");
+        assertEquals(0, fromEnv.exitCode(), fromEnv.err());
+
+        Files.createDirectories(tmp.resolve("state"));
+        Files.writeString(tmp.resolve("state/webhook-secret"), SECRET + "\n");
+        Testing.Run fromState = ingest(body, "--signature", sig, "--delivered", "e2");
+        assertEquals(0, fromState.exitCode(), fromState.err());
+
+        Testing.Run fileWins = ingestWith(Map.of("GITHUB_WEBHOOK_SECRET", "wrong"), body, signed(body, "e3"));
+        assertEquals(0, fileWins.exitCode(), fileWins.err());
+    }
+
+    @Test
+    void acceptsGitHubsFormEncodingSignedOverTheEncodedBody() throws IOException {
+        String json = new String(Fixtures.workflowRun("requested", CORR, RUN), StandardCharsets.UTF_8);
+        byte[] form = ("payload=" + URLEncoder.encode(json, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);
+        Testing.Run r = ingest(form, signed(form, "form-1"));
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(RUN, out(r).get("run_id").asLong());
+        assertArrayEquals(form, Files.readAllBytes(Path.of(out(r).get("stored").asText())));
+
+        byte[] signedOverJson = json.getBytes(StandardCharsets.UTF_8);
+        Testing.Run wrong = ingest(form, "--secret-file", secretFile.toString(), "--delivered", "form-2",
+                "--signature", Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), signedOverJson));
+        assertEquals(3, wrong.exitCode());
+    }
+
+    // --- verification --------------------------------------------------------------------
+
+    @Test
+    void tamperedBytesExitThreeAndStoreNothing() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        String[] args = signed(body, "t-1");
+        byte[] tampered = new String(body, StandardCharsets.UTF_8).replace("queued", "complet").getBytes(StandardCharsets.UTF_8);
+        Testing.Run r = ingest(tampered, args);
+        assertEquals(3, r.exitCode());
+        assertTrue(r.err().contains("does not match"), r.err());
+        assertEquals("", r.out());
+        assertFalse(Files.exists(runs), "nothing stored");
+    }
+
+    @Test
+    void missingSignatureMissingSecretAndWrongPrefixExitThree() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        String hex = Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body).substring(7);
+        Testing.Run noSig = ingest(body, "--secret-file", secretFile.toString(), "--delivered", "a");
+        Testing.Run noSecret = ingest(body, "--signature", "sha256=" + hex, "--delivered", "b");
+        Testing.Run noPrefix = ingest(body, "--secret-file", secretFile.toString(), "--signature", hex, "--delivered", "c");
+        assertEquals(3, noSig.exitCode());
+        assertTrue(noSig.err().contains("no X-Hub-Signature-256"), noSig.err());
+        assertEquals(3, noSecret.exitCode());
+        assertTrue(noSecret.err().contains("no webhook secret"), noSecret.err());
+        assertEquals(3, noPrefix.exitCode());
+        assertTrue(noPrefix.err().contains("sha256="), noPrefix.err());
+        assertFalse(Files.exists(runs));
+    }
+
+    @Test
+    void skipVerifyStoresUnverifiedDeliveries() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        Testing.Run r = ingest(body, "--skip-verify", "--delivered", "u-1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertFalse(out(r).get("verified").asBoolean());
+        assertTrue(r.err().contains("warning"));
+        assertFalse(read(runs.resolve(CORR).resolve("webhook/index.json")).get(0).get("verified").asBoolean());
+    }
+
+    @Test
+    void theSecretNeverAppearsInOutputOrStoredFiles() throws IOException {
+        writeMetadata(CORR + ".json", "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        List<Testing.Run> runsMade = List.of(
+                ingest(body, signed(body, "s-1", "--verbose")),
+                ingest(body, "--secret-file", secretFile.toString(), "--signature", "sha256=" + "1".repeat(64), "--verbose"),
+                ingest("[]".getBytes(), signed("[]".getBytes(), "s-2", "--verbose")));
+        for (Testing.Run r : runsMade) assertFalse(r.all().contains(SECRET), r.all());
+        for (Path f : filesUnder(runs)) {
+            assertFalse(Files.readString(f, StandardCharsets.ISO_8859_1).contains(SECRET), f.toString());
+        }
+    }
+
+    // --- event types ---------------------------------------------------------------------
+
+    @Test
+    void pingIsVerifiedAndAcknowledgedWithoutStoring() throws IOException {
+        byte[] body = Fixtures.bytes("ping.json");
+        Testing.Run r = ingest(body, "--secret-file", secretFile.toString(), "--delivered", "p-1",
+                "--signature", Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body));
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("ping", out(r).get("event").asText());
+        assertTrue(out(r).get("verified").asBoolean());
+        assertFalse(Files.exists(runs));
+    }
+
+    @Test
+    void workflowJobGetsGuidanceAndExitFour() throws IOException {
+        byte[] body = Fixtures.bytes("workflow_job.queued.json");
+        Testing.Run r = ingest(body, "--secret-file", secretFile.toString(), "--delivered", "j-1",
+                "--signature", Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body));
+        assertEquals(4, r.exitCode());
+        assertTrue(r.err().contains("workflow_job") && r.err().contains("workflow_run delivery"), r.err());
+        assertFalse(Files.exists(runs));
+    }
+
+    @Test
+    void otherEventsExitFour() throws IOException {
+        byte[] body = "{\"ref\":\"refs/heads/main\"}".getBytes();
+        Testing.Run r = ingest(body, "--skip-verify", "--event", "push");
+        assertEquals(4, r.exitCode());
+        assertTrue(r.err().contains("'push'"), r.err());
+        Testing.Run shapeless = ingest(body, "--skip-verify");
+        assertEquals(4, shapeless.exitCode());
+        assertFalse(Files.exists(runs));
+    }
+
+    // --- correlation and storage rules ---------------------------------------------------
+
+    @Test
+    void findsTheCorrelationInDisplayTitleWhenNameIsEmpty() throws IOException {
+        String json = new String(Fixtures.workflowRun("requested", CORR, RUN), StandardCharsets.UTF_8);
+        assertTrue(json.contains("\"name\": \"\""), "fixture mirrors GitHub's empty name");
+        Testing.Run r = ingest(json.getBytes(StandardCharsets.UTF_8), "--skip-verify", "--delivered", "x");
+        assertEquals(CORR, out(r).get("correlation_id").asText());
+    }
+
+    @Test
+    void withoutACorrelationTheDeliveryIsFiledUnderUnknown() throws IOException {
+        byte[] body = new String(Fixtures.workflowRun("completed", CORR, RUN), StandardCharsets.UTF_8)
+                .replace("Dispatch Webhook (" + CORR + ")", "Nightly build").getBytes(StandardCharsets.UTF_8);
+        Testing.Run r = ingest(body, "--skip-verify", "--delivered", "n-1");
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(out(r).get("correlation_id").isNull());
+        assertEquals(1, read(runs.resolve("unknown/webhook/index.json")).size());
+        assertFalse(Files.exists(runs.resolve("webhook_orphans")));
+    }
+
+    @Test
+    void customRunNamePatternFindsOtherRunNames() throws IOException {
+        byte[] body = new String(Fixtures.workflowRun("completed", CORR, RUN), StandardCharsets.UTF_8)
+                .replace("Dispatch Webhook (" + CORR + ")", "deploy " + CORR.toUpperCase()).getBytes(StandardCharsets.UTF_8);
+        Testing.Run r = ingest(body, "--skip-verify", "--delivered", "c-1", "--run-name-pattern", "deploy (\\S+)");
+        assertEquals(CORR, out(r).get("correlation_id").asText(), r.err());
+        assertEquals(2, ingest(body, "--skip-verify", "--run-name-pattern", "deploy \\S+").exitCode());
+    }
+
+    @Test
+    void anOrphanIsRecordedWhenTheMetadataFileIsMissing() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        assertEquals(0, ingest(body, signed(body, "o-1")).exitCode());
+        JsonNode orphan = read(runs.resolve("webhook_orphans/" + RUN + ".json"));
+        assertEquals(CORR, orphan.get("correlation_id").asText());
+        assertEquals(RUN, orphan.get("webhook_run_id").asLong());
+        assertFalse(Files.exists(runs.resolve(CORR + ".json")), "no metadata file is invented");
+    }
+
+    @Test
+    void anUpperCaseMetadataFileFromOlderToolingIsFoundAndUpdated() throws IOException {
+        writeMetadata(CORR.toUpperCase() + ".json", "{\"correlation_id\":\"" + CORR.toUpperCase() + "\",\"run_id\":null}");
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        assertEquals(0, ingest(body, signed(body, "up-1")).exitCode());
+        assertEquals(RUN, read(runs.resolve(CORR.toUpperCase() + ".json")).get("webhook_run_id").asLong());
+        assertFalse(Files.exists(runs.resolve("webhook_orphans")));
+    }
+
+    @Test
+    void aDifferentRecordedRunIdIsNeverOverwrittenAndTheMismatchIsRecorded() throws IOException {
+        writeMetadata(CORR + ".json", "{\"correlation_id\":\"" + CORR + "\",\"run_id\":111,\"dispatch_run_id\":111}");
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        Testing.Run r = ingest(body, signed(body, "m-1"));
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode meta = read(runs.resolve(CORR + ".json"));
+        assertEquals(111, meta.get("run_id").asLong());
+        assertEquals(RUN, meta.get("webhook_run_id").asLong());
+        assertEquals(2, meta.get("webhook_mismatches").size());
+        assertEquals("run_id", meta.get("webhook_mismatches").get(0).get("field").asText());
+    }
+
+    @Test
+    void outOfOrderDeliveriesNeverMoveTheStatusBackwards() throws IOException {
+        writeMetadata(CORR + ".json", "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
+        for (String action : List.of("requested", "completed", "in_progress")) {
+            byte[] body = Fixtures.workflowRun(action, CORR, RUN);
+            assertEquals(0, ingest(body, signed(body, "ooo-" + action)).exitCode());
+        }
+        JsonNode meta = read(runs.resolve(CORR + ".json"));
+        assertEquals("completed", meta.get("webhook_status").asText());
+        assertEquals("success", meta.get("webhook_conclusion").asText());
+        assertEquals(3, meta.get("webhook_deliveries").size());
+        assertEquals(3, read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+    }
+
+    @Test
+    void theSameDeliveryTwiceStoresNothingNew() throws IOException {
+        writeMetadata(CORR + ".json", "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run first = ingest(body, signed(body, "dup-1"));
+        Testing.Run second = ingest(body, signed(body, "dup-1"));
+        assertEquals(0, second.exitCode(), second.err());
+        assertTrue(out(second).get("duplicate").asBoolean());
+        assertEquals(out(first).get("stored").asText(), out(second).get("stored").asText());
+        assertEquals(1, read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+        assertEquals(1, filesUnder(runs.resolve(CORR).resolve("webhook/events")).size());
+        assertEquals(1, read(runs.resolve(CORR + ".json")).get("webhook_deliveries").size());
+    }
+
+    @Test
+    void withoutADeliveryIdAPayloadHashKeepsReRunsIdempotent() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run first = ingest(body, "--skip-verify");
+        Testing.Run again = ingest(body, "--skip-verify");
+        assertTrue(out(first).get("delivery_id").asText().matches("payload-[0-9a-f]{16}"));
+        assertTrue(out(again).get("duplicate").asBoolean());
+    }
+
+    @Test
+    void aRunStoppedAfterStoringTheEventIsCompletedByTheNextRun() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Path events = Files.createDirectories(runs.resolve(CORR).resolve("webhook/events"));
+        Path leftover = Files.write(events.resolve("20260101T000000.000Z-crash-1.json"), body);
+        Testing.Run r = ingest(body, signed(body, "crash-1"));
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(leftover.toString(), out(r).get("stored").asText());
+        assertEquals(1, filesUnder(events).size());
+        assertEquals(1, read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+    }
+
+    @Test
+    void githubOutputGetsTheRunIdAndCorrelation() throws IOException {
+        Path ghOut = tmp.resolve("gh-output");
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run r = ingestWith(Map.of("GITHUB_OUTPUT", ghOut.toString()), body, signed(body, "gh-1"));
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("run_id=" + RUN + "\ncorrelation_id=" + CORR + "\n", Files.readString(ghOut));
+    }
+
+    // --- bad input -----------------------------------------------------------------------
+
+    @Test
+    void badInputGetsOneLineAndExitTwoAndCreatesNothing() throws IOException {
+        byte[] noId = "{\"action\":\"requested\",\"workflow_run\":{\"name\":\"x\"}}".getBytes();
+        byte[] badUtf8 = {'{', '"', 'a', '"', ':', '"', (byte) 0xC3, (byte) 0x28, '"', '}'};
+        Map<String, byte[]> bodies = Map.of(
+                "empty", new byte[0],
+                "not json", "{not json".getBytes(),
+                "invalid utf-8", badUtf8,
+                "array", "[1,2]".getBytes(),
+                "scalar", "42".getBytes(),
+                "no run id", noId,
+                "over 25 MB", new byte[25 * 1024 * 1024 + 1]);
+        for (var e : bodies.entrySet()) {
+            Testing.Run r = ingest(e.getValue(), "--skip-verify", "--event", "workflow_run");
+            assertEquals(2, r.exitCode(), e.getKey() + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), e.getKey() + ": " + r.err());
+            assertTrue(r.err().startsWith("error: "), e.getKey());
+        }
+        assertFalse(Files.exists(runs), "nothing created");
+    }
+
+    @Test
+    void deliveryIdsThatWouldEscapeTheRunsFolderAreRejected() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        for (String id : List.of("../../escape", "a/b", "..", "x\u0000y", "/etc/passwd", ".hidden")) {
+            Testing.Run r = ingest(body, "--skip-verify", "--delivered", id);
+            assertEquals(2, r.exitCode(), id + ": " + r.err());
+        }
+        try (Stream<Path> s = Files.list(tmp)) {
+            assertEquals(List.of("secret"), s.map(p -> p.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void unreadableOrMissingFilesExitTwo() throws IOException {
+        assertEquals(2, ingest(new byte[0], "--file", tmp.resolve("nope.json").toString(), "--skip-verify").exitCode());
+        assertEquals(2, ingest(new byte[0], "--file", tmp.toString(), "--skip-verify").exitCode());
+        assertEquals(2, ingest(new byte[0], "--headers", tmp.resolve("nope.txt").toString(), "--skip-verify").exitCode());
+        assertEquals(2, ingest(new byte[0], "--secret-file", tmp.resolve("nope").toString()).exitCode());
+        assertEquals(2, ingest(new byte[0], "--no-such-flag").exitCode());
+    }
+
+    @Test
+    void aCorruptMetadataFileIsLeftUnchangedAndNothingIsStored() throws IOException {
+        writeMetadata(CORR + ".json", "{\"correlation_id\": tru");
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run r = ingest(body, signed(body, "bad-meta"));
+        assertEquals(2, r.exitCode());
+        assertEquals("{\"correlation_id\": tru", Files.readString(runs.resolve(CORR + ".json")));
+        assertFalse(Files.exists(runs.resolve(CORR)));
+    }
+}
