@@ -31,14 +31,16 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "process-workflow-webhook", mixinStandardHelpOptions = true, version = "process-workflow-webhook 1.0.0",
         sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
             "0:success (also a ping, or a duplicate delivery)",
+            "1:unexpected failure (for example the runs folder is not writable)",
             "2:bad input (empty, not JSON, no workflow_run.id, unsafe delivery id, over 25 MB, unreadable)",
             "3:signature missing or invalid (nothing stored)",
             "4:not a workflow_run delivery (nothing stored)"},
         description = {
-            "Ingests one webhook delivery captured from WEBHOOK_URL (a file or standard input), verifies its",
-            "X-Hub-Signature-256 over the exact bytes, finds the correlation id in the run name",
-            "'Dispatch Webhook (<uuid>)', stores the payload under <runs-dir>/<uuid>/webhook/ and records the",
-            "run id in <runs-dir>/<uuid>.json. Prints one JSON summary on stdout."})
+            "Ingests one webhook delivery captured from WEBHOOK_URL (a file or standard input): verifies its "
+                + "X-Hub-Signature-256 over the exact bytes, finds the correlation id in the run name "
+                + "'Dispatch Webhook (<uuid>)', stores the payload under <runs-dir>/<uuid>/webhook/ and records "
+                + "the run id in <runs-dir>/<uuid>.json. Prints one JSON summary on stdout.",
+            ""})
 class ProcessWorkflowWebhook implements Callable<Integer> {
     @Option(names = "--file", paramLabel = "PATH", description = "The payload file (default: standard input).")
     Path file;
