@@ -813,7 +813,7 @@ final class GitHubSimulator implements AutoCloseable {
             if (!inputs.isObject()) return error(422, "Invalid request.\n\nFor 'properties/inputs', " + inputs + " is not an object.");
             if (inputs.size() > 25) return error(422, "Invalid request.\n\nFor 'properties/inputs', the maximum number of properties is 25.");
             List<String> unexpected = new ArrayList<>();
-            inputs.fields().forEachRemaining(e -> {
+            inputs.properties().forEach(e -> {
                 if (!w.inputs.contains(e.getKey())) unexpected.add(e.getKey());
                 given.put(e.getKey(), e.getValue().asText());
             });
