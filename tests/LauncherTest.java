@@ -1,0 +1,272 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the real ./jbang launcher as a subprocess. */
+class LauncherTest {
+    static final String VERSION = "0.132.1";
+    static final String JAR = "jbang-cli-" + VERSION + "-all.jar";
+    static final String JAR_PATH = "/repo/dev/jbang/jbang-cli/" + VERSION + "/" + JAR;
+
+    static Path root;
+    static Path launcher;
+    static String cleanPath;   // PATH without any directory holding another jbang
+    static Path warmCache;     // the launcher's default cache, populated in setUp
+    static byte[] jarBytes;
+
+    @TempDir Path tmp;
+    HttpServer server;   // the test's mirror, if it needs one
+    final AtomicInteger hits = new AtomicInteger();
+
+    record Result(int code, String out, String err) {}
+
+    /** Removes symlinks out of the temp dir first, which spares JUnit's cleanup a warning per link. */
+    @AfterEach
+    void cleanUp() throws IOException {
+        if (server != null) server.stop(0);
+        try (Stream<Path> files = Files.walk(tmp)) {
+            for (Path f : (Iterable<Path>) files::iterator) if (Files.isSymbolicLink(f)) Files.delete(f);
+        }
+    }
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        root = Path.of("").toAbsolutePath();
+        while (!(Files.isRegularFile(root.resolve("jbang")) && Files.isDirectory(root.resolve("lib")))) {
+            root = root.getParent();
+            if (root == null) fail("no folder with jbang and lib/ above " + Path.of("").toAbsolutePath());
+        }
+        launcher = root.resolve("jbang");
+        cleanPath = Stream.of(System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator))
+                .filter(d -> !d.isEmpty() && !Files.isExecutable(Path.of(d, "jbang")))
+                .collect(Collectors.joining(File.pathSeparator));
+        // With the default environment this guarantees the default cache holds the jar.
+        Result r = run(root, Map.of(), null, launcher.toString(), "version");
+        assertEquals(0, r.code(), r.err());
+        Map<String, String> env = System.getenv();
+        String cache = env.get("JBANG_LAUNCHER_CACHE");
+        String xdg = env.get("XDG_CACHE_HOME");
+        warmCache = cache != null && !cache.isEmpty() ? Path.of(cache)
+                : Path.of(xdg != null && !xdg.isEmpty() ? xdg : env.get("HOME") + "/.cache", "jbang-launcher");
+        jarBytes = Files.readAllBytes(warmCache.resolve(JAR));
+    }
+
+    @Test
+    void downloadsOnceFromTheRepoUrlIntoAnEmptyCache() throws Exception {
+        Path cache = tmp.resolve("new/cache");
+        Map<String, String> env = serve(200, jarBytes, cache);
+        Result first = jbang(env, null, "version");
+        assertEquals(0, first.code(), first.err());
+        assertEquals(VERSION + "\n", first.out());
+        assertTrue(first.err().contains("fetching"), first.err());
+        assertEquals(List.of(JAR), list(cache));
+        assertArrayEquals(jarBytes, Files.readAllBytes(cache.resolve(JAR)));
+
+        Result second = jbang(env, null, "version");
+        assertEquals(0, second.code(), second.err());
+        assertEquals(VERSION + "\n", second.out());
+        assertFalse(second.err().contains("fetching"), second.err());
+        assertEquals(1, hits.get(), "the jar must be downloaded exactly once");
+    }
+
+    @Test
+    void wrongBytesAreRejectedAndNothingIsKept() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Result r = jbang(serve(200, "not the jar".getBytes(StandardCharsets.UTF_8), cache), null, "version");
+        assertNotEquals(0, r.code());
+        assertEquals("", r.out());
+        List<String> errors = r.err().lines().filter(l -> l.contains("checksum")).toList();
+        assertEquals(1, errors.size(), r.err());
+        assertTrue(errors.get(0).startsWith("jbang launcher: checksum mismatch for " + JAR), r.err());
+        assertEquals(List.of(), list(cache), "no jar and no temporary files may stay behind");
+    }
+
+    @Test
+    void aMissingArtifactIsAClearErrorAndNothingIsKept() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Result r = jbang(serve(404, null, cache), null, "version");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("download of JBang failed from http://"), r.err());
+        assertTrue(hits.get() > 0, "the server was never asked");
+        assertEquals(List.of(), list(cache));
+    }
+
+    @Test
+    void prefersARealJbangOnPathButNotItself() throws Exception {
+        Path self = Files.createDirectories(tmp.resolve("self"));
+        Files.createSymbolicLink(self.resolve("jbang"), launcher);
+        Path fake = Files.createDirectories(tmp.resolve("fake"));
+        Files.writeString(fake.resolve("jbang"), "#!/bin/sh\necho \"FAKE-JBANG $*\"\n");
+        fake.resolve("jbang").toFile().setExecutable(true);
+
+        // Itself first on PATH (through a symlink) is skipped; the fake one after it wins.
+        Result preferred = jbang(Map.of("PATH", self + ":" + fake + ":" + cleanPath), null, "version");
+        assertEquals(0, preferred.code(), preferred.err());
+        assertEquals("FAKE-JBANG version\n", preferred.out());
+
+        // Only itself on PATH, invoked through that symlink from another folder: no loop, runs the jar.
+        Result alone = run(tmp, Map.of("PATH", self + ":" + cleanPath, "JBANG_LAUNCHER_CACHE", warmCache.toString()),
+                null, self.resolve("jbang").toString(), "version");
+        assertEquals(0, alone.code(), alone.err());
+        assertEquals(VERSION + "\n", alone.out());
+    }
+
+    @Test
+    void passesArgsStdinOutputAndExitCodeThrough() throws Exception {
+        Path script = tmp.resolve("Echo.java");
+        Files.writeString(script, """
+                ///usr/bin/env jbang "$0" "$@" ; exit $?
+                class Echo {
+                    public static void main(String[] args) throws Exception {
+                        for (String a : args) System.out.println("[" + a + "]");
+                        System.out.println("stdin=" + new String(System.in.readAllBytes(), "UTF-8").strip());
+                        System.err.println("to-stderr");
+                        System.exit(7);
+                    }
+                }
+                """);
+        // (An empty argument is not among them: JBang 0.132.1 itself prints it unquoted, so it is lost.)
+        String[] args = {"hello world", "it's \"quoted\"", "$HOME `x` $(y)", "back\\slash", "*", "  "};
+        List<String> cmd = new ArrayList<>(List.of(script.toString()));
+        cmd.addAll(List.of(args));
+        Result r = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n", cmd.toArray(String[]::new));
+        assertEquals(7, r.code(), r.err());
+        StringBuilder expected = new StringBuilder();
+        for (String a : args) expected.append('[').append(a).append("]\n");
+        expected.append("stdin=from stdin\n");
+        assertEquals(expected.toString(), r.out());
+        assertTrue(r.err().contains("to-stderr"), r.err());
+
+        // A final answer from JBang itself (not 255) keeps its exit code and message.
+        Result missing = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), null, "Missing.java");
+        assertNotEquals(0, missing.code());
+        assertNotEquals(255, missing.code());
+        assertTrue(missing.err().contains("Missing.java"), missing.err());
+    }
+
+    @Test
+    void refusesJavaOlderThan17OrNoJavaAtAll() throws Exception {
+        Path old = tmp.resolve("jdk11");
+        Files.createDirectories(old.resolve("bin"));
+        Files.writeString(old.resolve("bin/java"), "#!/bin/sh\necho 'openjdk version \"11.0.2\" 2019-01-15' >&2\n");
+        old.resolve("bin/java").toFile().setExecutable(true);
+        Files.writeString(old.resolve("release"), "JAVA_VERSION=\"11.0.2\"\n");
+        Path cache = tmp.resolve("cache");
+        // A PATH with every usual tool but java (and jbang).
+        Path tools = Files.createDirectories(tmp.resolve("tools"));
+        Map<String, String> env = new HashMap<>(Map.of("PATH", tools.toString(), "JAVA_HOME", old.toString(),
+                "JBANG_LAUNCHER_CACHE", cache.toString()));
+        for (String dir : cleanPath.split(File.pathSeparator)) {
+            if (!Files.isDirectory(Path.of(dir))) continue;
+            try (Stream<Path> files = Files.list(Path.of(dir))) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Path link = tools.resolve(f.getFileName().toString());
+                    if (!Set.of("java", "jbang").contains(link.getFileName().toString()) && Files.isExecutable(f)
+                            && !Files.isDirectory(f) && !Files.exists(link, LinkOption.NOFOLLOW_LINKS)) {
+                        Files.createSymbolicLink(link, f);
+                    }
+                }
+            }
+        }
+        Result tooOld = jbang(env, null, "version");
+        assertNotEquals(0, tooOld.code());
+        assertTrue(tooOld.err().contains("Java 17 or newer is required, found '11.0.2'"), tooOld.err());
+
+        Files.delete(old.resolve("release"));   // now read from `java -version`
+        Result noRelease = jbang(env, null, "version");
+        assertNotEquals(0, noRelease.code());
+        assertTrue(noRelease.err().contains("found '11.0.2'"), noRelease.err());
+
+        env.put("JAVA_HOME", null);
+        Result none = jbang(env, null, "version");
+        assertNotEquals(0, none.code());
+        assertEquals(1, none.err().lines().count(), none.err());
+        assertTrue(none.err().contains("no 'java' was found"), none.err());
+        assertFalse(Files.exists(cache), "nothing may be downloaded without a usable Java");
+    }
+
+    /** Starts a loopback mirror serving the jar path; returns the environment that points the launcher at it. */
+    Map<String, String> serve(int status, byte[] body, Path cache) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", exchange -> {
+            hits.incrementAndGet();
+            boolean known = exchange.getRequestURI().getPath().equals(JAR_PATH) && body != null;
+            exchange.sendResponseHeaders(known ? status : 404, known ? body.length : -1);
+            if (known) try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+            exchange.close();
+        });
+        server.start();
+        return Map.of("JBANG_LAUNCHER_CACHE", cache.toString(),
+                "JBANG_LAUNCHER_REPO_URL", "http://127.0.0.1:" + server.getAddress().getPort() + "/repo/");
+    }
+
+    Result jbang(Map<String, String> envChanges, String stdin, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(launcher.toString()));
+        command.addAll(List.of(args));
+        return run(tmp, envChanges, stdin, command.toArray(String[]::new));
+    }
+
+    static List<String> list(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
+    }
+
+    /** Runs a command with the test PATH plus env changes (a null value removes a variable). */
+    static Result run(Path cwd, Map<String, String> envChanges, String stdin, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        Map<String, String> env = pb.environment();
+        env.remove("JBANG_LAUNCHER_REPO_URL");
+        env.put("PATH", cleanPath);
+        envChanges.forEach((k, v) -> {
+            if (v == null) env.remove(k);
+            else env.put(k, v);
+        });
+        File out = File.createTempFile("launcher-out", ".txt");
+        File err = File.createTempFile("launcher-err", ".txt");
+        try {
+            Process p = pb.redirectOutput(out).redirectError(err).start();
+            try (OutputStream in = p.getOutputStream()) {
+                if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+            if (!p.waitFor(90, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                fail("timed out: " + String.join(" ", command));
+            }
+            return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
+        } finally {
+            out.delete();
+            err.delete();
+        }
+    }
+}
