@@ -235,6 +235,60 @@ class LauncherTest {
         return run(tmp, envChanges, stdin, command.toArray(String[]::new));
     }
 
+    /** The fast path must run what the sources say now: any change to a lib file means JBang again. */
+    @Test
+    void fastPathReusesTheResolvedCommandUntilASourceChanges() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("project/lib"));
+        Path app = project.getParent().resolve("app.java");
+        Files.writeString(app, """
+                //SOURCES lib/*.java
+                class app {
+                    public static void main(String[] args) throws Exception {
+                        String in = new String(System.in.readAllBytes()).strip();
+                        System.out.println(lib.Greeting.text() + " " + args.length + " [" + String.join("|", args) + "] " + in);
+                        if (args.length > 0 && args[0].equals("fail")) System.exit(7);
+                    }
+                }
+                """);
+        Path greeting = project.resolve("Greeting.java");
+        Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        Path cache = Files.createDirectories(tmp.resolve("fast-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1");
+        String a = app.toString();
+
+        Result first = run(root, env, "in1", launcher.toString(), a, "x y");
+        assertEquals("v1 1 [x y] in1\n", first.out(), first.err());
+        assertTrue(first.err().contains("fast path miss"), first.err());
+
+        Result hit = run(root, env, "in2", launcher.toString(), a, "", "it's \"q\"", "$HOME");
+        assertEquals("v1 3 [|it's \"q\"|$HOME] in2\n", hit.out(), "empty arguments survive too");
+        assertTrue(hit.err().contains("fast path hit"), hit.err());
+        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.endsWith(".jsa")), "AppCDS archive built");
+
+        Result failing = run(root, env, null, launcher.toString(), a, "fail");
+        assertEquals(7, failing.code());
+        assertTrue(failing.err().contains("fast path hit"));
+
+        // Same size, new content: only the nanosecond timestamp and the bytes differ.
+        Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"v2\"; } }\n");
+        Result edited = run(root, env, null, launcher.toString(), a);
+        assertEquals("v2 0 [] \n", edited.out(), edited.err());
+        assertTrue(edited.err().contains("fast path miss"), edited.err());
+
+        // A new file matched by the //SOURCES glob also means JBang again.
+        Files.writeString(project.resolve("Extra.java"), "package lib; final class Extra {}\n");
+        Result added = run(root, env, null, launcher.toString(), a);
+        assertTrue(added.err().contains("fast path miss"), added.err());
+        assertEquals("v2 0 [] \n", added.out());
+
+        Result off = run(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "0"), null, launcher.toString(), a);
+        assertEquals("v2 0 [] \n", off.out());
+        assertFalse(off.err().contains("fast path"), off.err());
+    }
+
     static List<String> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {
@@ -248,6 +302,7 @@ class LauncherTest {
         Map<String, String> env = pb.environment();
         env.remove("JBANG_LAUNCHER_REPO_URL");
         env.put("PATH", cleanPath);
+        env.put("JBANG_LAUNCHER_FASTPATH", "0"); // most tests are about JBang's own protocol
         envChanges.forEach((k, v) -> {
             if (v == null) env.remove(k);
             else env.put(k, v);
