@@ -1,0 +1,301 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import lib.ExitCode;
+import lib.GitHubClient;
+import lib.GitHubContext;
+import lib.GitHubException;
+import lib.GitHubOptions;
+import lib.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class GitHubClientTest {
+    private static final GitHubClient.Policy FAST = GitHubClient.Policy.defaults()
+            .withBackoff(Duration.ofMillis(1), Duration.ofMillis(5))
+            .withRateLimitWaits(Duration.ofSeconds(5), Duration.ofMillis(10))
+            .withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(5), Duration.ofSeconds(10));
+
+    private GitHubSimulator sim;
+    private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
+    private final StringWriter log = new StringWriter();
+
+    @BeforeEach
+    void start() throws Exception {
+        sim = GitHubSimulator.start();
+    }
+
+    @AfterEach
+    void stop() {
+        sim.close();
+    }
+
+    private GitHubClient client(String token) {
+        return client(token, sim.apiUrl(), d -> sleeps.add(d));
+    }
+
+    private GitHubClient client(String token, String apiUrl, GitHubClient.Sleeper sleeper) {
+        GitHubContext ctx = GitHubContext.resolve(sim.repo(), apiUrl, Testing.env("GH_TOKEN", token), Path.of("."));
+        return new GitHubClient(ctx, FAST, sleeper, new PrintWriter(log, true));
+    }
+
+    @Test
+    void sendsGitHubsHeadersAndReadsTheRepository() {
+        GitHubClient gh = client(sim.token());
+        JsonNode repo = gh.get(gh.repoPath(""));
+        assertEquals("main", repo.get("default_branch").asText());
+        assertEquals("/repos/octo-org/octo-repo/hooks", gh.repoPath("/hooks"));
+        assertEquals(1, gh.requestCount());
+    }
+
+    @Test
+    void badTokenSaysTheTokenIsInvalidWithoutShowingIt() {
+        GitHubClient gh = client("ghp_wrongtoken123");
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(401, e.status());
+        assertEquals(ExitCode.GITHUB, e.exitCode());
+        assertTrue(e.getMessage().startsWith("GitHub answered 401 on GET /repos/octo-org/octo-repo: Bad credentials"), e.getMessage());
+        assertTrue(e.getMessage().contains("invalid or expired"), e.getMessage());
+        assertFalse(e.getMessage().contains("ghp_wrongtoken123"));
+        assertFalse(log.toString().contains("ghp_wrongtoken123"));
+        assertFalse(gh.context().toString().contains("ghp_wrongtoken123"));
+    }
+
+    @Test
+    void notFoundSaysMissingOrNoAccess() {
+        GitHubClient gh = client(sim.token());
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("/hooks/12345")));
+        assertEquals(404, e.status());
+        assertTrue(e.getMessage().contains("does not exist, or the token from GH_TOKEN has no access"), e.getMessage());
+    }
+
+    @Test
+    void validationErrorBecomesOneLineWithTheDetail() {
+        GitHubClient gh = client(sim.token());
+        var hook = Json.object().putArray("events").add("workflow_run");
+        var body = Json.object();
+        body.set("events", hook);
+        body.putObject("config").put("url", "http://127.0.0.1:9/hook").put("content_type", "json");
+        gh.post(gh.repoPath("/hooks"), body);
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.post(gh.repoPath("/hooks"), body));
+        assertEquals(422, e.status());
+        assertEquals("GitHub answered 422 on POST /repos/octo-org/octo-repo/hooks: Validation Failed: Hook already exists"
+                + " on this repository (https://docs.github.com/rest/repos/webhooks#create-a-repository-webhook)", e.getMessage());
+        assertTrue(e.mentions("already exists"));
+    }
+
+    @Test
+    void multiLineGitHubMessagesAreFlattened() {
+        GitHubClient gh = client(sim.token());
+        var body = Json.object().put("ref", "main").put("bogus", true);
+        GitHubException e = assertThrows(GitHubException.class,
+                () -> gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), body));
+        assertFalse(e.getMessage().contains("\n"));
+        assertTrue(e.getMessage().contains("Invalid request. \"bogus\" is not a permitted key."), e.getMessage());
+    }
+
+    @Test
+    void getIsRetriedAfterServerErrors() {
+        GitHubClient gh = client(sim.token());
+        sim.failNext(2, 502);
+        assertEquals("octo-repo", gh.get(gh.repoPath("")).get("name").asText());
+        assertEquals(3, gh.requestCount());
+        assertEquals(2, sleeps.size());
+    }
+
+    @Test
+    void getGivesUpAfterTheConfiguredAttempts() {
+        GitHubClient gh = client(sim.token());
+        sim.failNext(10, 503);
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(503, e.status());
+        assertEquals(4, gh.requestCount());
+    }
+
+    @Test
+    void postIsNotRetriedOnServerErrors() {
+        GitHubClient gh = client(sim.token());
+        sim.failNext(1, 502);
+        GitHubException e = assertThrows(GitHubException.class,
+                () -> gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), Json.object().put("ref", "main")));
+        assertEquals(502, e.status());
+        assertEquals(1, gh.requestCount());
+        assertEquals(1, sim.requestCount("POST", "/repos/octo-org/octo-repo/actions/workflows/1001/dispatches"));
+        assertTrue(sim.runs().isEmpty());
+    }
+
+    @Test
+    void secondaryLimitRetryAfterIsHonouredForAPost() {
+        GitHubClient gh = client(sim.token(), sim.apiUrl(), GitHubClient.Sleeper.REAL);
+        sim.secondaryRateLimit(1, 1);
+        long start = System.nanoTime();
+        gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), Json.object().put("ref", "main"));
+        long waitedMs = (System.nanoTime() - start) / 1_000_000;
+        assertTrue(waitedMs >= 1000, "waited " + waitedMs + " ms");
+        assertEquals(2, gh.requestCount());
+        assertEquals(1, sim.runs().size());
+    }
+
+    @Test
+    void secondaryLimitWithoutRetryAfterWaitsTheDefault() {
+        GitHubClient gh = client(sim.token());
+        sim.secondaryRateLimit(1, null);
+        gh.get(gh.repoPath(""));
+        assertEquals(List.of(Duration.ofMillis(10)), sleeps);
+    }
+
+    @Test
+    void primaryLimitIsWaitedOutMeasuredOnTheServerClock() {
+        GitHubClient gh = client(sim.token(), sim.apiUrl(), d -> {
+            sleeps.add(d);
+            Thread.sleep(d.toMillis());
+        });
+        sim.exhaustRateLimit(Duration.ZERO);
+        assertEquals("octo-repo", gh.get(gh.repoPath("")).get("name").asText());
+        assertEquals(1, sleeps.size());
+        assertTrue(sleeps.get(0).compareTo(Duration.ofSeconds(3)) <= 0, sleeps.toString());
+    }
+
+    @Test
+    void primaryLimitResettingTooLateFailsClearly() {
+        GitHubClient gh = client(sim.token());
+        sim.exhaustRateLimit(Duration.ofMinutes(30));
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(403, e.status());
+        assertTrue(e.getMessage().contains("rate limit is used up"), e.getMessage());
+        assertTrue(sleeps.isEmpty());
+    }
+
+    @Test
+    void paginatesPageLinks() {
+        GitHubClient gh = client(sim.token());
+        for (int i = 0; i < 5; i++) {
+            gh.post(gh.repoPath("/actions/workflows/dispatch-webhook.yml/dispatches"), Json.object().put("ref", "main"));
+        }
+        List<JsonNode> runs = gh.paginate(gh.repoPath("/actions/runs?per_page=2"), 0);
+        assertEquals(5, runs.size());
+        assertEquals(5 + 3, gh.requestCount());
+        assertTrue(runs.get(0).get("id").asLong() > runs.get(4).get("id").asLong(), "newest first");
+        assertEquals(3, gh.paginate(gh.repoPath("/actions/runs?per_page=2"), 3).size());
+    }
+
+    @Test
+    void paginatesOpaqueCursorLinks() throws Exception {
+        GitHubClient gh = client(sim.token());
+        var body = Json.object();
+        body.putArray("events").add("workflow_run");
+        body.putObject("config").put("url", "http://127.0.0.1:9/unreachable").put("content_type", "json");
+        long hookId = gh.post(gh.repoPath("/hooks"), body).get("id").asLong();
+        for (int i = 0; i < 4; i++) gh.send("POST", gh.repoPath("/hooks/" + hookId + "/pings"), null);
+        sim.awaitDeliveries(5, Duration.ofSeconds(5));
+        List<JsonNode> deliveries = gh.paginate(gh.repoPath("/hooks/" + hookId + "/deliveries?per_page=2"), 0);
+        assertEquals(5, deliveries.size());
+        assertTrue(sim.requests().stream().anyMatch(r -> r.contains("cursor=v1_")), sim.requests().toString());
+    }
+
+    @Test
+    void conditionalGetServesTheCachedBodyOn304() {
+        GitHubClient gh = client(sim.token());
+        GitHubClient.Reply first = gh.getConditional(gh.repoPath("/actions/runs"));
+        assertFalse(first.notModified());
+        int remaining = sim.rateLimitRemaining();
+        GitHubClient.Reply second = gh.getConditional(gh.repoPath("/actions/runs"));
+        assertTrue(second.notModified());
+        assertEquals(304, second.status());
+        assertEquals(first.body(), second.body());
+        assertEquals(remaining, sim.rateLimitRemaining(), "a 304 is free");
+        gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), Json.object().put("ref", "main"));
+        GitHubClient.Reply third = gh.getConditional(gh.repoPath("/actions/runs"));
+        assertFalse(third.notModified());
+        assertEquals(1, third.body().get("total_count").asInt());
+    }
+
+    @Test
+    void verboseLogShowsMethodUrlStatusAndQuotaButNoToken() {
+        GitHubClient gh = client(sim.token());
+        gh.get(gh.repoPath(""));
+        String line = log.toString();
+        assertTrue(line.contains("GET " + sim.apiUrl() + "/repos/octo-org/octo-repo -> 200 (x-ratelimit-remaining 4999)"), line);
+        assertFalse(line.contains(sim.token()));
+    }
+
+    @Test
+    void enterpriseApiPrefixIsKept() throws Exception {
+        try (GitHubSimulator ghes = GitHubSimulator.start(GitHubSimulator.Config.defaults().enterprise("3.20.0"))) {
+            assertTrue(ghes.apiUrl().endsWith("/api/v3"));
+            GitHubContext ctx = GitHubContext.resolve(null, null,
+                    Testing.env("GITHUB_API_URL", ghes.apiUrl(), "GH_ENTERPRISE_TOKEN", ghes.token(), "GH_REPO", ghes.repo()),
+                    Path.of("."));
+            GitHubClient gh = new GitHubClient(ctx, FAST, d -> {}, null);
+            assertEquals("octo-repo", gh.get(gh.repoPath("")).get("name").asText());
+            assertEquals(List.of("GET /api/v3/repos/octo-org/octo-repo"), ghes.requests());
+            GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("/hooks/1")));
+            assertTrue(e.getMessage().contains("on GET /repos/octo-org/octo-repo/hooks/1"), e.getMessage());
+        }
+    }
+
+    @Test
+    void unreachableServerIsAGitHubFailureAfterRetries() {
+        GitHubClient gh = client(sim.token(), "http://127.0.0.1:9", d -> sleeps.add(d));
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get("/repos/o/r"));
+        assertEquals(0, e.status());
+        assertTrue(e.getMessage().startsWith("could not reach GitHub at GET /repos/o/r"), e.getMessage());
+        assertEquals(4, gh.requestCount());
+    }
+
+    @Test
+    void authorizationIsNotSentToAnotherHostOnRedirect() throws Exception {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        HttpServer other = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        other.createContext("/", ex -> {
+            seen.add(String.valueOf(ex.getRequestHeaders().getFirst("Authorization")));
+            ex.sendResponseHeaders(200, 2);
+            ex.getResponseBody().write("{}".getBytes());
+            ex.close();
+        });
+        other.start();
+        HttpServer redirector = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        redirector.createContext("/", ex -> {
+            ex.getResponseHeaders().set("Location", "http://localhost:" + other.getAddress().getPort() + "/elsewhere");
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+        });
+        redirector.start();
+        try {
+            GitHubClient gh = client("tok", "http://127.0.0.1:" + redirector.getAddress().getPort(), d -> {});
+            gh.get("/repos/o/r");
+            assertEquals(List.of("null"), seen);
+        } finally {
+            redirector.stop(0);
+            other.stop(0);
+        }
+    }
+
+    @Test
+    void optionsMixinBuildsAClientFromFlagsAndEnvironment() {
+        GitHubOptions options = new GitHubOptions();
+        options.apiUrl = sim.apiUrl();
+        options.verbose = true;
+        Map<String, String> env = Testing.env("GITHUB_TOKEN", sim.token(), "GITHUB_REPOSITORY", sim.repo());
+        StringWriter err = new StringWriter();
+        GitHubClient gh = options.client(env, Path.of("."), new PrintWriter(err, true));
+        assertEquals("octo-org/octo-repo", gh.context().repo());
+        assertNull(gh.get(gh.repoPath("/hooks")).get(0));
+        assertTrue(err.toString().contains("GET "), err.toString());
+    }
+}

@@ -1,0 +1,135 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import lib.CommandException;
+import lib.ExitCode;
+import lib.GitHubContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GitHubContextTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void apiUrlComesFromFlagThenEnvironmentThenGitHubCom() {
+        Map<String, String> env = Testing.env("GITHUB_API_URL", "https://ghe.example/api/v3/");
+        assertEquals("https://flag.example", GitHubContext.resolveApiUrl("https://flag.example/", env));
+        assertEquals("https://ghe.example/api/v3", GitHubContext.resolveApiUrl(null, env));
+        assertEquals("https://api.github.com", GitHubContext.resolveApiUrl(null, Map.of()));
+    }
+
+    @Test
+    void rejectsAnApiUrlThatIsNotHttp() {
+        CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveApiUrl("ftp://x", Map.of()));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+    }
+
+    @Test
+    void repoComesFromFlagThenGithubRepositoryThenGhRepo() throws Exception {
+        Path git = gitRepo("https://github.com/remote-owner/remote-repo.git");
+        Map<String, String> env = Testing.env("GITHUB_REPOSITORY", "env-owner/env-repo", "GH_REPO", "gh/repo");
+        assertEquals("flag/repo", GitHubContext.resolveRepo("flag/repo", env, git));
+        assertEquals("env-owner/env-repo", GitHubContext.resolveRepo(null, env, git));
+        assertEquals("gh/repo", GitHubContext.resolveRepo(null, Testing.env("GH_REPO", "gh/repo"), git));
+        assertEquals("remote-owner/remote-repo", GitHubContext.resolveRepo(null, Map.of(), git));
+    }
+
+    @Test
+    void repoFromAnSshOriginRemote() throws Exception {
+        assertEquals("o/r.dots", GitHubContext.resolveRepo(null, Map.of(), gitRepo("git@github.com:o/r.dots.git")));
+    }
+
+    @Test
+    void parsesHttpsSshAndScpRemotes() {
+        assertEquals("o/r", GitHubContext.parseRemote("https://github.com/o/r.git"));
+        assertEquals("o/r", GitHubContext.parseRemote("https://github.com/o/r"));
+        assertEquals("o/r", GitHubContext.parseRemote("git@github.com:o/r.git"));
+        assertEquals("o/r", GitHubContext.parseRemote("ssh://git@host.example:2222/o/r"));
+        assertEquals("o/r", GitHubContext.parseRemote("https://user@ghe.example/o/r.git/"));
+        assertNull(GitHubContext.parseRemote("/local/path/repo"));
+        assertNull(GitHubContext.parseRemote("https://ghe.example/group/sub/repo.git"));
+    }
+
+    @Test
+    void noRepositoryAnywhereIsAUsageError() {
+        CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveRepo(null, Map.of(), tmp));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("--repo OWNER/NAME"), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void rejectsMalformedRepoNames() {
+        for (String bad : new String[] {"noslash", "a/b/c", "-bad/repo", "o/..", "o/", "o/r p"}) {
+            CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveRepo(bad, Map.of(), tmp), bad);
+            assertEquals(ExitCode.USAGE, e.exitCode());
+        }
+    }
+
+    @Test
+    void tokenComesFromGhTokenThenGithubToken() {
+        String api = "https://api.github.com";
+        assertEquals("GH_TOKEN", GitHubContext.resolveToken(api, Testing.env("GH_TOKEN", "a", "GITHUB_TOKEN", "b"))[1]);
+        assertEquals("b", GitHubContext.resolveToken(api, Testing.env("GITHUB_TOKEN", "b"))[0]);
+    }
+
+    @Test
+    void enterpriseTokensCountOnlyForAnotherHost() {
+        Map<String, String> env = Testing.env("GH_ENTERPRISE_TOKEN", "e");
+        assertEquals("GH_ENTERPRISE_TOKEN", GitHubContext.resolveToken("https://ghe.example/api/v3", env)[1]);
+        assertThrows(CommandException.class, () -> GitHubContext.resolveToken("https://api.github.com", env));
+        assertEquals("GITHUB_ENTERPRISE_TOKEN", GitHubContext.resolveToken("https://ghe.example/api/v3",
+                Testing.env("GITHUB_ENTERPRISE_TOKEN", "e"))[1]);
+    }
+
+    @Test
+    void tokenFromGhAuthTokenWhenGhIsOnThePath() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("bin"));
+        Path gh = bin.resolve("gh");
+        Files.writeString(gh, "#!/bin/sh\n[ \"$1 $2\" = \"auth token\" ] && echo gh-secret-token\n");
+        Files.setPosixFilePermissions(gh, PosixFilePermissions.fromString("rwx------"));
+        String[] token = GitHubContext.resolveToken("https://api.github.com", Testing.env("PATH", bin.toString()));
+        assertEquals("gh-secret-token", token[0]);
+        assertEquals("gh auth token", token[1]);
+    }
+
+    @Test
+    void missingTokenIsAUsageErrorNamingTheVariables() {
+        CommandException e = assertThrows(CommandException.class,
+                () -> GitHubContext.resolve("o/r", null, Testing.env("PATH", tmp.toString()), tmp));
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(e.getMessage().contains("GH_TOKEN"), e.getMessage());
+    }
+
+    @Test
+    void toStringNamesTheTokenSourceButNeverTheToken() {
+        GitHubContext ctx = GitHubContext.resolve("o/r", null, Testing.env("GH_TOKEN", "ghp_supersecret123"), tmp);
+        assertFalse(ctx.toString().contains("ghp_supersecret123"));
+        assertTrue(ctx.toString().contains("GH_TOKEN"));
+        assertEquals("o", ctx.owner());
+        assertEquals("r", ctx.name());
+    }
+
+    private Path gitRepo(String originUrl) throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory(tmp, "checkout");
+        run(dir, "git", "init", "-q");
+        run(dir, "git", "remote", "add", "origin", originUrl);
+        Path sub = Files.createDirectories(dir.resolve("sub/dir"));
+        return sub; // resolution must work from anywhere inside the checkout
+    }
+
+    private static void run(Path dir, String... command) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
+    }
+}
