@@ -25,6 +25,7 @@ import lib.Correlation;
 import lib.DeliveryIntake;
 import lib.DeliveryWatcher;
 import lib.Durations;
+import lib.GitHubDeliveriesSource;
 import lib.ExitCode;
 import lib.Ingest;
 import lib.Json;
@@ -52,8 +53,8 @@ import picocli.CommandLine.Spec;
             "Waits until a verified workflow_run delivery for --correlation-id is stored",
             "under <runs-dir>/<uuid>/webhook/ (one stored earlier counts); prints its run id.",
             "Watches the files that process-workflow-webhook or any source below stores.",
-            "Sources: --listen receives deliveries, --from-webhook-site fetches them; all",
-            "go through the same verification and storage. --serve only receives."})
+            "Sources: --listen receives deliveries; --from-webhook-site and --from-github",
+            "fetch them. All go through the same ingest and storage. --serve only receives."})
 class WaitForWebhook implements Callable<Integer> {
     enum Until { completed }
 
@@ -95,8 +96,12 @@ class WaitForWebhook implements Callable<Integer> {
             description = "webhook.site base URL (else WEBHOOK_SITE_URL, else https://webhook.site).")
     String webhookSiteUrl;
 
-    @Option(names = "--poll-interval", paramLabel = "DURATION", defaultValue = "2", converter = Durations.class,
-            description = "Pause between webhook.site polls (default: ${DEFAULT-VALUE} s; its limit is 120 requests/min).")
+    @Option(names = "--from-github",
+            description = "Fetch the registered hook's deliveries (<state-dir>/active-hook.json) through GitHub's deliveries API.")
+    boolean fromGitHub;
+
+    @Option(names = "--poll-interval", paramLabel = "DURATION", converter = Durations.class,
+            description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 5 s for GitHub).")
     Duration pollInterval;
 
     @Option(names = "--secret-file", paramLabel = "PATH",
@@ -158,9 +163,9 @@ class WaitForWebhook implements Callable<Integer> {
     }
 
     private String checkUsage() {
-        boolean hasSource = listen != null || webhookSiteToken != null;
+        boolean hasSource = listen != null || webhookSiteToken != null || fromGitHub;
         if (serve) {
-            if (!hasSource) throw CommandException.usage("--serve needs --listen [HOST:]PORT (or --from-webhook-site TOKEN)");
+            if (!hasSource) throw CommandException.usage("--serve needs a source: --listen [HOST:]PORT, --from-webhook-site or --from-github");
             if (correlationId != null) throw CommandException.usage("--serve only receives; drop --correlation-id");
             return null;
         }
@@ -172,23 +177,38 @@ class WaitForWebhook implements Callable<Integer> {
 
     private void startSources(RunStore store, DeliveryWatcher watcher, Deque<AutoCloseable> open, Consumer<String> log)
             throws Exception {
-        if (listen == null && webhookSiteToken == null) return;
-        Secret secret = Secrets.resolve(secretFile, env, stateDir).orElseThrow(() -> CommandException.usage(
-                "receiving or fetching deliveries needs the webhook secret (--secret-file, "
-                        + Secrets.ENV_VAR + " or " + Secrets.defaultFile(stateDir) + ")"));
-        Ingest.Options options = Ingest.Options.verifying(Optional.of(secret));
-        if (runNamePattern != null) options = options.withRunNamePattern(Correlation.compile(runNamePattern));
+        Ingest.Options verifying = Ingest.Options.verifying(Optional.empty());
+        if (runNamePattern != null) verifying = verifying.withRunNamePattern(Correlation.compile(runNamePattern));
+        if (listen != null || webhookSiteToken != null) {
+            Secret secret = Secrets.resolve(secretFile, env, stateDir).orElseThrow(() -> CommandException.usage(
+                    "receiving or fetching signed deliveries needs the webhook secret (--secret-file, "
+                            + Secrets.ENV_VAR + " or " + Secrets.defaultFile(stateDir) + ")"));
+            Ingest.Options signed = new Ingest.Options(Optional.of(secret), false, verifying.runNamePattern(), null);
+            DeliveryIntake intake = intake(store, signed, watcher, log);
+            if (listen != null) {
+                Receiver receiver = push(open, Receiver.start(Receiver.parseListen(listen), path, intake, log));
+                listeningUrl = receiver.url();
+                log.accept("listening on " + listeningUrl);
+            }
+            if (webhookSiteToken != null) {
+                var source = WebhookSiteSource.fromEnv(webhookSiteToken, webhookSiteUrl, env,
+                        pollInterval != null ? pollInterval : WebhookSiteSource.DEFAULT_INTERVAL);
+                push(open, new SourcePoller(source, intake, log).start());
+            }
+        }
+        if (fromGitHub) {
+            var source = GitHubDeliveriesSource.fromState(stateDir, env,
+                    pollInterval != null ? pollInterval : GitHubDeliveriesSource.DEFAULT_INTERVAL,
+                    verbose.verbose ? spec.commandLine().getErr() : null);
+            DeliveryIntake trusted = intake(store, verifying.trustedBy(GitHubDeliveriesSource.TRUSTED_BY), watcher, log);
+            push(open, new SourcePoller(source, trusted, log).start());
+        }
+    }
+
+    private DeliveryIntake intake(RunStore store, Ingest.Options options, DeliveryWatcher watcher, Consumer<String> log) {
         DeliveryIntake intake = new DeliveryIntake(store, options, clock, m -> log.accept("warning: " + m));
         if (watcher != null) intake.afterStore(watcher::wake);
-        if (listen != null) {
-            Receiver receiver = push(open, Receiver.start(Receiver.parseListen(listen), path, intake, log));
-            listeningUrl = receiver.url();
-            log.accept("listening on " + listeningUrl);
-        }
-        if (webhookSiteToken != null) {
-            var source = WebhookSiteSource.fromEnv(webhookSiteToken, webhookSiteUrl, env, pollInterval);
-            push(open, new SourcePoller(source, intake, log).start());
-        }
+        return intake;
     }
 
     private int waitFor(String correlation, DeliveryWatcher watcher, Consumer<String> log) throws Exception {
