@@ -1,0 +1,131 @@
+package lib;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Deliveries of the registered hook ({@code .webhook/active-hook.json}) read back through GitHub's
+ * deliveries API, so events reach us even when nobody could reach the hook's URL. The API returns
+ * the payload parsed, not the signed bytes, so these deliveries are ingested as trusted
+ * ("verified_by": "github-api": they came over an authenticated API call).
+ */
+public final class GitHubDeliveriesSource implements DeliverySource {
+    /** Listing and fetching costs one request each; 5 s keeps well inside GITHUB_TOKEN's 1,000 an hour. */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
+    public static final String TRUSTED_BY = "github-api";
+    private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
+
+    /** What manage-actions-webhook records about the hook it registered. */
+    public record ActiveHook(long id, String repo, String apiUrl) {
+        public static ActiveHook read(Path stateDir) {
+            Path file = stateDir.resolve("active-hook.json");
+            JsonNode node;
+            try {
+                node = Json.parse(Files.readAllBytes(file), file.toString());
+            } catch (NoSuchFileException e) {
+                throw CommandException.usage("no registered hook: " + file + " is missing (run manage-actions-webhook register)");
+            } catch (IOException e) {
+                throw CommandException.usage("cannot read " + file + ": " + e.getMessage());
+            }
+            long id = node.path("id").asLong(0);
+            String repo = Json.text(node, "repo");
+            if (id <= 0 || repo == null) throw CommandException.usage(file + " lacks the hook's 'id' or 'repo'");
+            String apiUrl = Json.text(node, "api_url");
+            return new ActiveHook(id, repo, apiUrl != null ? apiUrl : GitHubContext.DEFAULT_API_URL);
+        }
+    }
+
+    private final GitHubClient client;
+    private final String listPath;
+    private final Duration interval;
+    private final int pageSize;
+    private final Set<Long> seenIds = new HashSet<>();
+    private final Set<String> seenGuids = new HashSet<>();
+
+    public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval) {
+        this(client, hookId, interval, 100);
+    }
+
+    /** {@code pageSize}: deliveries per list page (GitHub allows up to 100). */
+    public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval, int pageSize) {
+        this.client = client;
+        this.listPath = client.repoPath("/hooks/" + hookId + "/deliveries");
+        this.interval = interval;
+        this.pageSize = pageSize;
+    }
+
+    /** The hook from {@code stateDir}, the token from the environment (or gh). */
+    public static GitHubDeliveriesSource fromState(Path stateDir, Map<String, String> env, Duration interval,
+            PrintWriter verboseLog) {
+        ActiveHook hook = ActiveHook.read(stateDir);
+        String[] token = GitHubContext.resolveToken(hook.apiUrl(), env);
+        GitHubContext context = new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
+        GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), GitHubClient.Sleeper.REAL, verboseLog);
+        return new GitHubDeliveriesSource(client, hook.id(), interval);
+    }
+
+    @Override
+    public String name() {
+        return "github";
+    }
+
+    @Override
+    public Duration interval() {
+        return interval;
+    }
+
+    @Override
+    public List<WebhookDelivery> poll() {
+        List<JsonNode> fresh = new ArrayList<>();
+        String url = listPath + "?per_page=" + pageSize;
+        while (url != null) {
+            GitHubClient.Reply page = client.send("GET", url, null);
+            boolean reachedSeen = false;
+            for (JsonNode item : page.body()) {
+                if (seenIds.contains(item.path("id").asLong())) {
+                    reachedSeen = true; // newest first: everything after this was listed before
+                    break;
+                }
+                fresh.add(item);
+            }
+            url = reachedSeen ? null : GitHubClient.nextLink(page.header("Link"));
+        }
+        Collections.reverse(fresh); // oldest first, so a run is stored before its jobs
+        List<WebhookDelivery> deliveries = new ArrayList<>();
+        for (JsonNode item : fresh) {
+            fetch(item).ifPresent(deliveries::add);
+            seenIds.add(item.path("id").asLong()); // only once fetched: a failed GET is retried next poll
+        }
+        return deliveries;
+    }
+
+    private Optional<WebhookDelivery> fetch(JsonNode item) {
+        String guid = Json.text(item, "guid");
+        // Redeliveries repeat the GUID; one copy is enough.
+        if (!WANTED.contains(Json.text(item, "event")) || guid == null || seenGuids.contains(guid)) return Optional.empty();
+        JsonNode request = client.get(listPath + "/" + item.path("id").asLong()).path("request");
+        seenGuids.add(guid);
+        if (!request.path("payload").isObject()) return Optional.empty();
+        Headers headers = request.path("headers").isObject()
+                ? Headers.parse(Json.compact(request.get("headers")).getBytes(StandardCharsets.UTF_8))
+                : new Headers();
+        headers.set(Headers.DELIVERY, guid).set(Headers.EVENT, Json.text(item, "event"));
+        // The payload is re-serialised JSON whatever content type the hook used.
+        headers.set(Headers.CONTENT_TYPE, "application/json");
+        byte[] body = Json.compact(request.get("payload")).getBytes(StandardCharsets.UTF_8);
+        return Optional.of(new WebhookDelivery(body, headers));
+    }
+}

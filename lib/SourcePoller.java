@@ -1,0 +1,75 @@
+package lib;
+
+import java.io.IOException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * Polls one {@link DeliverySource} on a background thread and hands every delivery to the intake.
+ * A failed poll or a rejected delivery is logged as one line and polling goes on.
+ */
+public final class SourcePoller implements AutoCloseable {
+    private final DeliverySource source;
+    private final DeliveryIntake intake;
+    private final Consumer<String> log;
+    private final ScheduledExecutorService scheduler;
+    private String lastProblem;
+
+    public SourcePoller(DeliverySource source, DeliveryIntake intake, Consumer<String> log) {
+        this.source = source;
+        this.intake = intake;
+        this.log = log;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "poll-" + source.name());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public SourcePoller start() {
+        long every = source.interval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::pollOnce, 0, every, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /** One poll: fetch, then ingest each delivery. Runs on the poller thread (tests may call it directly). */
+    public void pollOnce() {
+        try {
+            for (WebhookDelivery delivery : source.poll()) {
+                ingest(delivery);
+            }
+            lastProblem = null;
+        } catch (IOException | RuntimeException e) {
+            String problem = source.name() + ": " + e.getMessage();
+            if (!problem.equals(lastProblem)) log.accept("warning: " + problem); // once per distinct problem
+            lastProblem = problem;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void ingest(WebhookDelivery delivery) {
+        String id = delivery.deliveryId();
+        try {
+            DeliveryIntake.Outcome outcome = intake.accept(delivery);
+            if (outcome.kind() == DeliveryIntake.Kind.STORED) {
+                log.accept(source.name() + ": stored delivery " + id + " (run " + Json.text(outcome.summary(), "run_id") + ")");
+            }
+        } catch (CommandException e) {
+            String why = e.exitCode() == ExitCode.SIGNATURE ? "signature missing or invalid" : e.getMessage();
+            log.accept(source.name() + ": delivery " + id + " not stored: " + why);
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        try {
+            scheduler.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

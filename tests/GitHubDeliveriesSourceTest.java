@@ -1,0 +1,124 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import lib.DeliveryIntake;
+import lib.GitHubClient;
+import lib.GitHubContext;
+import lib.GitHubDeliveriesSource;
+import lib.Ingest;
+import lib.Json;
+import lib.RunStore;
+import lib.SourcePoller;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Deliveries that never reached their URL, recovered through the simulator's deliveries API. */
+class GitHubDeliveriesSourceTest {
+    static final String CORR = "c0ffee00-1234-4abc-8def-0123456789ab";
+    static final Duration WAIT = Duration.ofSeconds(10);
+
+    @TempDir Path tmp;
+    Path runs;
+    GitHubSimulator sim;
+    GitHubClient gh;
+    long hookId;
+    final ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        runs = tmp.resolve("runs");
+        sim = GitHubSimulator.start();
+        GitHubContext ctx = new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test");
+        gh = new GitHubClient(ctx, GitHubClient.Policy.defaults().withMaxAttempts(1), d -> {}, null);
+        ObjectNode hook = Json.object().put("name", "web").put("active", true);
+        hook.putArray("events").add("workflow_run").add("workflow_job");
+        // Port 1 on loopback refuses connections: every delivery fails, as with an unreachable endpoint.
+        hook.putObject("config").put("url", "http://127.0.0.1:1/hook").put("content_type", "json").put("secret", "s3cret");
+        hookId = gh.post(gh.repoPath("/hooks"), hook).get("id").asLong();
+    }
+
+    @AfterEach
+    void tearDown() {
+        sim.close();
+    }
+
+    long dispatchAndAwaitDeliveries() throws Exception {
+        ObjectNode body = Json.object().put("ref", "main").put("return_run_details", true);
+        body.putObject("inputs").put("correlation_id", CORR);
+        long runId = gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), body).get("workflow_run_id").asLong();
+        sim.awaitRun(runId, "completed", WAIT);
+        sim.awaitDeliveries(7, WAIT); // ping + 3 workflow_run + 3 workflow_job, all failed to connect
+        return runId;
+    }
+
+    SourcePoller poller(int pageSize) {
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), m -> log.add("warning: " + m));
+        return new SourcePoller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), pageSize), intake, log::add);
+    }
+
+    @Test
+    void recoversFailedDeliveriesAcrossPagesAsTrustedRows() throws Exception {
+        long runId = dispatchAndAwaitDeliveries();
+        SourcePoller poller = poller(2);
+        poller.pollOnce();
+
+        JsonNode rows = Json.read(runs.resolve(CORR).resolve("webhook/index.json"));
+        assertEquals(6, rows.size(), rows + " " + log);
+        long runRows = 0;
+        for (JsonNode row : rows) {
+            assertEquals(runId, row.get("run_id").asLong());
+            assertTrue(row.get("verified").asBoolean());
+            assertEquals("github-api", row.get("verified_by").asText());
+            if ("workflow_run".equals(row.get("event").asText())) runRows++;
+        }
+        assertEquals(3, runRows);
+        assertTrue(sim.requests().stream().anyMatch(r -> r.contains("cursor=")), "followed the Link cursor");
+
+        long fetchesBefore = sim.requests().stream().filter(r -> r.matches("GET .*/deliveries/\\d+")).count();
+        assertEquals(6, fetchesBefore, "one GET per workflow_run/workflow_job delivery, none for the ping");
+        poller.pollOnce();
+        long fetchesAfter = sim.requests().stream().filter(r -> r.matches("GET .*/deliveries/\\d+")).count();
+        assertEquals(fetchesBefore, fetchesAfter, "a second poll fetches nothing already seen");
+        assertEquals(6, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+    }
+
+    @Test
+    void waitForWebhookFromGitHubWaitsUntilTheRunCompleted() throws Exception {
+        Path state = tmp.resolve("state");
+        Files.createDirectories(state);
+        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
+                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        dispatchAndAwaitDeliveries();
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = Map.of("GH_TOKEN", sim.token());
+        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", state.toString(), "--from-github",
+                "--poll-interval", "100ms", "--correlation-id", CORR, "--until", "completed", "--timeout", "10");
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode out = Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out");
+        assertEquals("success", out.get("conclusion").asText());
+        assertEquals(CORR, out.get("correlation_id").asText());
+    }
+
+    @Test
+    void withoutARegisteredHookItSaysWhatToRun() {
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = Map.of("GH_TOKEN", "t");
+        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", tmp.resolve("none").toString(),
+                "--from-github", "--correlation-id", CORR, "--timeout", "1");
+        assertEquals(2, r.exitCode(), r.all());
+        assertTrue(r.err().contains("manage-actions-webhook register"), r.err());
+    }
+}

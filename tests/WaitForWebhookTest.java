@@ -1,0 +1,186 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import lib.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class WaitForWebhookTest {
+    static final String CORR = "3d6f0a52-8b1e-4c7d-9f20-6a5b4c3d2e1f";
+    static final String OTHER = "a1b2c3d4-e5f6-4a7b-8c9d-0e1f2a3b4c5d";
+    static final long RUN = 7000000001L;
+
+    @TempDir Path tmp;
+    Path runs;
+    Path secret;
+    ExecutorService pool = Executors.newCachedThreadPool();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        runs = tmp.resolve("runs"); // not created: the waiter must cope with a missing runs folder
+        secret = Deliveries.secretFile(tmp);
+    }
+
+    @AfterEach
+    void tearDown() {
+        pool.shutdownNow();
+    }
+
+    Testing.Run waitFor(Map<String, String> env, String... args) {
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = env;
+        List<String> all = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString()));
+        all.addAll(Arrays.asList(args));
+        return Testing.run(cmd, all.toArray(String[]::new));
+    }
+
+    Testing.Run waitFor(String... args) {
+        return waitFor(Map.of(), args);
+    }
+
+    static JsonNode out(Testing.Run r) {
+        return Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "stdout");
+    }
+
+    @Test
+    void aDeliveryStoredBeforeTheStartAnswersAtOnce() {
+        Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("requested", CORR, RUN), "before-1");
+        Testing.Run r = waitFor("--correlation-id", CORR.toUpperCase(), "--timeout", "5");
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        assertEquals(CORR, o.get("correlation_id").asText());
+        assertEquals(RUN, o.get("run_id").asLong());
+        assertEquals("queued", o.get("status").asText());
+        assertEquals("before-1", o.get("delivery_id").asText());
+        assertTrue(o.get("waited_ms").asLong() < 1000, r.out());
+        assertFalse(o.has("conclusion"));
+    }
+
+    @Test
+    void aDeliveryStoredAfterTheStartAnswersWithinASecond() throws Exception {
+        List<Long> latencies = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            String corr = String.format("3d6f0a52-8b1e-4c7d-9f20-%012d", i);
+            long run = RUN + i;
+            Future<long[]> waiter = pool.submit(() -> {
+                Testing.Run r = waitFor("--correlation-id", corr, "--timeout", "10");
+                long answered = System.nanoTime();
+                assertEquals(0, r.exitCode(), r.all());
+                assertEquals(run, out(r).get("run_id").asLong());
+                return new long[] {answered};
+            });
+            Thread.sleep(300); // the waiter is watching by now; the delivery arrives after its start
+            Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("in_progress", corr, run), "after-" + i);
+            long stored = System.nanoTime();
+            long answered = waiter.get(15, TimeUnit.SECONDS)[0];
+            latencies.add(Math.max(0, (answered - stored) / 1_000_000));
+        }
+        List<Long> sorted = latencies.stream().sorted().toList();
+        System.out.println("wait-for-webhook latency from stored to answer (ms): median "
+                + sorted.get(sorted.size() / 2) + ", max " + sorted.get(sorted.size() - 1) + ", all " + latencies);
+        assertTrue(sorted.get(sorted.size() - 1) < 1000, "latencies " + latencies);
+    }
+
+    @Test
+    void writesGithubOutputLines() throws Exception {
+        Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("requested", CORR, RUN), "gho-1");
+        Path output = tmp.resolve("github_output");
+        Testing.Run r = waitFor(Map.of("GITHUB_OUTPUT", output.toString()), "--correlation-id", CORR, "--timeout", "5");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals("run_id=" + RUN + "\ncorrelation_id=" + CORR + "\n", Files.readString(output));
+    }
+
+    @Test
+    void unverifiedDeliveriesCountOnlyWithAllowUnverified() {
+        Deliveries.storeUnverified(runs, Fixtures.workflowRun("requested", CORR, RUN), "unv-1");
+        Deliveries.storeUnverified(runs, Fixtures.workflowRun("in_progress", CORR, RUN), "unv-2");
+
+        Testing.Run strict = waitFor("--correlation-id", CORR, "--timeout", "1");
+        assertEquals(124, strict.exitCode(), strict.all());
+        assertTrue(strict.err().contains("only unverified deliveries (2); pass --allow-unverified"), strict.err());
+        assertTrue(strict.err().contains(CORR), strict.err());
+        assertEquals(CORR, out(strict).get("correlation_id").asText());
+        assertTrue(out(strict).get("timed_out").asBoolean());
+
+        Testing.Run lenient = waitFor("--correlation-id", CORR, "--timeout", "1", "--allow-unverified");
+        assertEquals(0, lenient.exitCode(), lenient.all());
+        assertEquals(RUN, out(lenient).get("run_id").asLong());
+        assertEquals("in_progress", out(lenient).get("status").asText());
+        assertFalse(out(lenient).get("verified").asBoolean());
+    }
+
+    @Test
+    void untilCompletedWaitsForTheConclusionAndExitsZeroOnSuccess() throws Exception {
+        Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("in_progress", CORR, RUN), "c-1");
+        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "10"));
+        Thread.sleep(300);
+        assertFalse(waiter.isDone(), "an in_progress delivery must not end --until completed");
+        Deliveries.storeSigned(runs, secret, Deliveries.completed(CORR, RUN, "success"), "c-2");
+        Testing.Run r = waiter.get(10, TimeUnit.SECONDS);
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals("completed", out(r).get("status").asText());
+        assertEquals("success", out(r).get("conclusion").asText());
+        assertEquals("c-2", out(r).get("delivery_id").asText());
+    }
+
+    @Test
+    void untilCompletedExitsOneWhenTheRunFailed() {
+        Deliveries.storeSigned(runs, secret, Deliveries.completed(CORR, RUN, "failure"), "f-1");
+        Testing.Run r = waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "1");
+        assertEquals(1, r.exitCode(), r.all());
+        assertEquals("failure", out(r).get("conclusion").asText());
+        assertTrue(r.err().contains("concluded failure"), r.err());
+    }
+
+    @Test
+    void timeoutSaysTheRunIsStillInProgress() {
+        Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("in_progress", CORR, RUN), "p-1");
+        Testing.Run r = waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "1");
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(r.err().contains("run " + RUN + " is in_progress"), r.err());
+    }
+
+    @Test
+    void timeoutCountsDeliveriesOfOtherCorrelations() throws Exception {
+        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--timeout", "1"));
+        Thread.sleep(200);
+        Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("requested", OTHER, RUN), "o-1");
+        Testing.Run r = waiter.get(10, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(r.err().contains("no delivery for this correlation; 1 deliveries of other correlations arrived"), r.err());
+        assertTrue(r.err().contains(CORR), r.err());
+    }
+
+    @Test
+    void badUsageExitsTwo() {
+        assertEquals(2, waitFor("--correlation-id", "not-a-uuid", "--timeout", "1").exitCode());
+        assertEquals(2, waitFor("--timeout", "1").exitCode());
+        assertEquals(2, waitFor("--correlation-id", CORR, "--timeout", "soon").exitCode());
+        assertEquals(2, waitFor("--serve").exitCode());
+        Testing.Run noSecret = waitFor("--correlation-id", CORR, "--listen", "0", "--timeout", "1");
+        assertEquals(2, noSecret.exitCode(), noSecret.all());
+        assertTrue(noSecret.err().contains("needs the webhook secret"), noSecret.err());
+    }
+
+    @Test
+    void helpListsTheExitCodes() {
+        Testing.Run r = waitFor("--help");
+        assertEquals(0, r.exitCode());
+        for (String code : new String[] {"0 ", "1 ", "2 ", "124 "}) assertTrue(r.out().contains("\n  " + code), r.out());
+    }
+}

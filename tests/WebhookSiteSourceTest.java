@@ -1,0 +1,182 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import lib.DeliveryIntake;
+import lib.Ingest;
+import lib.Json;
+import lib.RunStore;
+import lib.Secret;
+import lib.SourcePoller;
+import lib.WebhookSiteSource;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** webhook.site's request list, served by a fake API on loopback. */
+class WebhookSiteSourceTest {
+    static final String TOKEN = "9b3f6c1e-2d4a-4e8b-a7c5-1f0e9d8c7b6a";
+    static final String CORR = "6e5d4c3b-2a19-4f08-b7e6-d5c4b3a29180";
+    static final long RUN = Fixtures.RUN_ID;
+
+    @TempDir Path tmp;
+    Path runs;
+    HttpServer api;
+    String baseUrl;
+    /** Requests the fake API lists, newest first (as with sorting=newest). */
+    final List<ObjectNode> captured = new CopyOnWriteArrayList<>();
+    final List<Map<String, String>> seenByApi = new CopyOnWriteArrayList<>();
+    volatile int status = 200;
+    final ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        runs = tmp.resolve("runs");
+        api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        api.createContext("/token/" + TOKEN + "/requests", exchange -> {
+            seenByApi.add(Map.of(
+                    "query", String.valueOf(exchange.getRequestURI().getQuery()),
+                    "accept", String.valueOf(exchange.getRequestHeaders().getFirst("Accept")),
+                    "api-key", String.valueOf(exchange.getRequestHeaders().getFirst("Api-Key"))));
+            ObjectNode page = Json.object();
+            ArrayNode data = page.putArray("data");
+            captured.forEach(data::add);
+            page.put("total", captured.size()).put("per_page", 50).put("current_page", 1)
+                    .put("is_last_page", true).put("from", 1).put("to", captured.size());
+            byte[] body = (status == 200 ? Json.compact(page) : "{\"error\":\"Unauthorized\"}").getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, body.length);
+            exchange.getResponseBody().write(body);
+            exchange.close();
+        });
+        api.start();
+        baseUrl = "http://127.0.0.1:" + api.getAddress().getPort();
+    }
+
+    @AfterEach
+    void tearDown() {
+        api.stop(0);
+    }
+
+    /** Captures a delivery as webhook.site shows it: raw content, lower-case names with arrays of values. */
+    void capture(String event, String deliveryId, byte[] body, String signature) {
+        ObjectNode request = Json.object();
+        request.put("uuid", UUID.randomUUID().toString());
+        request.put("token_id", TOKEN);
+        request.put("type", "web");
+        request.put("method", "POST");
+        request.put("content", new String(body, StandardCharsets.UTF_8));
+        ObjectNode headers = request.putObject("headers");
+        headers.putArray("x-github-event").add(event);
+        headers.putArray("x-github-delivery").add(deliveryId);
+        headers.putArray("content-type").add("application/json");
+        headers.putArray("user-agent").add("GitHub-Hookshot/b8c71d8");
+        if (signature != null) headers.putArray("x-hub-signature-256").add(signature);
+        request.put("created_at", "2026-11-28 12:00:00");
+        captured.add(0, request);
+    }
+
+    SourcePoller poller(Map<String, String> env) {
+        Ingest.Options options = Ingest.Options.verifying(Optional.of(new Secret(Deliveries.SECRET, "test")));
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs), options, Clock.systemUTC(), m -> log.add("warning: " + m));
+        return new SourcePoller(WebhookSiteSource.fromEnv(TOKEN, baseUrl, env, Duration.ofMillis(100)), intake, log::add);
+    }
+
+    JsonNode index() throws Exception {
+        return Json.read(runs.resolve(CORR).resolve("webhook/index.json"));
+    }
+
+    @Test
+    void storesVerifiedDeliveriesAndRejectsATamperedOne() throws Exception {
+        byte[] good = Fixtures.workflowRun("requested", CORR, RUN);
+        capture("workflow_run", "ws-good", good, Deliveries.sign(good));
+        byte[] tampered = Fixtures.workflowRun("in_progress", CORR, RUN);
+        capture("workflow_run", "ws-tampered", tampered, Deliveries.sign(good));
+
+        poller(Map.of()).pollOnce();
+
+        JsonNode rows = index();
+        assertEquals(1, rows.size(), rows.toString());
+        assertEquals("ws-good", rows.get(0).get("delivery_id").asText());
+        assertTrue(rows.get(0).get("verified").asBoolean());
+        assertEquals("hmac", rows.get(0).get("verified_by").asText());
+        assertTrue(log.stream().anyMatch(l -> l.contains("ws-tampered not stored: signature missing or invalid")), log.toString());
+    }
+
+    @Test
+    void ingestsOldestFirstSoAJobFollowsItsRunAndSkipsRequestsAlreadySeen() throws Exception {
+        byte[] run = Fixtures.workflowRun("requested", CORR, RUN);
+        byte[] job = Fixtures.bytes("workflow_job.queued.json");
+        capture("workflow_run", "ws-run", run, Deliveries.sign(run));
+        capture("workflow_job", "ws-job", job, Deliveries.sign(job));
+        SourcePoller poller = poller(Map.of());
+        poller.pollOnce();
+        poller.pollOnce();
+        JsonNode rows = index();
+        assertEquals(2, rows.size(), rows.toString());
+        assertEquals("workflow_job", rows.get(1).get("event").asText());
+        assertEquals(2, log.stream().filter(l -> l.contains("stored delivery")).count(), log.toString());
+    }
+
+    @Test
+    void sendsTheApiKeyOnlyWhenOneIsSet() {
+        poller(Map.of("WEBHOOK_SITE_API_KEY", "key-123")).pollOnce();
+        poller(Map.of()).pollOnce();
+        assertEquals("key-123", seenByApi.get(0).get("api-key"));
+        assertEquals("null", seenByApi.get(1).get("api-key"));
+        assertEquals("application/json", seenByApi.get(0).get("accept"));
+        assertEquals("sorting=newest&per_page=50", seenByApi.get(0).get("query"));
+    }
+
+    @Test
+    void anUnauthorisedAnswerIsReportedOnceWithWhatToDo() {
+        status = 401;
+        SourcePoller poller = poller(Map.of());
+        poller.pollOnce();
+        poller.pollOnce();
+        List<String> warnings = log.stream().filter(l -> l.startsWith("warning: webhook.site")).toList();
+        assertEquals(1, warnings.size(), log.toString());
+        assertTrue(warnings.get(0).contains("WEBHOOK_SITE_API_KEY"));
+    }
+
+    @Test
+    void waitForWebhookFetchesFromWebhookSiteAndPrintsTheRunId() throws Exception {
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = Map.of("GITHUB_WEBHOOK_SECRET", Deliveries.SECRET, "WEBHOOK_SITE_URL", baseUrl);
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> Testing.run(cmd, "--runs-dir", runs.toString(),
+                "--state-dir", tmp.resolve("state").toString(), "--from-webhook-site", TOKEN,
+                "--poll-interval", "100ms", "--correlation-id", CORR, "--timeout", "10"));
+        Thread.sleep(300);
+        byte[] body = Fixtures.workflowRun("in_progress", CORR, RUN);
+        capture("workflow_run", "ws-e2e", body, Deliveries.sign(body));
+        Testing.Run r = running.get(10, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode out = Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out");
+        assertEquals(RUN, out.get("run_id").asLong());
+        assertEquals("ws-e2e", out.get("delivery_id").asText());
+        assertNull(out.get("conclusion"));
+    }
+}

@@ -1,0 +1,277 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/*.java
+//DESCRIPTION Wait until a verified workflow_run delivery for a correlation id is stored; print its run id. Optionally receive or fetch deliveries.
+//MAIN WaitForWebhook
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.Consumer;
+import lib.Cli;
+import lib.CommandException;
+import lib.Correlation;
+import lib.DeliveryIntake;
+import lib.DeliveryWatcher;
+import lib.Durations;
+import lib.GitHubDeliveriesSource;
+import lib.ExitCode;
+import lib.Ingest;
+import lib.Json;
+import lib.Output;
+import lib.Receiver;
+import lib.RunStore;
+import lib.Secret;
+import lib.Secrets;
+import lib.SourcePoller;
+import lib.WaitCondition;
+import lib.WebhookSiteSource;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "wait-for-webhook", mixinStandardHelpOptions = true, version = "wait-for-webhook 1.0.0",
+        sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+            "0:a matching delivery is stored (with --until completed: the run concluded success)",
+            "1:with --until completed: the run concluded otherwise (failure, cancelled, ...)",
+            "2:usage error or bad input (e.g. not a UUID, no webhook secret for a source)",
+            "124:timed out; stderr says what arrived instead, stdout still names the correlation id"},
+        description = {
+            "Waits until a verified workflow_run delivery for --correlation-id is stored",
+            "under <runs-dir>/<uuid>/webhook/ (one stored earlier counts); prints its run id.",
+            "Watches the files that process-workflow-webhook or any source below stores.",
+            "Sources: --listen receives deliveries; --from-webhook-site and --from-github",
+            "fetch them. All go through the same ingest and storage. --serve only receives."})
+class WaitForWebhook implements Callable<Integer> {
+    enum Until { completed }
+
+    @Option(names = "--correlation-id", paramLabel = "UUID", description = "The correlation id to wait for (required unless --serve).")
+    String correlationId;
+
+    @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs", description = "Run storage root (default: ${DEFAULT-VALUE}).")
+    Path runsDir;
+
+    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".webhook", description = "Webhook state folder (default: ${DEFAULT-VALUE}).")
+    Path stateDir;
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "300", converter = Durations.class,
+            description = "How long to wait: seconds, or 500ms / 30s / 5m (default: ${DEFAULT-VALUE} s).")
+    Duration timeout;
+
+    @Option(names = "--allow-unverified", description = "Also accept deliveries stored with \"verified\": false.")
+    boolean allowUnverified;
+
+    @Option(names = "--until", paramLabel = "completed",
+            description = "Wait for the run to complete; exit 0 on success, 1 on any other conclusion.")
+    Until until;
+
+    @Option(names = "--listen", paramLabel = "[HOST:]PORT",
+            description = "Receive deliveries on an embedded endpoint (loopback unless a host is given; 0 = any free port).")
+    String listen;
+
+    @Option(names = "--path", paramLabel = "PATH", defaultValue = "/", description = "The receiver's URL path (default: ${DEFAULT-VALUE}).")
+    String path;
+
+    @Option(names = "--serve", description = "Only receive (with --listen) until interrupted; no correlation id.")
+    boolean serve;
+
+    @Option(names = "--from-webhook-site", paramLabel = "TOKEN",
+            description = "Fetch deliveries captured by this webhook.site token (Api-Key from WEBHOOK_SITE_API_KEY).")
+    String webhookSiteToken;
+
+    @Option(names = "--webhook-site-url", paramLabel = "URL",
+            description = "webhook.site base URL (else WEBHOOK_SITE_URL, else https://webhook.site).")
+    String webhookSiteUrl;
+
+    @Option(names = "--from-github",
+            description = "Fetch the registered hook's deliveries (<state-dir>/active-hook.json) through GitHub's deliveries API.")
+    boolean fromGitHub;
+
+    @Option(names = "--poll-interval", paramLabel = "DURATION", converter = Durations.class,
+            description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 5 s for GitHub).")
+    Duration pollInterval;
+
+    @Option(names = "--secret-file", paramLabel = "PATH",
+            description = "Webhook secret for received/fetched deliveries (else GITHUB_WEBHOOK_SECRET, else <state-dir>/webhook-secret).")
+    Path secretFile;
+
+    @Option(names = "--run-name-pattern", paramLabel = "REGEX",
+            description = "Regex with one capture group that finds the correlation UUID in the run name.")
+    String runNamePattern;
+
+    @Mixin
+    Cli.VerboseOption verbose;
+
+    @Spec
+    CommandSpec spec;
+
+    Map<String, String> env = System.getenv();
+    Clock clock = Clock.systemUTC();
+    /** Counted down to end --serve (the shutdown hook does it on SIGINT/SIGTERM; tests do it directly). */
+    final CountDownLatch stopServing = new CountDownLatch(1);
+    /** The receiver's URL once it listens (tests read it when they pass --listen 0). */
+    volatile URI listeningUrl;
+
+    public static void main(String[] args) {
+        Cli.main(new WaitForWebhook(), args);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        String correlation = checkUsage();
+        PrintWriter err = spec.commandLine().getErr();
+        Consumer<String> log = line -> {
+            synchronized (err) {
+                err.println(line);
+                err.flush();
+            }
+        };
+        Deque<AutoCloseable> open = new ArrayDeque<>();
+        Thread hook = new Thread(() -> {
+            closeAll(open);
+            stopServing.countDown();
+        }, "wait-for-webhook-shutdown");
+        try {
+            RunStore store = new RunStore(runsDir);
+            // Watch before any source starts, so nothing stored from here on can be missed.
+            DeliveryWatcher watcher = correlation == null ? null
+                    : push(open, new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL));
+            startSources(store, watcher, open, log);
+            Runtime.getRuntime().addShutdownHook(hook); // SIGINT/SIGTERM: finish in-flight deliveries first
+            if (serve) {
+                stopServing.await();
+                return ExitCode.OK;
+            }
+            return waitFor(correlation, watcher, log);
+        } finally {
+            removeHook(hook);
+            closeAll(open);
+        }
+    }
+
+    private String checkUsage() {
+        boolean hasSource = listen != null || webhookSiteToken != null || fromGitHub;
+        if (serve) {
+            if (!hasSource) throw CommandException.usage("--serve needs a source: --listen [HOST:]PORT, --from-webhook-site or --from-github");
+            if (correlationId != null) throw CommandException.usage("--serve only receives; drop --correlation-id");
+            return null;
+        }
+        if (correlationId == null) {
+            throw CommandException.usage("--correlation-id UUID is required (or use --serve with --listen to only receive)");
+        }
+        return Correlation.canonical(correlationId);
+    }
+
+    private void startSources(RunStore store, DeliveryWatcher watcher, Deque<AutoCloseable> open, Consumer<String> log)
+            throws Exception {
+        Ingest.Options verifying = Ingest.Options.verifying(Optional.empty());
+        if (runNamePattern != null) verifying = verifying.withRunNamePattern(Correlation.compile(runNamePattern));
+        if (listen != null || webhookSiteToken != null) {
+            Secret secret = Secrets.resolve(secretFile, env, stateDir).orElseThrow(() -> CommandException.usage(
+                    "receiving or fetching signed deliveries needs the webhook secret (--secret-file, "
+                            + Secrets.ENV_VAR + " or " + Secrets.defaultFile(stateDir) + ")"));
+            Ingest.Options signed = new Ingest.Options(Optional.of(secret), false, verifying.runNamePattern(), null);
+            DeliveryIntake intake = intake(store, signed, watcher, log);
+            if (listen != null) {
+                Receiver receiver = push(open, Receiver.start(Receiver.parseListen(listen), path, intake, log));
+                listeningUrl = receiver.url();
+                log.accept("listening on " + listeningUrl);
+            }
+            if (webhookSiteToken != null) {
+                var source = WebhookSiteSource.fromEnv(webhookSiteToken, webhookSiteUrl, env,
+                        pollInterval != null ? pollInterval : WebhookSiteSource.DEFAULT_INTERVAL);
+                push(open, new SourcePoller(source, intake, log).start());
+            }
+        }
+        if (fromGitHub) {
+            var source = GitHubDeliveriesSource.fromState(stateDir, env,
+                    pollInterval != null ? pollInterval : GitHubDeliveriesSource.DEFAULT_INTERVAL,
+                    verbose.verbose ? spec.commandLine().getErr() : null);
+            DeliveryIntake trusted = intake(store, verifying.trustedBy(GitHubDeliveriesSource.TRUSTED_BY), watcher, log);
+            push(open, new SourcePoller(source, trusted, log).start());
+        }
+    }
+
+    private DeliveryIntake intake(RunStore store, Ingest.Options options, DeliveryWatcher watcher, Consumer<String> log) {
+        DeliveryIntake intake = new DeliveryIntake(store, options, clock, m -> log.accept("warning: " + m));
+        if (watcher != null) intake.afterStore(watcher::wake);
+        return intake;
+    }
+
+    private int waitFor(String correlation, DeliveryWatcher watcher, Consumer<String> log) throws Exception {
+        WaitCondition condition = new WaitCondition(allowUnverified, until == Until.completed);
+        Instant started = clock.instant();
+        long t0 = System.nanoTime();
+        Optional<JsonNode> row = watcher.await(condition::match, timeout);
+        long waitedMs = (System.nanoTime() - t0) / 1_000_000;
+
+        ObjectNode result = Json.object();
+        result.put("correlation_id", correlation);
+        if (row.isEmpty()) {
+            log.accept("timed out after " + timeout.toMillis() / 1000.0 + " s waiting for correlation " + correlation + ": "
+                    + condition.describeUnmet(watcher.lastRows(), watcher.otherDeliveriesSince(started)));
+            result.putNull("run_id");
+            result.put("timed_out", true);
+            result.put("waited_ms", waitedMs);
+            print(result);
+            return ExitCode.TIMEOUT;
+        }
+        JsonNode r = row.get();
+        result.set("run_id", r.get("run_id"));
+        result.put("status", Json.text(r, "status"));
+        if (until == Until.completed) result.put("conclusion", Json.text(r, "conclusion"));
+        result.put("delivery_id", Json.text(r, "delivery_id"));
+        result.put("verified", r.path("verified").asBoolean(false));
+        result.put("waited_ms", waitedMs);
+        print(result);
+        if (until == Until.completed && !"success".equals(Json.text(r, "conclusion"))) {
+            log.accept("run " + Json.text(r, "run_id") + " concluded " + Json.text(r, "conclusion"));
+            return ExitCode.GITHUB;
+        }
+        return ExitCode.OK;
+    }
+
+    private void print(ObjectNode result) {
+        Output.json(spec.commandLine().getOut(), result);
+        Output.githubOutput(env, result, "run_id", "correlation_id");
+    }
+
+    private static <T extends AutoCloseable> T push(Deque<AutoCloseable> open, T resource) {
+        open.push(resource);
+        return resource;
+    }
+
+    /** Closes newest first: the receiver drains its in-flight deliveries before the watcher goes. */
+    private static void closeAll(Deque<AutoCloseable> open) {
+        synchronized (open) {
+            while (!open.isEmpty()) {
+                try {
+                    open.pop().close();
+                } catch (Exception ignored) {
+                    // closing on the way out; nothing left to report to
+                }
+            }
+        }
+    }
+
+    private static void removeHook(Thread hook) {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        } catch (IllegalStateException | IllegalArgumentException alreadyShuttingDownOrNeverAdded) {
+            // nothing to undo
+        }
+    }
+}
