@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import lib.ExitCode;
 import lib.GitHubClient;
 import lib.GitHubContext;
+import lib.HookState;
 import lib.Json;
+import lib.WebhookUrls;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -548,5 +550,21 @@ class ManageActionsWebhookTest {
         assertFalse(withEnv.all().contains(sim.token()));
         String stored = Files.readString(stateFile());
         assertFalse(stored.contains("env-secret-never-shown") || stored.contains(secret) || stored.contains(sim.token()));
+    }
+
+    // ------------------------------------------------------------------ helpers in lib
+
+    @Test
+    void settingsPageAndPrivateAddressDetection() {
+        assertEquals("https://github.com/o/r/settings/hooks/7", HookState.settingsPage("https://api.github.com", "o/r", 7));
+        assertEquals("https://ghe.example.com/o/r/settings/hooks/7",
+                HookState.settingsPage("https://ghe.example.com/api/v3", "o/r", 7));
+        for (String local : List.of("http://localhost:8080/h", "http://127.0.0.1/h", "http://10.1.2.3/h",
+                "http://192.168.0.5/h", "http://[::1]/h", "http://169.254.1.1/h", "http://100.64.0.1/h", "http://[fd00::1]/h")) {
+            assertTrue(WebhookUrls.isLocalOrPrivate(WebhookUrls.requireHttp(local, "url")), local);
+        }
+        for (String pub : List.of("https://webhook.site/abc", "https://8.8.8.8/h", "https://example.com/h")) {
+            assertFalse(WebhookUrls.isLocalOrPrivate(WebhookUrls.requireHttp(pub, "url")), pub);
+        }
     }
 }
