@@ -1,11 +1,8 @@
 package lib;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,26 +24,6 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(5);
     public static final String TRUSTED_BY = "github-api";
     private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
-
-    /** What manage-actions-webhook records about the hook it registered. */
-    public record ActiveHook(long id, String repo, String apiUrl) {
-        public static ActiveHook read(Path stateDir) {
-            Path file = stateDir.resolve("active-hook.json");
-            JsonNode node;
-            try {
-                node = Json.parse(Files.readAllBytes(file), file.toString());
-            } catch (NoSuchFileException e) {
-                throw CommandException.usage("no registered hook: " + file + " is missing (run manage-actions-webhook register)");
-            } catch (IOException e) {
-                throw CommandException.usage("cannot read " + file + ": " + e.getMessage());
-            }
-            long id = node.path("id").asLong(0);
-            String repo = Json.text(node, "repo");
-            if (id <= 0 || repo == null) throw CommandException.usage(file + " lacks the hook's 'id' or 'repo'");
-            String apiUrl = Json.text(node, "api_url");
-            return new ActiveHook(id, repo, apiUrl != null ? apiUrl : GitHubContext.DEFAULT_API_URL);
-        }
-    }
 
     private final GitHubClient client;
     private final String listPath;
@@ -70,7 +47,8 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     /** The hook from {@code stateDir}, the token from the environment (or gh). */
     public static GitHubDeliveriesSource fromState(Path stateDir, Map<String, String> env, Duration interval,
             PrintWriter verboseLog) {
-        ActiveHook hook = ActiveHook.read(stateDir);
+        HookState hook = HookState.read(stateDir).orElseThrow(() -> CommandException.usage(
+                "no registered hook: " + HookState.file(stateDir) + " is missing (run manage-actions-webhook register)"));
         String[] token = GitHubContext.resolveToken(hook.apiUrl(), env);
         GitHubContext context = new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
         GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), GitHubClient.Sleeper.REAL, verboseLog);
