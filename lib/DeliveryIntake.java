@@ -22,7 +22,7 @@ public final class DeliveryIntake {
 
     private final Ingest ingest;
     private final JobFiler jobs;
-    private final RunIdLookup runIds;
+    private final RunStore store;
     private final String verifiedBy;
     private volatile Runnable afterStore = () -> {};
 
@@ -31,7 +31,7 @@ public final class DeliveryIntake {
         if (options.skipVerify()) throw new IllegalArgumentException("delivery sources never skip verification");
         this.ingest = new Ingest(store, options, clock, warn);
         this.jobs = new JobFiler(store, clock);
-        this.runIds = new RunIdLookup(store);
+        this.store = store;
         this.verifiedBy = options.trustedBy() != null ? options.trustedBy() : "hmac";
     }
 
@@ -50,7 +50,6 @@ public final class DeliveryIntake {
             return otherEvent(delivery);
         }
         if ("ping".equals(Json.text(summary, "event"))) return new Outcome(Kind.PING, summary.put("stored", false));
-        runIds.remember(summary.path("run_id").asLong(), Json.text(summary, "correlation_id"));
         return stored(summary);
     }
 
@@ -62,7 +61,7 @@ public final class DeliveryIntake {
         }
         long runId = JobFiler.runIdOf(payload);
         try {
-            var correlation = runIds.find(runId);
+            var correlation = store.correlationOfRun(runId);
             if (correlation.isEmpty()) {
                 return ignored("workflow_job of run " + runId + ", whose workflow_run has not been stored yet");
             }

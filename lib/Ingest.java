@@ -44,6 +44,9 @@ public final class Ingest {
     /** {@code problem} says why an unverified delivery could not be verified. */
     private record Verification(boolean verified, String by, String problem) {}
 
+    /** How many delivery ids the metadata file lists; the rest are counted. */
+    static final int MAX_LISTED_DELIVERIES = 100;
+
     private final RunStore store;
     private final Options options;
     private final Clock clock;
@@ -125,8 +128,7 @@ public final class Ingest {
                              String deliveryId, Verification verification) throws IOException {
         String folder = RunStore.folderFor(correlation);
         return store.withLock(folder, () -> {
-            ArrayNode index = store.readIndex(folder);
-            Optional<JsonNode> earlier = store.findRow(index, deliveryId);
+            Optional<JsonNode> earlier = store.storedDelivery(folder, deliveryId);
             if (earlier.isPresent()) {
                 ObjectNode summary = summary(correlation, run, verification, deliveryId,
                         store.webhookDir(folder).resolve(Json.text(earlier.get(), "file")));
@@ -138,7 +140,9 @@ public final class Ingest {
             ObjectNode metadata = metadataFile.isPresent() ? store.readObject(metadataFile.get()) : null;
 
             Instant received = clock.instant();
-            Path eventFile = store.writeEvent(folder, received, deliveryId, delivery.body());
+            RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);
+            store.writeEvent(slot, delivery.body());
+            if (correlation != null) store.rememberRun(run.runId(), correlation);
             if (metadata != null) {
                 mergeIntoMetadata(metadata, run, deliveryId, received);
                 store.writeObject(metadataFile.get(), metadata);
@@ -150,11 +154,10 @@ public final class Ingest {
                 store.writeObject(orphan, record);
                 warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + orphan);
             }
-            // The index row goes last: it marks the delivery as completely stored.
             ObjectNode row = indexRow(run, deliveryId, delivery.event(), received, verification,
-                    store.webhookDir(folder).relativize(eventFile).toString(), correlation);
-            store.appendRow(folder, index, row);
-            return summary(correlation, run, verification, deliveryId, eventFile);
+                    store.webhookDir(folder).relativize(slot.file()).toString(), correlation);
+            store.commitDelivery(folder, deliveryId, slot, row); // last: marks the delivery as stored
+            return summary(correlation, run, verification, deliveryId, slot.file());
         });
     }
 
@@ -180,16 +183,28 @@ public final class Ingest {
         if (dispatchRunId != null && !dispatchRunId.isNull() && dispatchRunId.asLong() != run.runId()) {
             mismatch(metadata, "dispatch_run_id", dispatchRunId.asLong(), run, deliveryId);
         }
-        ArrayNode deliveries = metadata.has("webhook_deliveries") && metadata.get("webhook_deliveries").isArray()
-                ? (ArrayNode) metadata.get("webhook_deliveries")
-                : metadata.putArray("webhook_deliveries");
-        deliveries.add(deliveryId);
+        recordDelivery(metadata, deliveryId);
         if (WorkflowRunEvent.statusRank(run.status()) >= WorkflowRunEvent.statusRank(Json.text(metadata, "webhook_status"))) {
             metadata.put("webhook_status", run.status());
             metadata.put("webhook_conclusion", run.conclusion());
         }
         if (run.htmlUrl() != null && !metadata.has("run_url")) metadata.put("run_url", run.htmlUrl());
         metadata.put("webhook_updated_at", received.toString());
+    }
+
+    /**
+     * Lists the delivery id in {@code webhook_deliveries}, capped so the metadata file does not
+     * grow with every delivery (index.json has them all); {@code webhook_delivery_count} counts them.
+     */
+    private static void recordDelivery(ObjectNode metadata, String deliveryId) {
+        ArrayNode deliveries = metadata.has("webhook_deliveries") && metadata.get("webhook_deliveries").isArray()
+                ? (ArrayNode) metadata.get("webhook_deliveries")
+                : metadata.putArray("webhook_deliveries");
+        for (JsonNode known : deliveries) {
+            if (deliveryId.equals(known.asText())) return; // a resumed delivery is counted once
+        }
+        if (deliveries.size() < MAX_LISTED_DELIVERIES) deliveries.add(deliveryId);
+        metadata.put("webhook_delivery_count", metadata.path("webhook_delivery_count").asLong(deliveries.size() - 1) + 1);
     }
 
     private void mismatch(ObjectNode metadata, String field, long recorded, WorkflowRunEvent run, String deliveryId) {

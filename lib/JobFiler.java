@@ -1,10 +1,8 @@
 package lib;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.Optional;
@@ -39,13 +37,13 @@ public final class JobFiler {
         String deliveryId = delivery.deliveryId() != null ? delivery.deliveryId() : delivery.payloadHashId();
         JsonNode job = payload.get("workflow_job");
         return store.withLock(folder, () -> {
-            ArrayNode index = store.readIndex(folder);
-            Optional<JsonNode> earlier = store.findRow(index, deliveryId);
+            Optional<JsonNode> earlier = store.storedDelivery(folder, deliveryId);
             if (earlier.isPresent()) {
                 return summary(earlier.get()).put("duplicate", true);
             }
             Instant received = clock.instant();
-            Path eventFile = store.writeEvent(folder, received, deliveryId, delivery.body());
+            RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);
+            store.writeEvent(slot, delivery.body());
             ObjectNode row = Json.object();
             row.put("delivery_id", deliveryId);
             row.put("event", "workflow_job");
@@ -60,8 +58,8 @@ public final class JobFiler {
             row.put("received_at", received.toString());
             row.put("verified", true);
             row.put("verified_by", verifiedBy);
-            row.put("file", store.webhookDir(folder).relativize(eventFile).toString());
-            store.appendRow(folder, index, row); // last: marks the delivery as completely stored
+            row.put("file", store.webhookDir(folder).relativize(slot.file()).toString());
+            store.commitDelivery(folder, deliveryId, slot, row); // last: marks the delivery as stored
             return summary(row);
         });
     }

@@ -4,9 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.DirectoryStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,25 +25,32 @@ import java.util.function.Consumer;
 /**
  * The {@code runs/} layout (see the README's storage section):
  * <pre>
- * runs/&lt;uuid&gt;.json                                  dispatch metadata (trigger-and-track)
+ * runs/&lt;uuid&gt;.json                                   dispatch metadata (trigger-and-track)
  * runs/&lt;uuid|unknown&gt;/webhook/events/&lt;time&gt;-&lt;delivery&gt;.json   raw payloads, never overwritten
- * runs/&lt;uuid|unknown&gt;/webhook/index.json             one summary row per delivery
- * runs/webhook_orphans/&lt;run_id&gt;.json                deliveries whose metadata file is missing
- * runs/.locks/&lt;uuid|unknown&gt;.lock                     per-correlation lock (threads and processes)
+ * runs/&lt;uuid|unknown&gt;/webhook/index.json              one summary row per delivery, one per line
+ * runs/&lt;uuid|unknown&gt;/webhook/deliveries/&lt;delivery&gt;.json  the row again: marks the delivery as stored
+ * runs/webhook_orphans/&lt;run_id&gt;.json                 deliveries whose metadata file is missing
+ * runs/.by-run-id/&lt;run_id&gt;                           which correlation a run id belongs to
+ * runs/.locks/&lt;uuid|unknown&gt;.lock                      per-correlation lock (threads and processes)
  * </pre>
- * Every write is a temp file renamed into place; every read-modify-write holds the lock.
+ * Storing a delivery costs the same however many are already stored for its correlation: the
+ * duplicate check is one file lookup and the index grows by one in-place append. Whole-file
+ * writes go through a temp file renamed into place; every read-modify-write holds the lock.
  */
 public final class RunStore {
     public static final String UNKNOWN = "unknown";
     private static final DateTimeFormatter EVENT_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
-    private static final int TIME_LENGTH = "20260101T000000.000Z".length();
+    private static final byte[] INDEX_END = "\n]\n".getBytes(StandardCharsets.UTF_8);
     private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
 
     @FunctionalInterface
     public interface IoWork<T> {
         T run() throws IOException;
     }
+
+    /** Where a delivery's payload goes; {@code resumed} when an earlier, interrupted attempt chose it. */
+    public record EventSlot(Path file, boolean resumed) {}
 
     private final Path root;
 
@@ -87,7 +96,7 @@ public final class RunStore {
         return root.resolve("webhook_orphans").resolve(runId + ".json");
     }
 
-    /** Runs {@code work} holding the folder's lock, against other threads and other processes. */
+    /** Runs {@code work} holding the folder's lock, against other threads and other processes. Not reentrant. */
     public <T> T withLock(String folder, IoWork<T> work) throws IOException {
         Path lockFile = root.resolve(".locks").resolve(checked(folder) + ".lock").toAbsolutePath().normalize();
         ReentrantLock local = IN_PROCESS.computeIfAbsent(lockFile, k -> new ReentrantLock());
@@ -127,7 +136,7 @@ public final class RunStore {
         });
     }
 
-    /** The delivery rows of a folder's index (empty when none). Caller holds the lock when it will write. */
+    /** The delivery rows of a folder's index (empty when none). */
     public ArrayNode readIndex(String folder) throws IOException {
         Path file = indexFile(folder);
         JsonNode node = readJson(file);
@@ -136,44 +145,133 @@ public final class RunStore {
         return (ArrayNode) node;
     }
 
-    public Optional<JsonNode> findRow(ArrayNode index, String deliveryId) {
-        for (JsonNode row : index) {
-            if (deliveryId.equals(Json.text(row, "delivery_id"))) return Optional.of(row);
-        }
-        return Optional.empty();
-    }
+    // --- storing one delivery: call these in order, holding the folder's lock -------------------
 
-    /** Appends one row; the caller holds the folder's lock and passes the index it read under it. */
-    public void appendRow(String folder, ArrayNode index, ObjectNode row) throws IOException {
-        index.add(row);
-        SafeFiles.writeAtomically(indexFile(folder), Json.pretty(index));
+    /** The row of a delivery already stored in this folder, if any. */
+    public Optional<JsonNode> storedDelivery(String folder, String deliveryId) throws IOException {
+        JsonNode row = readJson(deliveryMarker(folder, deliveryId, ".json"));
+        return Optional.ofNullable(row);
     }
 
     /**
-     * Stores the raw payload as {@code events/<time>-<delivery>.json}. When a file for this
-     * delivery already exists (an earlier run stopped before indexing it), that file is kept and returned.
+     * Picks the event file for a new delivery and notes the choice, so a run interrupted after this
+     * point resumes with the same file instead of storing the payload twice.
      */
-    public Path writeEvent(String folder, Instant received, String deliveryId, byte[] raw) throws IOException {
-        if (!SafeFiles.isSafeName(deliveryId)) throw CommandException.usage("unsafe delivery id: " + deliveryId);
-        Path dir = eventsDir(folder);
-        Optional<Path> earlier = existingEvent(dir, deliveryId);
-        if (earlier.isPresent()) return earlier.get();
-        Path file = dir.resolve(EVENT_TIME.format(received) + "-" + deliveryId + ".json");
-        SafeFiles.writeNew(file, raw); // never replaces a file that is already there
-        return file;
+    public EventSlot reserveEvent(String folder, String deliveryId, Instant received) throws IOException {
+        Path pending = deliveryMarker(folder, deliveryId, ".pending");
+        try {
+            String earlier = Files.readString(pending, StandardCharsets.UTF_8).strip();
+            if (SafeFiles.isSafeName(earlier)) return new EventSlot(eventsDir(folder).resolve(earlier), true);
+        } catch (NoSuchFileException e) {
+            // the usual case: a new delivery
+        }
+        String name = EVENT_TIME.format(received) + "-" + deliveryId + ".json";
+        SafeFiles.writeAtomically(pending, name.getBytes(StandardCharsets.UTF_8));
+        return new EventSlot(eventsDir(folder).resolve(name), false);
     }
 
-    private static Optional<Path> existingEvent(Path dir, String deliveryId) throws IOException {
-        if (!Files.isDirectory(dir)) return Optional.empty();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*-" + deliveryId + ".json")) {
-            for (Path f : files) {
-                // exactly "<time>-<delivery>.json": not another delivery whose id ends the same way
-                if (f.getFileName().toString().length() == TIME_LENGTH + 1 + deliveryId.length() + 5) {
-                    return Optional.of(f);
+    /** Stores the raw payload byte for byte; an existing file (from an interrupted run) is kept. */
+    public void writeEvent(EventSlot slot, byte[] raw) throws IOException {
+        SafeFiles.writeNew(slot.file(), raw);
+    }
+
+    /**
+     * Appends the delivery's row to the index and marks the delivery as stored. For a resumed
+     * delivery whose row already made it into the index, the row is not appended twice.
+     */
+    public void commitDelivery(String folder, String deliveryId, EventSlot slot, ObjectNode row) throws IOException {
+        if (!(slot.resumed() && deliveryId.equals(Json.text(lastIndexRow(folder), "delivery_id")))) {
+            appendIndexRow(folder, row);
+        }
+        SafeFiles.writeAtomically(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row));
+        Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
+    }
+
+    /** Notes which correlation a run id belongs to (for workflow_job deliveries, which carry only the run id). */
+    public void rememberRun(long runId, String correlationId) throws IOException {
+        Path file = runPointer(runId);
+        String value = Correlation.canonical(correlationId);
+        if (!Files.exists(file)) SafeFiles.writeAtomically(file, (value + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    public Optional<String> correlationOfRun(long runId) throws IOException {
+        try {
+            String value = Files.readString(runPointer(runId), StandardCharsets.UTF_8).strip();
+            return Correlation.isValid(value) ? Optional.of(value) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The index is {@code [\n<row>,\n<row>\n]\n}, one compact row per line, so a row is appended with
+     * one positional write over the closing bracket: the file stays a JSON array and the cost does
+     * not grow with the index. A file in any other layout is rewritten once into this one.
+     */
+    private void appendIndexRow(String folder, ObjectNode row) throws IOException {
+        Path file = indexFile(folder);
+        byte[] line = Json.compact(row).getBytes(StandardCharsets.UTF_8);
+        if (Files.exists(file)) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                long size = ch.size();
+                if (size > INDEX_END.length + 1 && endsWith(ch, INDEX_END)) {
+                    ByteBuffer tail = ByteBuffer.allocate(2 + line.length + INDEX_END.length);
+                    tail.put((byte) ',').put((byte) '\n').put(line).put(INDEX_END).flip();
+                    long at = size - INDEX_END.length;
+                    while (tail.hasRemaining()) at += ch.write(tail, at);
+                    ch.force(false);
+                    return;
                 }
             }
         }
-        return Optional.empty();
+        ArrayNode rows = readIndex(folder);
+        rows.add(row);
+        StringBuilder text = new StringBuilder("[\n");
+        for (int i = 0; i < rows.size(); i++) {
+            text.append(Json.compact(rows.get(i))).append(i + 1 < rows.size() ? ",\n" : "");
+        }
+        SafeFiles.writeAtomically(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** The index's last row, read from the end of the file, or null. */
+    private JsonNode lastIndexRow(String folder) throws IOException {
+        Path file = indexFile(folder);
+        if (!Files.exists(file)) return null;
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = ch.size();
+            int window = (int) Math.min(size, 256 * 1024);
+            ByteBuffer buf = ByteBuffer.allocate(window);
+            while (buf.hasRemaining() && ch.read(buf, size - window + buf.position()) > 0) { }
+            String tail = new String(buf.array(), StandardCharsets.UTF_8).stripTrailing();
+            if (tail.endsWith("]")) tail = tail.substring(0, tail.length() - 1).stripTrailing();
+            int start = tail.lastIndexOf('\n');
+            String last = tail.substring(start + 1);
+            if (last.endsWith(",")) last = last.substring(0, last.length() - 1);
+            try {
+                return Json.MAPPER.readTree(last);
+            } catch (IOException e) {
+                return null;
+            }
+        }
+    }
+
+    private static boolean endsWith(FileChannel ch, byte[] suffix) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(suffix.length);
+        long at = ch.size() - suffix.length;
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, at + buf.position());
+            if (n < 0) return false;
+        }
+        return Arrays.equals(buf.array(), suffix);
+    }
+
+    private Path deliveryMarker(String folder, String deliveryId, String suffix) {
+        if (!SafeFiles.isSafeName(deliveryId)) throw CommandException.usage("unsafe delivery id: " + deliveryId);
+        return webhookDir(folder).resolve("deliveries").resolve(deliveryId + suffix);
+    }
+
+    private Path runPointer(long runId) {
+        return root.resolve(".by-run-id").resolve(Long.toString(runId));
     }
 
     private static JsonNode readJson(Path file) throws IOException {

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.stream.Stream;
 import lib.Hmac;
 import lib.Json;
+import lib.RunStore;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -371,13 +372,34 @@ class ProcessWorkflowWebhookTest {
     @Test
     void aRunStoppedAfterStoringTheEventIsCompletedByTheNextRun() throws IOException {
         byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
-        Path events = Files.createDirectories(runs.resolve(CORR).resolve("webhook/events"));
-        Path leftover = Files.write(events.resolve("20260101T000000.000Z-crash-1.json"), body);
+        // The state an interrupted ingest leaves: the event file chosen and written, nothing indexed.
+        RunStore store = new RunStore(runs);
+        RunStore.EventSlot slot = store.reserveEvent(CORR, "crash-1", java.time.Instant.parse("2026-01-01T00:00:00Z"));
+        store.writeEvent(slot, body);
+
         Testing.Run r = ingest(body, signed(body, "crash-1"));
         assertEquals(0, r.exitCode(), r.err());
-        assertEquals(leftover.toString(), out(r).get("stored").asText());
-        assertEquals(1, filesUnder(events).size());
+        assertEquals(slot.file().toString(), out(r).get("stored").asText());
+        assertEquals(1, filesUnder(runs.resolve(CORR).resolve("webhook/events")).size());
         assertEquals(1, read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+        assertTrue(ingest(body, signed(body, "crash-1")).out().contains("\"duplicate\":true"));
+    }
+
+    @Test
+    void aRunStoppedAfterIndexingIsCompletedWithoutASecondRow() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run first = ingest(body, signed(body, "crash-2"));
+        // Roll back only the last step, the "stored" marker, as a crash just before it would.
+        Path deliveries = runs.resolve(CORR).resolve("webhook/deliveries");
+        Files.delete(deliveries.resolve("crash-2.json"));
+        Files.writeString(deliveries.resolve("crash-2.pending"), Path.of(out(first).get("stored").asText()).getFileName().toString());
+
+        Testing.Run again = ingest(body, signed(body, "crash-2"));
+        assertEquals(0, again.exitCode(), again.err());
+        assertFalse(out(again).has("duplicate"));
+        assertEquals(1, read(runs.resolve(CORR).resolve("webhook/index.json")).size(), "the row is not appended twice");
+        assertTrue(Files.exists(deliveries.resolve("crash-2.json")));
+        assertFalse(Files.exists(deliveries.resolve("crash-2.pending")));
     }
 
     @Test

@@ -1,0 +1,87 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Optional;
+import lib.Json;
+import lib.RunStore;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The store's promise: storing a delivery costs the same however many are already stored. */
+class RunStoreTest {
+    static final String CORR = "0f8fad5b-d9cb-469f-a165-70867728950e";
+    static final long RUN = 777000111L;
+
+    @TempDir Path tmp;
+
+    Testing.Run ingest(Path runs, String deliveryId, String action) {
+        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
+        cmd.env = Map.of();
+        cmd.stdin = new ByteArrayInputStream(Fixtures.workflowRun(action, CORR, RUN));
+        return Testing.run(cmd, "--runs-dir", runs.toString(), "--skip-verify", "--delivered", deliveryId);
+    }
+
+    @Test
+    void theIndexGrowsByAnInPlaceAppendAndStaysAJsonArray() throws Exception {
+        Path runs = tmp.resolve("runs");
+        assertEquals(0, ingest(runs, "a-1", "requested").exitCode());
+        Path index = runs.resolve(CORR).resolve("webhook/index.json");
+        Object inode = Files.getAttribute(index, "unix:ino");
+        byte[] before = Files.readAllBytes(index);
+
+        for (int i = 2; i <= 5; i++) assertEquals(0, ingest(runs, "a-" + i, "in_progress").exitCode());
+
+        byte[] after = Files.readAllBytes(index);
+        assertEquals(inode, Files.getAttribute(index, "unix:ino"), "appended, not replaced by a new file");
+        int kept = before.length - 3; // everything but the closing "\n]\n"
+        assertArrayEquals(Arrays.copyOf(before, kept), Arrays.copyOf(after, kept), "earlier rows untouched");
+        JsonNode rows = Json.read(index);
+        assertEquals(5, rows.size());
+        assertEquals("a-5", rows.get(4).get("delivery_id").asText());
+        assertEquals(6 + 1, Files.readAllLines(index).size(), "one row per line between the brackets");
+    }
+
+    @Test
+    void anIndexInAnotherLayoutIsRewrittenOnceAndKeepsItsRows() throws Exception {
+        Path runs = tmp.resolve("runs");
+        Path index = Files.createDirectories(runs.resolve(CORR).resolve("webhook")).resolve("index.json");
+        Files.writeString(index, "[ {\n  \"delivery_id\" : \"old-1\",\n  \"run_id\" : 1\n} ]");
+        assertEquals(0, ingest(runs, "new-1", "completed").exitCode());
+        assertEquals(0, ingest(runs, "new-2", "completed").exitCode());
+        JsonNode rows = Json.read(index);
+        assertEquals(3, rows.size());
+        assertEquals("old-1", rows.get(0).get("delivery_id").asText());
+        assertEquals("new-2", rows.get(2).get("delivery_id").asText());
+    }
+
+    @Test
+    void theMetadataListsAtMostAHundredDeliveriesAndCountsThemAll() throws Exception {
+        Path runs = Files.createDirectories(tmp.resolve("runs"));
+        Files.writeString(runs.resolve(CORR + ".json"), "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
+        for (int i = 0; i < 103; i++) assertEquals(0, ingest(runs, "m-" + i, "in_progress").exitCode());
+        assertEquals(0, ingest(runs, "m-0", "in_progress").exitCode()); // a duplicate counts nothing
+        JsonNode meta = Json.read(runs.resolve(CORR + ".json"));
+        assertEquals(100, meta.get("webhook_deliveries").size());
+        assertEquals(103, meta.get("webhook_delivery_count").asLong());
+        assertEquals(103, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+    }
+
+    @Test
+    void aStoredRunIdPointsBackToItsCorrelation() throws Exception {
+        Path runs = tmp.resolve("runs");
+        RunStore store = new RunStore(runs);
+        assertEquals(Optional.empty(), store.correlationOfRun(RUN));
+        assertEquals(0, ingest(runs, "r-1", "requested").exitCode());
+        assertEquals(Optional.of(CORR), store.correlationOfRun(RUN));
+        assertTrue(store.storedDelivery(CORR, "r-1").isPresent());
+        assertFalse(store.storedDelivery(CORR, "r-2").isPresent());
+    }
+}
