@@ -202,9 +202,9 @@ class TriggerAndTrack implements Callable<Integer> {
         Output.githubOutput(env, summary, "run_id", "correlation_id");
         if (!known) {
             note("run_id stays null until the workflow_run webhook arrives. Next:\n"
-                    + "  ./jbang wait-for-webhook.java --correlation-id " + corr + " --runs-dir " + storeDir + "\n"
+                    + "  ./jbang wait-for-webhook.java --correlation-id " + corr + runsDirArg() + "\n"
                     + "  or, with a delivery saved from WEBHOOK_URL: ./jbang process-workflow-webhook.java --file payload.json"
-                    + " --headers headers.txt --runs-dir " + storeDir);
+                    + " --headers headers.txt" + runsDirArg());
         }
         return ExitCode.OK;
     }
@@ -290,7 +290,7 @@ class TriggerAndTrack implements Callable<Integer> {
         err.println("error: dispatched, but no run with correlation id " + corr + " appeared within "
                 + timeout.toMillis() / 1000.0 + " s (" + outcome.listRequests() + " list requests, "
                 + outcome.runsExamined() + " runs examined). Continue with: ./jbang wait-for-webhook.java --correlation-id "
-                + corr + " --runs-dir " + storeDir);
+                + corr + runsDirArg());
         err.flush();
         return ExitCode.TIMEOUT;
     }
@@ -325,6 +325,11 @@ class TriggerAndTrack implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         err.println("warning: " + message);
         err.flush();
+    }
+
+    /** " --runs-dir DIR" for the follow-up commands, only when the store is not the default "runs". */
+    private String runsDirArg() {
+        return storeDir.equals(Path.of("runs")) ? "" : " --runs-dir " + storeDir;
     }
 
     private static Duration seconds(double value, String option, boolean zeroAllowed) {
