@@ -1,0 +1,597 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import lib.GitHubClient;
+import lib.GitHubContext;
+import lib.Headers;
+import lib.Ingest;
+import lib.Json;
+import lib.RunStore;
+import lib.Secret;
+import lib.WebhookDelivery;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** trigger-and-track against the simulator over real HTTP: the three strategies, failures, counts, concurrency. */
+class TriggerAndTrackTest {
+    static final String SECRET = "trigger-test-secret-never-printed";
+    static final String DISPATCHES = "/repos/octo-org/octo-repo/actions/workflows/dispatch-webhook.yml/dispatches";
+    static final String WORKFLOW = "/repos/octo-org/octo-repo/actions/workflows/dispatch-webhook.yml";
+    static final String RUNS_LIST = WORKFLOW + "/runs";
+
+    @TempDir Path tmp;
+    final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) closing.get(i).close();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    GitHubSimulator sim(GitHubSimulator.Config config) throws IOException {
+        GitHubSimulator sim = GitHubSimulator.start(config);
+        closing.add(sim);
+        return sim;
+    }
+
+    GitHubSimulator ghes() throws IOException {
+        return sim(GitHubSimulator.Config.defaults().enterprise("3.20.0"));
+    }
+
+    Path runs() {
+        return tmp.resolve("runs");
+    }
+
+    TriggerAndTrack command(GitHubSimulator sim, Map<String, String> extraEnv) {
+        TriggerAndTrack cmd = new TriggerAndTrack();
+        Map<String, String> env = new HashMap<>(Map.of("GH_TOKEN", sim.token()));
+        env.putAll(extraEnv);
+        cmd.env = env;
+        cmd.workDir = tmp;
+        cmd.terminal = false;
+        cmd.policy = GitHubClient.Policy.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+        return cmd;
+    }
+
+    Testing.Run trigger(GitHubSimulator sim, String... args) {
+        return triggerVia(sim, sim.apiUrl(), Map.of(), args);
+    }
+
+    Testing.Run triggerVia(GitHubSimulator sim, String apiUrl, Map<String, String> env, String... args) {
+        List<String> all = new ArrayList<>(List.of("--repo", sim.repo(), "--api-url", apiUrl,
+                "--store-dir", runs().toString()));
+        List<String> given = List.of(args);
+        if (!given.contains("--interval")) all.addAll(List.of("--interval", "0.05"));
+        if (!given.contains("--timeout")) all.addAll(List.of("--timeout", "10"));
+        all.addAll(given);
+        return Testing.run(command(sim, env), all.toArray(String[]::new));
+    }
+
+    static JsonNode out(Testing.Run r) {
+        return Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "stdout");
+    }
+
+    JsonNode metadata(String correlationId) throws IOException {
+        return Json.read(runs().resolve(correlationId + ".json"));
+    }
+
+    /** The simulator's run whose display title carries the correlation id. */
+    static long runOf(GitHubSimulator sim, String correlationId) {
+        List<Long> ids = sim.runs().stream().filter(r -> r.displayTitle.contains(correlationId)).map(r -> r.id).toList();
+        assertEquals(1, ids.size(), "one run for " + correlationId);
+        return ids.get(0);
+    }
+
+    static long count(GitHubSimulator sim, String method, String path) {
+        return sim.requestCount(method, path);
+    }
+
+    // ---------------------------------------------------------------- strategy 1: the dispatch answer
+
+    @Test
+    void runIdFromTheDispatchAnswerIsConfirmedByGetRun() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Testing.Run r = trigger(sim, "--ref", "main");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode o = out(r);
+        String corr = o.get("correlation_id").asText();
+        long runId = runOf(sim, corr);
+        assertEquals(runId, o.get("run_id").asLong());
+        assertEquals("api", o.get("source").asText());
+        assertEquals("https://github.com/octo-org/octo-repo/actions/runs/" + runId, o.get("run_url").asText());
+        assertEquals("dispatch-webhook.yml", o.get("workflow").asText());
+        assertEquals("main", o.get("ref").asText());
+        // 3 requests: workflow, dispatch (200 with the id), GET run to confirm; no list request
+        assertEquals(3, sim.requests().size(), sim.requests().toString());
+        assertEquals(1, count(sim, "GET", "/repos/octo-org/octo-repo/actions/runs/" + runId));
+        assertEquals(0, count(sim, "GET", RUNS_LIST));
+        assertTrue(sim.requests().get(1).startsWith("POST " + DISPATCHES));
+
+        JsonNode m = metadata(corr);
+        assertEquals(runId, m.get("run_id").asLong());
+        assertEquals("api", m.get("run_id_source").asText());
+        assertEquals(runId, m.get("dispatch_run_id").asLong());
+        assertEquals(corr, m.get("correlation_id").asText());
+        assertEquals(corr, m.at("/inputs/correlation_id").asText());
+        assertEquals(1001, m.get("workflow_id").asLong());
+        assertEquals("octo-org/octo-repo", m.get("repo").asText());
+        assertEquals(sim.apiUrl(), m.get("api_url").asText());
+        assertEquals("main", m.get("branch").asText());
+        assertEquals("accepted", m.get("dispatch_status").asText());
+        assertFalse(m.get("webhook_pending").asBoolean());
+        assertNotNull(m.get("dispatched_at").asText());
+        assertFalse(m.toString().contains(sim.token()), "no token in metadata");
+    }
+
+    @Test
+    void defaultRefIsTheCheckedOutBranchOfACheckoutElseTheDefaultBranch() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults().branches("trunk", "feature"));
+        // not a checkout: the repository's default branch, one GET /repos
+        Testing.Run r = trigger(sim, "--json-only");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("trunk", out(r).get("ref").asText());
+        assertEquals(1, count(sim, "GET", "/repos/octo-org/octo-repo"));
+        assertEquals("", r.err(), "--json-only prints nothing else");
+
+        // a checkout of this repository on branch 'feature'
+        Path checkout = git("checkout", "feature", "https://github.com/octo-org/octo-repo.git");
+        TriggerAndTrack cmd = command(sim, Map.of());
+        cmd.workDir = checkout;
+        Testing.Run fromGit = Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--store-dir",
+                runs().toString());
+        assertEquals(0, fromGit.exitCode(), fromGit.err());
+        assertEquals("feature", out(fromGit).get("ref").asText());
+        assertEquals(1, count(sim, "GET", "/repos/octo-org/octo-repo"), "no repository lookup");
+        assertEquals("the current git branch", metadata(out(fromGit).get("correlation_id").asText()).get("ref_origin").asText());
+
+        // a checkout of another repository: the default branch again
+        Path other = git("other", "feature", "git@github.com:someone/else.git");
+        cmd = command(sim, Map.of());
+        cmd.workDir = other;
+        Testing.Run fromOther = Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--store-dir",
+                runs().toString());
+        assertEquals("trunk", out(fromOther).get("ref").asText(), fromOther.err());
+    }
+
+    private Path git(String dir, String branch, String origin) throws Exception {
+        Path d = Files.createDirectories(tmp.resolve(dir));
+        for (String[] c : new String[][] {{"git", "init", "-q", "-b", branch}, {"git", "remote", "add", "origin", origin}}) {
+            Process p = new ProcessBuilder(c).directory(d.toFile()).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            assertEquals(0, p.waitFor(), String.join(" ", c));
+        }
+        return d;
+    }
+
+    // ---------------------------------------------------------------- GHES fallback and its memory
+
+    @Test
+    void ghesRejectionFallsBackOnceAndIsRememberedForLaterRuns() throws Exception {
+        GitHubSimulator sim = ghes();
+        Testing.Run first = trigger(sim, "--ref", "main");
+        assertEquals(0, first.exitCode(), first.err());
+        assertEquals(2, count(sim, "POST", DISPATCHES), "rejected try, then one without the field");
+        assertEquals(1, sim.runs().size(), "one run: the rejected try dispatched nothing");
+        assertEquals("poll", out(first).get("source").asText());
+        assertEquals(runOf(sim, out(first).get("correlation_id").asText()), out(first).get("run_id").asLong());
+        assertTrue(first.err().contains("return_run_details"), first.err());
+        JsonNode features = Json.read(runs().resolve(".api-features.json"));
+        assertFalse(features.path(sim.apiUrl()).path("return_run_details").asBoolean(true), features.toString());
+        assertEquals("3.20.0", features.path(sim.apiUrl()).path("server_version").asText());
+        assertEquals("rejected", metadata(out(first).get("correlation_id").asText()).get("return_run_details").asText());
+
+        Testing.Run second = trigger(sim, "--ref", "main");
+        assertEquals(0, second.exitCode(), second.err());
+        assertEquals(3, count(sim, "POST", DISPATCHES), "the later run skips the failed try");
+        assertFalse(second.err().contains("does not know return_run_details"), second.err());
+        assertEquals(runOf(sim, out(second).get("correlation_id").asText()), out(second).get("run_id").asLong());
+    }
+
+    // ---------------------------------------------------------------- strategy 2: polling
+
+    @Test
+    void pollingFindsALateRunWithOneListRequestPerIntervalAnd304sForFree() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofMillis(800));
+        int before = sim.rateLimitRemaining();
+        long start = System.nanoTime();
+        Testing.Run r = trigger(sim, "--ref", "main", "--interval", "0.1");
+        double elapsed = (System.nanoTime() - start) / 1e9;
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode o = out(r);
+        assertEquals("poll", o.get("source").asText());
+        assertEquals(runOf(sim, o.get("correlation_id").asText()), o.get("run_id").asLong());
+
+        long lists = count(sim, "GET", RUNS_LIST);
+        assertTrue(lists >= 4, "the run stayed invisible for several polls: " + lists);
+        assertTrue(lists <= elapsed / 0.1 + 1, lists + " list requests in " + elapsed + " s");
+        // charged: workflow GET, 2 dispatch POSTs, the first list answer and the one with the run; 304s are free
+        int charged = before - sim.rateLimitRemaining();
+        assertEquals(5, charged, sim.requests().toString());
+        String list = sim.requests().stream().filter(q -> q.contains("/runs?")).findFirst().orElseThrow();
+        assertTrue(list.contains("event=workflow_dispatch") && list.contains("branch=main") && list.contains("per_page=100")
+                && list.contains("created=%3E%3D"), list);
+    }
+
+    @Test
+    void secondaryRateLimitDuringPollingIsWaitedOutAndTheRunIsFound() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofMillis(1500));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--verbose"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        sim.secondaryRateLimit(1, 1);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("/runs?") && r.err().contains("-> 403"), r.err());
+        assertEquals("poll", out(r).get("source").asText());
+        assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
+    }
+
+    @Test
+    void timeoutExits124WithTheCorrelationIdAndAHint() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofHours(1));
+        Testing.Run r = trigger(sim, "--ref", "main", "--timeout", "0.4", "--interval", "0.1");
+        assertEquals(124, r.exitCode(), r.err());
+        JsonNode o = out(r);
+        String corr = o.get("correlation_id").asText();
+        assertTrue(o.get("run_id").isNull());
+        assertTrue(o.get("timed_out").asBoolean());
+        assertTrue(r.err().contains("wait-for-webhook.java --correlation-id " + corr), r.err());
+        JsonNode m = metadata(corr);
+        assertTrue(m.get("run_id").isNull());
+        assertTrue(m.has("poll_timed_out_at"));
+        assertTrue(count(sim, "GET", RUNS_LIST) <= 6, sim.requests().toString());
+    }
+
+    @Test
+    void pollingStopsWhenAWebhookAlreadyRecordedTheRunId() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofHours(1));
+        String corr = "0b5c2f0e-9d3a-4e51-8f6c-2a7b1d9e4c30";
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        long runId = runOf(sim, corr);
+        // what webhook ingest does to the metadata file, under the same lock
+        new RunStore(runs()).updateMetadata(corr, m -> m.put("run_id", runId).put("run_id_source", "webhook")
+                .put("webhook_run_id", runId).put("webhook_pending", false));
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("webhook", out(r).get("source").asText());
+        assertEquals(runId, out(r).get("run_id").asLong());
+    }
+
+    @Test
+    void twoRunsWithTheSameCorrelationIdAreAnErrorListingBoth() throws Exception {
+        GitHubSimulator sim = ghes();
+        String corr = "6e2d9c41-3b7a-4f15-9a08-d1c2b3a49f57";
+        GitHubClient admin = new GitHubClient(new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test"));
+        ObjectNode body = Json.object().put("ref", "main");
+        body.putObject("inputs").put("correlation_id", corr);
+        admin.post(admin.repoPath("/actions/workflows/dispatch-webhook.yml/dispatches"), body);
+        Testing.Run r = trigger(sim, "--ref", "main", "--correlation-id", corr);
+        assertEquals(1, r.exitCode(), r.err());
+        for (var run : sim.runs()) assertTrue(r.err().contains(String.valueOf(run.id)), r.err());
+        assertTrue(r.err().contains("2 runs carry correlation id " + corr), r.err());
+    }
+
+    @Test
+    void repeatedServerErrorsWhilePollingBackOffAndPollingGoesOn() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofMillis(600));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--interval", "0.1"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        sim.failNext(6, 502); // more than the client's own 4 attempts
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("warning: listing runs failed"), r.err());
+        assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
+    }
+
+    @Test
+    void aRunFromTheAnswerWithoutOurCorrelationIdIsNotTrusted() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        // a pattern that never matches this workflow's run name: confirmation fails, polling finds nothing
+        Testing.Run r = trigger(sim, "--ref", "main", "--run-name-pattern", "Other \\(([0-9a-f-]{36})\\)",
+                "--timeout", "0.2");
+        assertEquals(124, r.exitCode(), r.err());
+        assertTrue(r.err().contains("without correlation id") && r.err().contains("polling instead"), r.err());
+        assertTrue(out(r).get("run_id").isNull());
+    }
+
+    // ---------------------------------------------------------------- strategy 3: --webhook-only
+
+    @Test
+    void webhookOnlySpendsTwoRequestsAndLeavesRunIdToTheWebhook() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Testing.Run r = triggerVia(sim, sim.apiUrl(), Map.of("WEBHOOK_URL", "https://webhook.example/abc"),
+                "--ref", "main", "--webhook-only");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode o = out(r);
+        String corr = o.get("correlation_id").asText();
+        long runId = runOf(sim, corr);
+        assertTrue(o.get("run_id").isNull());
+        assertEquals(runId, o.get("dispatch_run_id").asLong());
+        assertEquals(2, sim.requests().size(), "workflow GET + dispatch POST: " + sim.requests());
+        assertTrue(r.err().contains("./jbang wait-for-webhook.java --correlation-id " + corr), r.err());
+        assertTrue(r.err().contains("process-workflow-webhook.java --file"), r.err());
+        JsonNode m = metadata(corr);
+        assertTrue(m.get("run_id").isNull());
+        assertTrue(m.get("webhook_pending").asBoolean());
+        assertEquals(runId, m.get("dispatch_run_id").asLong());
+        assertEquals("https://webhook.example/abc", m.at("/inputs/webhook_url").asText());
+        assertEquals("webhook-only", m.get("mode").asText());
+
+        // GHES: no id in the answer, still two requests once the feature memory knows the server
+        GitHubSimulator old = ghes();
+        trigger(old, "--ref", "main", "--webhook-only", "--json-only");
+        int before = old.requests().size();
+        Testing.Run again = trigger(old, "--ref", "main", "--webhook-only", "--json-only");
+        assertEquals(0, again.exitCode(), again.err());
+        assertEquals(2, old.requests().size() - before, old.requests().toString());
+        assertFalse(out(again).has("dispatch_run_id"));
+        assertEquals("", again.err());
+    }
+
+    @Test
+    void webhookOnlyWritesMetadataBeforeDispatchingSoADeliveryDuringTheCallIsNoOrphan() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.phaseDelays(Duration.ofSeconds(30), Duration.ofSeconds(30)); // only the 'requested' delivery in this test
+        CountDownLatch ingested = new CountDownLatch(1);
+        List<String> problems = new CopyOnWriteArrayList<>();
+        AtomicReference<JsonNode> seenDuringCall = new AtomicReference<>();
+        Ingest ingest = new Ingest(new RunStore(runs()), Ingest.Options.verifying(Optional.of(new Secret(SECRET, "test"))),
+                Clock.systemUTC(), problems::add);
+        HttpServer receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        receiver.createContext("/hook", ex -> {
+            try (ex) {
+                byte[] body = ex.getRequestBody().readAllBytes();
+                Headers headers = new Headers();
+                ex.getRequestHeaders().forEach((k, v) -> headers.set(k, v.get(0)));
+                int status = 200;
+                try {
+                    ObjectNode summary = ingest.process(new WebhookDelivery(body, headers));
+                    if ("workflow_run".equals(headers.get(Headers.EVENT))) {
+                        seenDuringCall.set(summary);
+                        ingested.countDown();
+                    }
+                } catch (RuntimeException e) {
+                    problems.add(e.toString());
+                    status = 500;
+                }
+                ex.sendResponseHeaders(status, -1);
+            }
+        });
+        receiver.start();
+        closing.add(() -> receiver.stop(0));
+        GitHubClient admin = new GitHubClient(new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test"));
+        ObjectNode hook = Json.object().put("name", "web").put("active", true);
+        hook.putArray("events").add("workflow_run");
+        hook.putObject("config").put("url", "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook")
+                .put("content_type", "json").put("secret", SECRET);
+        admin.post(admin.repoPath("/hooks"), hook);
+        // the dispatch answer reaches trigger-and-track only after the delivery was ingested
+        SimProxy proxy = new SimProxy(sim.apiUrl(), (method, path, status) -> {
+            if (method.equals("POST") && path.endsWith("/dispatches")) {
+                assertTrue(ingested.await(10, TimeUnit.SECONDS), "the delivery arrived during the dispatch call");
+            }
+            return status;
+        });
+        closing.add(proxy);
+
+        Testing.Run r = triggerVia(sim, proxy.url(), Map.of(), "--ref", "main", "--webhook-only");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode o = out(r);
+        String corr = o.get("correlation_id").asText();
+        long runId = runOf(sim, corr);
+        assertEquals(corr, seenDuringCall.get().get("correlation_id").asText());
+        assertEquals(List.of(), problems);
+        assertFalse(Files.exists(runs().resolve("webhook_orphans")), "no orphan");
+        JsonNode m = metadata(corr);
+        assertEquals(runId, m.get("webhook_run_id").asLong());
+        assertEquals(runId, m.get("run_id").asLong(), "set by ingest, not clobbered");
+        assertEquals("webhook", m.get("run_id_source").asText());
+        assertFalse(m.get("webhook_pending").asBoolean());
+        assertEquals(runId, m.get("dispatch_run_id").asLong());
+        assertEquals("accepted", m.get("dispatch_status").asText());
+        assertEquals(1, m.get("webhook_deliveries").size());
+        assertFalse(m.has("webhook_mismatches") || m.has("run_id_conflicts"), m.toString());
+        // the webhook was first, so the answer already carries its run id
+        assertEquals(runId, o.get("run_id").asLong());
+        assertEquals("webhook", o.get("source").asText());
+    }
+
+    // ---------------------------------------------------------------- failures
+
+    @Test
+    void missingWorkflowIsOneLineExit1AndNothingIsWritten() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Testing.Run r = trigger(sim, "--ref", "main", "--workflow", "nope.yml");
+        assertEquals(1, r.exitCode());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        assertTrue(r.err().contains("no workflow 'nope.yml'"), r.err());
+        assertEquals(0, count(sim, "POST", "/repos/octo-org/octo-repo/actions/workflows/nope.yml/dispatches"));
+        assertFalse(Files.exists(runs()));
+    }
+
+    @Test
+    void disabledWorkflowNamesItsState() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.workflow(1001).state("disabled_manually");
+        Testing.Run r = trigger(sim, "--ref", "main");
+        assertEquals(1, r.exitCode());
+        assertTrue(r.err().contains("disabled_manually"), r.err());
+        assertEquals(0, count(sim, "POST", DISPATCHES));
+    }
+
+    @Test
+    void githubsReasonForARefusedDispatchIsShownInOneLine() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.addWorkflow("Build", "build.yml", List.of(), null, false);
+        Map<String[], String> cases = Map.of(
+                new String[] {"--ref", "nope"}, "No ref found for: nope",
+                new String[] {"--ref", "main", "--input", "x=1"}, "Unexpected inputs provided: [\"x\"]",
+                new String[] {"--ref", "main", "--workflow", "build.yml"}, "Workflow does not have 'workflow_dispatch' trigger");
+        for (var c : cases.entrySet()) {
+            Testing.Run r = trigger(sim, c.getKey());
+            assertEquals(1, r.exitCode(), r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains(c.getValue()), r.err());
+        }
+        assertEquals(0, sim.runs().size());
+        // the metadata written before the dispatch says what happened
+        try (var files = Files.list(runs())) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".json") && !p.getFileName().toString().startsWith(".")).toList()) {
+                assertEquals("rejected", Json.read(f).get("dispatch_status").asText());
+            }
+        }
+    }
+
+    @Test
+    void tooManyInputsIsAUsageErrorBeforeAnyRequest() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        List<String> args = new ArrayList<>(List.of("--ref", "main"));
+        for (int i = 0; i < 24; i++) args.addAll(List.of("--input", "k" + i + "=v"));
+        // 24 + correlation_id = 25: allowed by us (the simulator's workflow then refuses the unknown names)
+        assertEquals(1, trigger(sim, args.toArray(String[]::new)).exitCode());
+        int sent = sim.requests().size();
+        args.addAll(List.of("--webhook-url", "https://webhook.example/x"));
+        Testing.Run r = trigger(sim, args.toArray(String[]::new));
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains("at most 25 inputs"), r.err());
+        assertEquals(sent, sim.requests().size(), "nothing sent");
+        assertEquals(2, trigger(sim, "--input", "novalue").exitCode());
+        assertEquals(2, trigger(sim, "--input", "correlation_id=x").exitCode());
+        assertEquals(2, trigger(sim, "--interval", "0").exitCode());
+        assertEquals(2, trigger(sim, "--correlation-id", "not-a-uuid").exitCode());
+    }
+
+    @Test
+    void anUnansweredDispatchIsNotRetriedAndSaysItMayHaveHappened() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        SimProxy proxy = new SimProxy(sim.apiUrl(),
+                (method, path, status) -> method.equals("POST") && path.endsWith("/dispatches") ? 502 : status);
+        closing.add(proxy);
+        Testing.Run r = triggerVia(sim, proxy.url(), Map.of(), "--ref", "main");
+        assertEquals(1, r.exitCode(), r.err());
+        assertEquals(1, count(sim, "POST", DISPATCHES), "never retried");
+        assertEquals(1, sim.runs().size(), "the run did start");
+        String corr = sim.runs().get(0).displayTitle.replaceAll(".*\\((.*)\\)", "$1");
+        assertTrue(r.err().contains("may or may not have happened") && r.err().contains(corr), r.err());
+        assertEquals("uncertain", metadata(corr).get("dispatch_status").asText());
+    }
+
+    // ---------------------------------------------------------------- correlation id, outputs
+
+    @Test
+    void givenCorrelationIdIsLowerCasedAndCannotBeDispatchedTwice() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        String corr = "5D3F1A2B-8C9E-4F70-A1B2-C3D4E5F60718";
+        Path githubOutput = tmp.resolve("github-output");
+        Testing.Run r = triggerVia(sim, sim.apiUrl(), Map.of("GITHUB_OUTPUT", githubOutput.toString()),
+                "--ref", "main", "--correlation-id", corr);
+        assertEquals(0, r.exitCode(), r.err());
+        String lower = corr.toLowerCase();
+        assertEquals(lower, out(r).get("correlation_id").asText());
+        assertTrue(Files.exists(runs().resolve(lower + ".json")));
+        assertEquals("run_id=" + runOf(sim, lower) + "\ncorrelation_id=" + lower + "\n", Files.readString(githubOutput));
+
+        Testing.Run again = trigger(sim, "--ref", "main", "--correlation-id", lower);
+        assertEquals(2, again.exitCode());
+        assertTrue(again.err().contains("dispatched before"), again.err());
+        assertEquals(1, sim.runs().size());
+    }
+
+    // ---------------------------------------------------------------- concurrency
+
+    @Test
+    void twentyParallelDispatchesEachFindTheirOwnRunByPolling() throws Exception {
+        GitHubSimulator sim = ghes();
+        int n = 20;
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        List<Future<Testing.Run>> futures = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            futures.add(pool.submit(() -> trigger(sim, "--ref", "main", "--interval", "0.1", "--timeout", "20",
+                    "--json-only")));
+        }
+        Set<Long> ids = new HashSet<>();
+        for (Future<Testing.Run> f : futures) {
+            Testing.Run r = f.get(60, TimeUnit.SECONDS);
+            assertEquals(0, r.exitCode(), r.err());
+            JsonNode o = out(r);
+            assertEquals(runOf(sim, o.get("correlation_id").asText()), o.get("run_id").asLong());
+            assertEquals(o.get("run_id").asLong(), metadata(o.get("correlation_id").asText()).get("run_id").asLong());
+            ids.add(o.get("run_id").asLong());
+        }
+        pool.shutdown();
+        assertEquals(n, ids.size());
+        assertEquals(n, sim.runs().size());
+        assertTrue(count(sim, "POST", DISPATCHES) <= 2L * n);
+    }
+
+    @Test
+    void threeSeparateProcessesEachFindTheirOwnRun() throws Exception {
+        GitHubSimulator sim = ghes();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> processes = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp",
+                    System.getProperty("java.class.path"), "TriggerAndTrack", "--repo", sim.repo(), "--api-url",
+                    sim.apiUrl(), "--store-dir", runs().toString(), "--ref", "main", "--interval", "0.1",
+                    "--timeout", "30", "--json-only");
+            pb.environment().put("GH_TOKEN", sim.token());
+            pb.environment().remove("GITHUB_OUTPUT");
+            pb.redirectError(tmp.resolve("proc" + i + ".err").toFile());
+            processes.add(pb.start());
+        }
+        Set<Long> ids = new HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            Process p = processes.get(i);
+            String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(0, p.exitValue(), Files.readString(tmp.resolve("proc" + i + ".err")));
+            JsonNode o = Json.parse(stdout.getBytes(StandardCharsets.UTF_8), "stdout");
+            assertEquals(runOf(sim, o.get("correlation_id").asText()), o.get("run_id").asLong());
+            ids.add(o.get("run_id").asLong());
+        }
+        assertEquals(3, ids.size());
+    }
+}

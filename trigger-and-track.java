@@ -1,0 +1,346 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 17+
+//SOURCES lib/*.java
+//DESCRIPTION Dispatch a workflow with a fresh correlation id and learn its run id: from the dispatch answer, by polling, or leave it to the webhook.
+//MAIN TriggerAndTrack
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.regex.Pattern;
+import lib.ApiFeatures;
+import lib.Cli;
+import lib.CommandException;
+import lib.Correlation;
+import lib.DispatchInputs;
+import lib.DispatchRecord;
+import lib.DispatchRef;
+import lib.Dispatcher;
+import lib.ExitCode;
+import lib.GitHubClient;
+import lib.GitHubException;
+import lib.GitHubOptions;
+import lib.Json;
+import lib.Output;
+import lib.RunFinder;
+import lib.RunStore;
+import lib.Spinner;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+@Command(name = "trigger-and-track", mixinStandardHelpOptions = true, version = "trigger-and-track 1.0.0",
+        sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+            "0:success (with --webhook-only: dispatched; the run id follows with the webhook)",
+            "1:GitHub unreachable or refused (workflow missing or disabled, bad ref or inputs), or several runs matched",
+            "2:usage error or bad input (nothing dispatched)",
+            "124:timed out: dispatched, but no run with the correlation id was seen in time"},
+        description = {
+            "Dispatches a workflow_dispatch workflow with a fresh correlation UUID as input 'correlation_id' and "
+                + "learns the run id: from the dispatch answer (return_run_details, confirmed by GET run), else "
+                + "by polling the runs list for 'Dispatch Webhook (<uuid>)', or, with --webhook-only, leaves it to "
+                + "the workflow_run webhook. Writes <store-dir>/<uuid>.json before dispatching; prints one JSON "
+                + "line on stdout.",
+            ""})
+class TriggerAndTrack implements Callable<Integer> {
+    @Option(names = "--workflow", paramLabel = "FILE|ID", defaultValue = "dispatch-webhook.yml",
+            description = "Workflow file name or id (default: ${DEFAULT-VALUE}).")
+    String workflow;
+
+    @Option(names = "--ref", paramLabel = "REF",
+            description = "Branch or tag to run on (default: the current branch when this is a checkout of the "
+                    + "repository, else its default branch).")
+    String ref;
+
+    @Option(names = "--input", paramLabel = "KEY=VALUE",
+            description = "A workflow input; repeatable. At most 25 inputs in all, correlation_id and webhook_url included.")
+    List<String> inputs = new ArrayList<>();
+
+    @Option(names = "--webhook-url", paramLabel = "URL",
+            description = "Sent as input webhook_url (default: WEBHOOK_URL; not sent when unset).")
+    String webhookUrl;
+
+    @Option(names = "--store-dir", paramLabel = "DIR", defaultValue = "runs",
+            description = "Run storage root (default: ${DEFAULT-VALUE}).")
+    Path storeDir;
+
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
+            description = "How long to look for the run (default: ${DEFAULT-VALUE}).")
+    double timeoutSeconds;
+
+    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "3",
+            description = "Pause between runs-list requests; fractions allowed (default: ${DEFAULT-VALUE}).")
+    double intervalSeconds;
+
+    @Option(names = "--correlation-id", paramLabel = "UUID",
+            description = "Use this correlation id instead of a fresh one (validated, lower-cased).")
+    String correlationId;
+
+    @Option(names = "--webhook-only",
+            description = "Do not look for the run: record the dispatch and leave run_id to the workflow_run webhook.")
+    boolean webhookOnly;
+
+    @Option(names = "--json-only", description = "No human text on stderr, only warnings and errors.")
+    boolean jsonOnly;
+
+    @Option(names = "--run-name-pattern", paramLabel = "REGEX",
+            description = "Regex with one capture group that finds the correlation UUID in the run name.")
+    String runNamePattern;
+
+    @Mixin
+    GitHubOptions github;
+
+    @Spec
+    CommandSpec spec;
+
+    Map<String, String> env = System.getenv();
+    Path workDir = Path.of("").toAbsolutePath();
+    GitHubClient.Policy policy = GitHubClient.Policy.defaults();
+    GitHubClient.Sleeper sleeper = GitHubClient.Sleeper.REAL;
+    Clock clock = Clock.systemUTC();
+    boolean terminal = System.console() != null;
+
+    public static void main(String[] args) {
+        Cli.main(new TriggerAndTrack(), args);
+    }
+
+    @Override
+    public Integer call() throws IOException {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Duration timeout = seconds(timeoutSeconds, "--timeout", true);
+        Duration interval = seconds(intervalSeconds, "--interval", false);
+        String corr = correlationId != null ? Correlation.canonical(correlationId.strip()) : Correlation.newId();
+        String hookUrl = webhookUrl != null ? webhookUrl : env.get("WEBHOOK_URL");
+        if (hookUrl != null && hookUrl.isBlank()) hookUrl = null;
+        DispatchInputs dispatchInputs = DispatchInputs.of(inputs, corr, hookUrl);
+        Pattern pattern = runNamePattern == null ? Correlation.DEFAULT_PATTERN : Correlation.compile(runNamePattern);
+
+        GitHubClient client = github.client(env, workDir, err, policy, sleeper);
+        RunStore store = new RunStore(storeDir);
+
+        // 1. The workflow exists and is active.
+        GitHubClient.Reply wf = workflow(client);
+        String state = Json.text(wf.body(), "state");
+        if (!"active".equals(state)) {
+            throw new CommandException(ExitCode.GITHUB, "the workflow '" + workflow + "' is " + state
+                    + ", not active; enable it (gh workflow enable " + workflow + ") and try again");
+        }
+        DispatchRef.Choice refChoice = DispatchRef.resolve(ref, client, workDir);
+
+        // 2. Metadata first, so a webhook that arrives during the dispatch call updates it.
+        Instant dispatchedAt = clock.instant();
+        store.updateMetadata(corr, DispatchRecord.before(new DispatchRecord.Planned(corr, client.context().repo(),
+                client.context().apiUrl(), workflow, wf.body().path("id").asLong(), Json.text(wf.body(), "name"),
+                refChoice.ref(), refChoice.origin(), dispatchInputs.forRecord(), dispatchedAt, webhookOnly)));
+
+        // 3. Dispatch, asking for the run id where the server may have it; never retried blindly.
+        Dispatcher dispatcher = new Dispatcher(client, new ApiFeatures(storeDir), this::note);
+        Dispatcher.Result result;
+        try {
+            result = dispatcher.dispatch(workflow, refChoice.ref(), dispatchInputs.values(),
+                    wf.header("X-GitHub-Enterprise-Version"));
+        } catch (GitHubException e) {
+            throw dispatchFailed(store, corr, refChoice, e);
+        }
+        store.updateMetadata(corr, DispatchRecord.accepted(result, clock.instant()));
+        note("dispatched " + workflow + " on " + refChoice.ref() + " (" + refChoice.origin() + ") with correlation id "
+                + corr + (result.hasRunId() ? "; the answer names run " + result.runId() : ""));
+
+        if (webhookOnly) return webhookOnly(out, store, corr, refChoice, result);
+        return track(out, err, client, store, corr, refChoice, result, pattern, dispatchedAt, timeout, interval);
+    }
+
+    private GitHubClient.Reply workflow(GitHubClient client) {
+        try {
+            return client.send("GET", client.repoPath("/actions/workflows/" + encode(workflow)), null);
+        } catch (GitHubException e) {
+            if (e.status() != 404) throw e;
+            throw new GitHubException(404, e.body(), "no workflow '" + workflow + "' in " + client.context().repo()
+                    + " (GitHub answered 404); pass --workflow with the file name under .github/workflows or its id,"
+                    + " and check that the token from " + client.context().tokenOrigin() + " can read Actions");
+        }
+    }
+
+    private GitHubException dispatchFailed(RunStore store, String corr, DispatchRef.Choice refChoice, GitHubException e)
+            throws IOException {
+        boolean uncertain = Dispatcher.isUncertain(e);
+        store.updateMetadata(corr, DispatchRecord.failed(uncertain ? "uncertain" : "rejected", e.getMessage()));
+        if (uncertain) {
+            return new GitHubException(e.status(), e.body(), "the dispatch may or may not have happened (" + e.getMessage()
+                    + "); it was not retried. Correlation id " + corr + ": look for a run named 'Dispatch Webhook ("
+                    + corr + ")' or wait for its webhook (./jbang wait-for-webhook.java --correlation-id " + corr
+                    + ") before dispatching again");
+        }
+        String hint = refChoice.fromGit() && e.mentions("No ref found")
+                ? " - the ref is your current git branch; push it or pass --ref" : "";
+        return new GitHubException(e.status(), e.body(), "GitHub refused the dispatch: " + e.getMessage() + hint);
+    }
+
+    private int webhookOnly(PrintWriter out, RunStore store, String corr, DispatchRef.Choice refChoice,
+            Dispatcher.Result result) throws IOException {
+        ObjectNode metadata = store.readObject(store.metadataFile(corr));
+        ObjectNode summary = summary(corr, refChoice);
+        boolean known = metadata.hasNonNull("run_id"); // a webhook was ingested already
+        copyRun(summary, metadata, known);
+        if (result.hasRunId()) summary.put("dispatch_run_id", result.runId());
+        summary.put("metadata", store.metadataFile(corr).toString());
+        Output.json(out, summary);
+        Output.githubOutput(env, summary, "run_id", "correlation_id");
+        if (!known) {
+            note("run_id stays null until the workflow_run webhook arrives. Next:\n"
+                    + "  ./jbang wait-for-webhook.java --correlation-id " + corr + runsDirArg() + "\n"
+                    + "  or, with a delivery saved from WEBHOOK_URL: ./jbang process-workflow-webhook.java --file payload.json"
+                    + " --headers headers.txt" + runsDirArg());
+        }
+        return ExitCode.OK;
+    }
+
+    private int track(PrintWriter out, PrintWriter err, GitHubClient client, RunStore store, String corr,
+            DispatchRef.Choice refChoice, Dispatcher.Result result, Pattern pattern, Instant dispatchedAt,
+            Duration timeout, Duration interval) throws IOException {
+        Spinner spinner = new Spinner(err, terminal && !jsonOnly);
+        RunFinder finder = new RunFinder(client, pattern, sleeper, System::nanoTime,
+                p -> spinner.update(String.format("waiting for the run of %s: %.1f s, %d list requests, %d runs examined",
+                        corr, p.elapsed().toMillis() / 1000.0, p.listRequests(), p.runsExamined())),
+                m -> {
+                    spinner.clear();
+                    err.println("warning: " + m);
+                    err.flush();
+                });
+        RunFinder.Found found = null;
+        String source = null;
+        if (result.hasRunId()) {
+            found = confirm(finder, result, corr);
+            source = found == null ? null : "api";
+        }
+        if (found == null) {
+            RunFinder.Outcome outcome = finder.poll(workflow, DispatchRef.branchFilter(refChoice.ref()),
+                    dispatchedAt, corr, timeout, interval, () -> recordedByWebhook(store, corr));
+            spinner.clear();
+            if (outcome.timedOut()) return timedOut(out, err, store, corr, refChoice, timeout, outcome);
+            found = outcome.found();
+            source = outcome.source();
+        }
+        ObjectNode metadata = store.updateMetadata(corr, DispatchRecord.found(found.runId(), found.htmlUrl(), source,
+                clock.instant(), m -> err.println("warning: " + m)));
+        ObjectNode summary = summary(corr, refChoice);
+        copyRun(summary, metadata, true);
+        summary.put("metadata", store.metadataFile(corr).toString());
+        Output.json(out, summary);
+        Output.githubOutput(env, summary, "run_id", "correlation_id");
+        note("run " + Json.text(summary, "run_id") + " (" + Json.text(summary, "source") + ")"
+                + (summary.hasNonNull("run_url") ? ": " + Json.text(summary, "run_url") : ""));
+        return ExitCode.OK;
+    }
+
+    /** The run named in the dispatch answer, when GET run shows our correlation id; else null (we poll instead). */
+    private RunFinder.Found confirm(RunFinder finder, Dispatcher.Result result, String corr) {
+        try {
+            JsonNode run = finder.getRun(result.runId());
+            if (finder.carries(run, corr)) {
+                String html = Json.text(run, "html_url");
+                return new RunFinder.Found(result.runId(), html != null ? html : result.htmlUrl(), Json.text(run, "url"));
+            }
+            warn("run " + result.runId() + " from the dispatch answer is titled '" + Json.text(run, "display_title")
+                    + "', without correlation id " + corr + "; looking for the run by polling instead");
+        } catch (GitHubException e) {
+            if (e.status() == 401 || (e.status() == 403 && !e.mentions("rate limit"))) throw e;
+            warn("could not confirm run " + result.runId() + " from the dispatch answer (" + e.getMessage()
+                    + "); looking for the run by polling instead");
+        }
+        return null;
+    }
+
+    /** Between polls: did a webhook ingest already fill run_id? A local read, no request. */
+    private static RunFinder.Found recordedByWebhook(RunStore store, String corr) {
+        try {
+            ObjectNode m = store.readObject(store.metadataFile(corr));
+            if (m.hasNonNull("run_id") && "webhook".equals(Json.text(m, "run_id_source"))) {
+                return new RunFinder.Found(m.get("run_id").asLong(), Json.text(m, "run_url"), null);
+            }
+        } catch (IOException | RuntimeException e) {
+            // unreadable right now: polling goes on
+        }
+        return null;
+    }
+
+    private int timedOut(PrintWriter out, PrintWriter err, RunStore store, String corr, DispatchRef.Choice refChoice,
+            Duration timeout, RunFinder.Outcome outcome) throws IOException {
+        store.updateMetadata(corr, DispatchRecord.timedOut(clock.instant()));
+        ObjectNode summary = summary(corr, refChoice);
+        copyRun(summary, Json.object(), false);
+        summary.put("timed_out", true);
+        summary.put("metadata", store.metadataFile(corr).toString());
+        Output.json(out, summary);
+        Output.githubOutput(env, summary, "run_id", "correlation_id");
+        err.println("error: dispatched, but no run with correlation id " + corr + " appeared within "
+                + timeout.toMillis() / 1000.0 + " s (" + outcome.listRequests() + " list requests, "
+                + outcome.runsExamined() + " runs examined). Continue with: ./jbang wait-for-webhook.java --correlation-id "
+                + corr + runsDirArg());
+        err.flush();
+        return ExitCode.TIMEOUT;
+    }
+
+    private ObjectNode summary(String corr, DispatchRef.Choice refChoice) {
+        ObjectNode s = Json.object();
+        s.putNull("run_id");
+        s.put("correlation_id", corr);
+        return s.put("workflow", workflow).put("ref", refChoice.ref());
+    }
+
+    /** run_id, run_url and source from the metadata (null when not known). */
+    private static void copyRun(ObjectNode summary, ObjectNode metadata, boolean known) {
+        if (known && metadata.hasNonNull("run_id")) {
+            summary.put("run_id", metadata.get("run_id").asLong());
+            summary.put("run_url", Json.text(metadata, "run_url"));
+            summary.put("source", Json.text(metadata, "run_id_source"));
+        } else {
+            summary.putNull("run_url");
+            summary.putNull("source");
+        }
+    }
+
+    private void note(String message) {
+        if (jsonOnly) return;
+        PrintWriter err = spec.commandLine().getErr();
+        err.println(message);
+        err.flush();
+    }
+
+    private void warn(String message) {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("warning: " + message);
+        err.flush();
+    }
+
+    /** " --runs-dir DIR" for the follow-up commands, only when the store is not the default "runs". */
+    private String runsDirArg() {
+        return storeDir.equals(Path.of("runs")) ? "" : " --runs-dir " + storeDir;
+    }
+
+    private static Duration seconds(double value, String option, boolean zeroAllowed) {
+        if (Double.isNaN(value) || value < 0 || (!zeroAllowed && value == 0) || value > 86_400) {
+            throw CommandException.usage(option + " must be " + (zeroAllowed ? "0 or more" : "more than 0")
+                    + " seconds (at most a day), not " + value);
+        }
+        return Duration.ofMillis(Math.round(value * 1000));
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+}
