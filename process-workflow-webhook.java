@@ -14,13 +14,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import lib.Cli;
 import lib.CommandException;
-import lib.Correlation;
 import lib.ExitCode;
 import lib.Headers;
 import lib.Ingest;
+import lib.IngestOptions;
 import lib.Output;
-import lib.RunStore;
-import lib.Secrets;
 import lib.WebhookDelivery;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,22 +56,11 @@ class ProcessWorkflowWebhook implements Callable<Integer> {
             description = "Captured request headers: a JSON object, or 'Name: value' lines. Flags above win.")
     Path headersFile;
 
-    @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs", description = "Run storage root (default: ${DEFAULT-VALUE}).")
-    Path runsDir;
-
-    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".webhook", description = "Webhook state folder (default: ${DEFAULT-VALUE}).")
-    Path stateDir;
-
-    @Option(names = "--secret-file", paramLabel = "PATH",
-            description = "File holding the webhook secret (else GITHUB_WEBHOOK_SECRET, else <state-dir>/webhook-secret).")
-    Path secretFile;
-
     @Option(names = "--skip-verify", description = "Store the delivery even when it cannot be verified (recorded as \"verified\": false).")
     boolean skipVerify;
 
-    @Option(names = "--run-name-pattern", paramLabel = "REGEX",
-            description = "Regex with one capture group that finds the correlation UUID in the run name.")
-    String runNamePattern;
+    @Mixin
+    IngestOptions storage;
 
     @Mixin
     Cli.VerboseOption verbose;
@@ -97,11 +84,9 @@ class ProcessWorkflowWebhook implements Callable<Integer> {
                 .override(Headers.EVENT, event);
         byte[] body = file != null ? readInput(file, "payload file") : readStdin();
 
-        Ingest.Options options = Ingest.Options.verifying(Secrets.resolve(secretFile, env, stateDir))
-                .withSkipVerify(skipVerify);
-        if (runNamePattern != null) options = options.withRunNamePattern(Correlation.compile(runNamePattern));
+        Ingest.Options options = storage.verifying(env).withSkipVerify(skipVerify);
         var err = spec.commandLine().getErr();
-        Ingest ingest = new Ingest(new RunStore(runsDir), options, clock, message -> err.println("warning: " + message));
+        Ingest ingest = new Ingest(storage.store(), options, clock, message -> err.println("warning: " + message));
 
         var summary = ingest.process(new WebhookDelivery(body, headers));
         Output.json(spec.commandLine().getOut(), summary);

@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -19,6 +18,7 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
+import java.util.regex.Pattern;
 import lib.Cli;
 import lib.CommandException;
 import lib.Correlation;
@@ -28,12 +28,12 @@ import lib.Durations;
 import lib.GitHubDeliveriesSource;
 import lib.ExitCode;
 import lib.Ingest;
+import lib.IngestOptions;
 import lib.Json;
 import lib.Output;
 import lib.Receiver;
 import lib.RunStore;
 import lib.Secret;
-import lib.Secrets;
 import lib.SourcePoller;
 import lib.WaitCondition;
 import lib.WebhookSiteSource;
@@ -60,12 +60,6 @@ class WaitForWebhook implements Callable<Integer> {
 
     @Option(names = "--correlation-id", paramLabel = "UUID", description = "The correlation id to wait for (required unless --serve).")
     String correlationId;
-
-    @Option(names = "--runs-dir", paramLabel = "DIR", defaultValue = "runs", description = "Run storage root (default: ${DEFAULT-VALUE}).")
-    Path runsDir;
-
-    @Option(names = "--state-dir", paramLabel = "DIR", defaultValue = ".webhook", description = "Webhook state folder (default: ${DEFAULT-VALUE}).")
-    Path stateDir;
 
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "300", converter = Durations.class,
             description = "How long to wait: seconds, or 500ms / 30s / 5m (default: ${DEFAULT-VALUE} s).")
@@ -104,13 +98,8 @@ class WaitForWebhook implements Callable<Integer> {
             description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 5 s for GitHub).")
     Duration pollInterval;
 
-    @Option(names = "--secret-file", paramLabel = "PATH",
-            description = "Webhook secret for received/fetched deliveries (else GITHUB_WEBHOOK_SECRET, else <state-dir>/webhook-secret).")
-    Path secretFile;
-
-    @Option(names = "--run-name-pattern", paramLabel = "REGEX",
-            description = "Regex with one capture group that finds the correlation UUID in the run name.")
-    String runNamePattern;
+    @Mixin
+    IngestOptions storage;
 
     @Mixin
     Cli.VerboseOption verbose;
@@ -145,7 +134,7 @@ class WaitForWebhook implements Callable<Integer> {
             stopServing.countDown();
         }, "wait-for-webhook-shutdown");
         try {
-            RunStore store = new RunStore(runsDir);
+            RunStore store = storage.store();
             // Watch before any source starts, so nothing stored from here on can be missed.
             DeliveryWatcher watcher = correlation == null ? null
                     : push(open, new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL));
@@ -177,13 +166,10 @@ class WaitForWebhook implements Callable<Integer> {
 
     private void startSources(RunStore store, DeliveryWatcher watcher, Deque<AutoCloseable> open, Consumer<String> log)
             throws Exception {
-        Ingest.Options verifying = Ingest.Options.verifying(Optional.empty());
-        if (runNamePattern != null) verifying = verifying.withRunNamePattern(Correlation.compile(runNamePattern));
+        Pattern runNames = storage.pattern();
         if (listen != null || webhookSiteToken != null) {
-            Secret secret = Secrets.resolve(secretFile, env, stateDir).orElseThrow(() -> CommandException.usage(
-                    "receiving or fetching signed deliveries needs the webhook secret (--secret-file, "
-                            + Secrets.ENV_VAR + " or " + Secrets.defaultFile(stateDir) + ")"));
-            Ingest.Options signed = new Ingest.Options(Optional.of(secret), false, verifying.runNamePattern(), null);
+            Secret secret = storage.requireSecret(env, "receiving or fetching signed deliveries");
+            Ingest.Options signed = Ingest.Options.verifying(Optional.of(secret)).withRunNamePattern(runNames);
             DeliveryIntake intake = intake(store, signed, watcher, log);
             if (listen != null) {
                 Receiver receiver = push(open, Receiver.start(Receiver.parseListen(listen), path, intake, log));
@@ -197,10 +183,12 @@ class WaitForWebhook implements Callable<Integer> {
             }
         }
         if (fromGitHub) {
-            var source = GitHubDeliveriesSource.fromState(stateDir, env,
+            var source = GitHubDeliveriesSource.fromState(storage.stateDir, env,
                     pollInterval != null ? pollInterval : GitHubDeliveriesSource.DEFAULT_INTERVAL,
                     verbose.verbose ? spec.commandLine().getErr() : null);
-            DeliveryIntake trusted = intake(store, verifying.trustedBy(GitHubDeliveriesSource.TRUSTED_BY), watcher, log);
+            DeliveryIntake trusted = intake(store,
+                    Ingest.Options.verifying(Optional.empty()).withRunNamePattern(runNames).trustedBy(GitHubDeliveriesSource.TRUSTED_BY),
+                    watcher, log);
             push(open, new SourcePoller(source, trusted, log).start());
         }
     }

@@ -4,18 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * What we learned about an API server's features, so later runs skip a request that is known to fail.
@@ -32,7 +27,6 @@ public final class ApiFeatures {
     public static final String FILE_NAME = ".api-features.json";
     public static final String RETURN_RUN_DETAILS = "return_run_details";
     public static final Duration MAX_AGE = Duration.ofDays(7);
-    private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
 
     private final Path file;
     private final Clock clock;
@@ -97,18 +91,7 @@ public final class ApiFeatures {
         }
     }
 
-    private <T> T withLock(RunStore.IoWork<T> work) throws IOException {
-        Path lockFile = file.resolveSibling(".locks").resolve("api-features.lock").toAbsolutePath().normalize();
-        ReentrantLock local = IN_PROCESS.computeIfAbsent(lockFile, k -> new ReentrantLock());
-        local.lock();
-        try {
-            Files.createDirectories(lockFile.getParent());
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = channel.lock()) {
-                return work.run();
-            }
-        } finally {
-            local.unlock();
-        }
+    private <T> T withLock(FileLocks.IoWork<T> work) throws IOException {
+        return FileLocks.withLock(file.resolveSibling(".locks").resolve("api-features.lock"), work);
     }
 }

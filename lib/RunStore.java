@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -18,8 +17,6 @@ import java.time.format.DateTimeFormatter;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
@@ -42,12 +39,6 @@ public final class RunStore {
     private static final DateTimeFormatter EVENT_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final byte[] INDEX_END = "\n]\n".getBytes(StandardCharsets.UTF_8);
-    private static final ConcurrentHashMap<Path, ReentrantLock> IN_PROCESS = new ConcurrentHashMap<>();
-
-    @FunctionalInterface
-    public interface IoWork<T> {
-        T run() throws IOException;
-    }
 
     /** Where a delivery's payload goes; {@code resumed} when an earlier, interrupted attempt chose it. */
     public record EventSlot(Path file, boolean resumed) {}
@@ -97,19 +88,8 @@ public final class RunStore {
     }
 
     /** Runs {@code work} holding the folder's lock, against other threads and other processes. Not reentrant. */
-    public <T> T withLock(String folder, IoWork<T> work) throws IOException {
-        Path lockFile = root.resolve(".locks").resolve(checked(folder) + ".lock").toAbsolutePath().normalize();
-        ReentrantLock local = IN_PROCESS.computeIfAbsent(lockFile, k -> new ReentrantLock());
-        local.lock();
-        try {
-            Files.createDirectories(lockFile.getParent());
-            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = channel.lock()) {
-                return work.run();
-            }
-        } finally {
-            local.unlock();
-        }
+    public <T> T withLock(String folder, FileLocks.IoWork<T> work) throws IOException {
+        return FileLocks.withLock(root.resolve(".locks").resolve(checked(folder) + ".lock"), work);
     }
 
     /** Reads a JSON object file; absent gives an empty object; anything else is left untouched and reported. */
