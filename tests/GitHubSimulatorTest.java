@@ -7,17 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpServer;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import lib.GitHubClient;
 import lib.GitHubContext;
 import lib.GitHubException;
@@ -31,38 +26,20 @@ class GitHubSimulatorTest {
     private static final byte[] SECRET = "s3cret-for-tests".getBytes(StandardCharsets.UTF_8);
     private static final Duration WAIT = Duration.ofSeconds(5);
 
-    /** One POST received by the test's own webhook endpoint. */
-    record Received(Map<String, String> headers, byte[] body) {
-        String header(String name) {
-            return headers.get(name.toLowerCase());
-        }
-    }
-
     private GitHubSimulator sim;
     private GitHubClient gh;
-    private HttpServer receiver;
-    private final List<Received> received = new CopyOnWriteArrayList<>();
+    private HookCatcher receiver;
 
     @BeforeEach
     void start() throws Exception {
         sim = GitHubSimulator.start();
         gh = clientFor(sim);
-        receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        receiver.createContext("/hook", ex -> {
-            Map<String, String> headers = new java.util.HashMap<>();
-            ex.getRequestHeaders().forEach((k, v) -> headers.put(k.toLowerCase(), v.get(0)));
-            received.add(new Received(headers, ex.getRequestBody().readAllBytes()));
-            byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, ok.length);
-            ex.getResponseBody().write(ok);
-            ex.close();
-        });
-        receiver.start();
+        receiver = HookCatcher.start();
     }
 
     @AfterEach
     void stop() {
-        receiver.stop(0);
+        receiver.close();
         sim.close();
     }
 
@@ -72,7 +49,7 @@ class GitHubSimulatorTest {
     }
 
     private String hookUrl() {
-        return "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
+        return receiver.url();
     }
 
     private ObjectNode hookBody(String url, String secret, String contentType, String... events) {
@@ -298,10 +275,10 @@ class GitHubSimulatorTest {
                 .put("return_run_details", true)).get("workflow_run_id").asLong();
         sim.awaitRun(runId, "completed", WAIT);
         sim.awaitDeliveries(7, WAIT); // ping + 3 workflow_run + 3 workflow_job
-        List<Received> runEvents = received.stream().filter(r -> "workflow_run".equals(r.header("X-GitHub-Event"))).toList();
+        List<HookCatcher.Received> runEvents = receiver.received().stream().filter(r -> "workflow_run".equals(r.header("X-GitHub-Event"))).toList();
         assertEquals(3, runEvents.size());
         List<String> actions = new java.util.ArrayList<>();
-        for (Received r : runEvents) {
+        for (HookCatcher.Received r : runEvents) {
             assertEquals(Hmac.Result.VALID, Hmac.verify(SECRET, r.body(), r.header("X-Hub-Signature-256")));
             assertTrue(r.header("X-Hub-Signature").startsWith("sha1="));
             assertEquals(String.valueOf(hookId), r.header("X-GitHub-Hook-ID"));
@@ -322,7 +299,7 @@ class GitHubSimulatorTest {
         assertEquals(List.of("requested", "in_progress", "completed"), actions);
         JsonNode completed = Json.MAPPER.readTree(runEvents.get(2).body());
         assertEquals("success", completed.at("/workflow_run/conclusion").asText());
-        assertEquals(3, received.stream().filter(r -> "workflow_job".equals(r.header("X-GitHub-Event"))).count());
+        assertEquals(3, receiver.received().stream().filter(r -> "workflow_job".equals(r.header("X-GitHub-Event"))).count());
 
         // the deliveries API shows the same attempts, newest first
         JsonNode list = gh.get(gh.repoPath("/hooks/" + hookId + "/deliveries"));
@@ -339,7 +316,7 @@ class GitHubSimulatorTest {
     @Test
     void formHooksGetAPayloadParameterSignedAsSent() throws Exception {
         gh.post(gh.repoPath("/hooks"), hookBody(hookUrl(), new String(SECRET, StandardCharsets.UTF_8), "form", "workflow_run"));
-        Received ping = awaitReceived(1).get(0);
+        HookCatcher.Received ping = awaitReceived(1).get(0);
         assertEquals("application/x-www-form-urlencoded", ping.header("Content-Type"));
         assertEquals(Hmac.Result.VALID, Hmac.verify(SECRET, ping.body(), ping.header("X-Hub-Signature-256")));
         String form = new String(ping.body(), StandardCharsets.UTF_8);
@@ -388,8 +365,8 @@ class GitHubSimulatorTest {
         sim.duplicateDeliveries(true).reorderDeliveries(true).emptyRunName(true);
         gh.post(gh.repoPath("/hooks"), hookBody(hookUrl(), "x", "json", "workflow_run"));
         dispatch("1001", dispatchBody("main", "r"));
-        List<Received> got = awaitReceived(1 + 6); // one ping, 3 workflow_run events twice
-        List<Received> runEvents = got.stream().filter(r -> "workflow_run".equals(r.header("X-GitHub-Event"))).toList();
+        List<HookCatcher.Received> got = awaitReceived(1 + 6); // one ping, 3 workflow_run events twice
+        List<HookCatcher.Received> runEvents = got.stream().filter(r -> "workflow_run".equals(r.header("X-GitHub-Event"))).toList();
         assertEquals(6, runEvents.size());
         assertEquals(runEvents.get(0).header("X-GitHub-Delivery"), runEvents.get(1).header("X-GitHub-Delivery"));
         JsonNode first = Json.MAPPER.readTree(runEvents.get(0).body());
@@ -406,12 +383,7 @@ class GitHubSimulatorTest {
         assertEquals(List.of("GET /repos/octo-org/octo-repo", "GET /repos/octo-org/octo-repo"), sim.requests());
     }
 
-    private List<Received> awaitReceived(int n) throws InterruptedException {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (received.size() < n) {
-            if (System.nanoTime() > deadline) throw new AssertionError("received " + received.size() + " of " + n);
-            Thread.sleep(10);
-        }
-        return List.copyOf(received);
+    private List<HookCatcher.Received> awaitReceived(int n) throws InterruptedException {
+        return receiver.await(n, WAIT);
     }
 }

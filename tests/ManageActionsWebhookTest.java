@@ -4,10 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,7 +15,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import lib.ExitCode;
 import lib.GitHubClient;
 import lib.GitHubContext;
@@ -42,8 +38,7 @@ class ManageActionsWebhookTest {
     Path tmp;
 
     private GitHubSimulator sim;
-    private HttpServer receiver;
-    private final AtomicInteger received = new AtomicInteger();
+    private HookCatcher receiver;
     private final List<Duration> sleeps = new CopyOnWriteArrayList<>();
     private final Map<String, String> env = new HashMap<>();
 
@@ -53,26 +48,17 @@ class ManageActionsWebhookTest {
         env.put("GH_TOKEN", sim.token());
         env.put("GITHUB_REPOSITORY", sim.repo());
         env.put("GITHUB_API_URL", sim.apiUrl());
-        receiver = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-        receiver.createContext("/hook", ex -> {
-            ex.getRequestBody().readAllBytes();
-            received.incrementAndGet();
-            byte[] ok = "ok".getBytes(StandardCharsets.UTF_8);
-            ex.sendResponseHeaders(200, ok.length);
-            ex.getResponseBody().write(ok);
-            ex.close();
-        });
-        receiver.start();
+        receiver = HookCatcher.start();
     }
 
     @AfterEach
     void stop() {
         sim.close();
-        receiver.stop(0);
+        receiver.close();
     }
 
     private String receiverUrl() {
-        return "http://127.0.0.1:" + receiver.getAddress().getPort() + "/hook";
+        return receiver.url();
     }
 
     private ManageActionsWebhook command(Map<String, String> environment, Path workDir) {
@@ -431,7 +417,7 @@ class ManageActionsWebhookTest {
         assertTrue(d.has("delivered_at"));
         assertEquals(2, sim.deliveries().size(), "the creation ping and ours");
         assertEquals(sim.deliveries().get(1).guid(), d.get("guid").asText(), "reports our ping, not the creation ping");
-        assertEquals(2, received.get());
+        assertEquals(2, receiver.received().size());
     }
 
     @Test
