@@ -50,11 +50,12 @@ import picocli.CommandLine.Spec;
             "2:usage error or bad input (e.g. not a UUID, no webhook secret for a source)",
             "124:timed out; stderr says what arrived instead, stdout still names the correlation id"},
         description = {
-            "Waits until a verified workflow_run delivery for --correlation-id is stored",
-            "under <runs-dir>/<uuid>/webhook/ (one stored earlier counts); prints its run id.",
-            "Watches the files that process-workflow-webhook or any source below stores.",
-            "Sources: --listen receives deliveries; --from-webhook-site and --from-github",
-            "fetch them. All go through the same ingest and storage. --serve only receives."})
+            "Waits until a verified workflow_run delivery for --correlation-id is stored under "
+                + "<runs-dir>/<uuid>/webhook/ (one stored earlier counts) and prints its run id. It watches the "
+                + "files that process-workflow-webhook or any source below stores.",
+            "Sources: --listen receives deliveries; --from-webhook-site and --from-github fetch them. All go "
+                + "through the same ingest and storage. --serve only receives.",
+            ""})
 class WaitForWebhook implements Callable<Integer> {
     enum Until { completed }
 
