@@ -23,6 +23,7 @@ import lib.ApiFeatures;
 import lib.Cli;
 import lib.CommandException;
 import lib.Correlation;
+import lib.DeliveryWatcher;
 import lib.DispatchInputs;
 import lib.DispatchRecord;
 import lib.DispatchRef;
@@ -36,6 +37,7 @@ import lib.Output;
 import lib.RunFinder;
 import lib.RunStore;
 import lib.Spinner;
+import lib.WaitCondition;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -93,6 +95,12 @@ class TriggerAndTrack implements Callable<Integer> {
             description = "Do not look for the run: record the dispatch and leave run_id to the workflow_run webhook.")
     boolean webhookOnly;
 
+    @Option(names = "--wait",
+            description = "With --webhook-only: after the dispatch, wait (up to --timeout) until a verified workflow_run "
+                    + "delivery for the correlation is stored by any ingest (a wait-for-webhook receiver, "
+                    + "process-workflow-webhook, ...) and print its run id.")
+    boolean waitForWebhook;
+
     @Option(names = "--json-only", description = "No human text on stderr, only warnings and errors.")
     boolean jsonOnly;
 
@@ -123,6 +131,7 @@ class TriggerAndTrack implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Duration timeout = seconds(timeoutSeconds, "--timeout", true);
         Duration interval = seconds(intervalSeconds, "--interval", false);
+        if (waitForWebhook && !webhookOnly) throw CommandException.usage("--wait goes with --webhook-only");
         String corr = correlationId != null ? Correlation.canonical(correlationId.strip()) : Correlation.newId();
         String hookUrl = webhookUrl != null ? webhookUrl : env.get("WEBHOOK_URL");
         if (hookUrl != null && hookUrl.isBlank()) hookUrl = null;
@@ -160,7 +169,7 @@ class TriggerAndTrack implements Callable<Integer> {
         note("dispatched " + workflow + " on " + refChoice.ref() + " (" + refChoice.origin() + ") with correlation id "
                 + corr + (result.hasRunId() ? "; the answer names run " + result.runId() : ""));
 
-        if (webhookOnly) return webhookOnly(out, store, corr, refChoice, result);
+        if (webhookOnly) return webhookOnly(out, store, corr, refChoice, result, timeout);
         return track(out, err, client, store, corr, refChoice, result, pattern, dispatchedAt, timeout, interval);
     }
 
@@ -191,7 +200,16 @@ class TriggerAndTrack implements Callable<Integer> {
     }
 
     private int webhookOnly(PrintWriter out, RunStore store, String corr, DispatchRef.Choice refChoice,
-            Dispatcher.Result result) throws IOException {
+            Dispatcher.Result result, Duration timeout) throws IOException {
+        if (waitForWebhook && !awaitWebhook(store, corr, timeout)) {
+            ObjectNode summary = summary(corr, refChoice);
+            summary.putNull("run_id");
+            summary.put("timed_out", true);
+            Output.json(out, summary);
+            throw new CommandException(ExitCode.TIMEOUT, "no verified workflow_run delivery for " + corr + " within "
+                    + timeout.toMillis() / 1000.0 + " s; keep waiting with: ./jbang wait-for-webhook.java --correlation-id "
+                    + corr + runsDirArg());
+        }
         ObjectNode metadata = store.readObject(store.metadataFile(corr));
         ObjectNode summary = summary(corr, refChoice);
         boolean known = metadata.hasNonNull("run_id"); // a webhook was ingested already
@@ -207,6 +225,17 @@ class TriggerAndTrack implements Callable<Integer> {
                     + " --headers headers.txt" + runsDirArg());
         }
         return ExitCode.OK;
+    }
+
+    /** The same wait as wait-for-webhook: true once a verified workflow_run delivery for {@code corr} is stored. */
+    private boolean awaitWebhook(RunStore store, String corr, Duration timeout) throws IOException {
+        note("waiting up to " + timeout.toMillis() / 1000.0 + " s for the workflow_run webhook of " + corr);
+        try (DeliveryWatcher watcher = new DeliveryWatcher(store, corr, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
+            return watcher.await(new WaitCondition(false, false)::match, timeout).isPresent();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CommandException(ExitCode.TIMEOUT, "interrupted while waiting for the webhook of " + corr);
+        }
     }
 
     private int track(PrintWriter out, PrintWriter err, GitHubClient client, RunStore store, String corr,

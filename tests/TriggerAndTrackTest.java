@@ -33,6 +33,8 @@ import lib.GitHubContext;
 import lib.Headers;
 import lib.Ingest;
 import lib.Json;
+import lib.Receiver;
+import lib.DeliveryIntake;
 import lib.RunStore;
 import lib.Secret;
 import lib.WebhookDelivery;
@@ -113,6 +115,47 @@ class TriggerAndTrackTest {
 
     static long count(GitHubSimulator sim, String method, String path) {
         return sim.requestCount(method, path);
+    }
+
+    // ---------------------------------------------------------------- --webhook-only --wait
+
+    @Test
+    void webhookOnlyWaitReturnsTheRunIdOnceAReceiverStoredItsDelivery() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        // the same receiver as wait-for-webhook --serve --listen, storing into runs()
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs()),
+                Ingest.Options.verifying(Optional.of(new Secret(SECRET, "test"))), Clock.systemUTC(), m -> {});
+        Receiver receiver = Receiver.start(Receiver.parseListen("0"), "/hook", intake, m -> {});
+        closing.add(receiver);
+        GitHubClient admin = new GitHubClient(new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test"));
+        ObjectNode hook = Json.object().put("name", "web").put("active", true);
+        hook.putArray("events").add("workflow_run");
+        hook.putObject("config").put("url", receiver.url().toString()).put("content_type", "json").put("secret", SECRET);
+        admin.post(admin.repoPath("/hooks"), hook);
+
+        Testing.Run r = trigger(sim, "--webhook-only", "--wait", "--ref", "main");
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode result = out(r);
+        String corr = result.get("correlation_id").asText();
+        assertEquals(runOf(sim, corr), result.get("run_id").asLong());
+        assertEquals("webhook", result.get("source").asText());
+        assertEquals(result.get("run_id").asLong(), result.get("dispatch_run_id").asLong());
+    }
+
+    @Test
+    void webhookOnlyWaitTimesOutWithExit124WhenNoDeliveryComes() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Testing.Run r = trigger(sim, "--webhook-only", "--wait", "--ref", "main", "--timeout", "0.5");
+        assertEquals(124, r.exitCode(), r.err());
+        assertTrue(out(r).get("timed_out").asBoolean());
+        assertTrue(r.err().contains("wait-for-webhook.java --correlation-id " + out(r).get("correlation_id").asText()), r.err());
+    }
+
+    @Test
+    void waitWithoutWebhookOnlyIsAUsageError() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        assertEquals(2, trigger(sim, "--wait").exitCode());
+        assertEquals(0, sim.requestCount("POST", DISPATCHES));
     }
 
     // ---------------------------------------------------------------- strategy 1: the dispatch answer
