@@ -156,7 +156,10 @@ final class SandboxFlow implements AutoCloseable {
     /** The same with extra environment (e.g. a different WEBHOOK_URL). */
     Proc run(Map<String, String> extraEnv, Duration timeout, String... args) {
         List<String> command = command(args);
-        String name = String.format("%02d-%s", ++logCount, args[0].replace(".java", ""));
+        String name;
+        synchronized (this) {
+            name = String.format("%02d-%s", ++logCount, args[0].replace(".java", ""));
+        }
         Path stdout = logs.resolve(name + ".out");
         Path stderr = logs.resolve(name + ".err");
         long t0 = System.nanoTime();
@@ -182,15 +185,20 @@ final class SandboxFlow implements AutoCloseable {
         }
     }
 
+    /** A subprocess started in the background, with the files its stdout and stderr go to. */
+    record Background(Process process, Path out, Path err) {}
+
     /** Starts {@code ./jbang args} without waiting; stdout and stderr go to logs/. */
-    Process start(String... args) throws IOException {
+    synchronized Background start(String... args) throws IOException {
         String name = String.format("%02d-%s", ++logCount, args[0].replace(".java", ""));
+        Path stdout = logs.resolve(name + ".out");
+        Path stderr = logs.resolve(name + ".err");
         ProcessBuilder pb = new ProcessBuilder(command(args)).directory(workDir.toFile())
-                .redirectOutput(logs.resolve(name + ".out").toFile()).redirectError(logs.resolve(name + ".err").toFile())
+                .redirectOutput(stdout.toFile()).redirectError(stderr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         pb.environment().clear();
         pb.environment().putAll(env);
-        return pb.start();
+        return new Background(pb.start(), stdout, stderr);
     }
 
     private List<String> command(String... args) {
@@ -263,11 +271,35 @@ final class SandboxFlow implements AutoCloseable {
         versions.forEach(v -> out.println("    " + v));
     }
 
+    private static final Object BUILD_LOCK = new Object();
+    private static boolean built;
+
+    /**
+     * Runs {@code ./jbang <script> --version} for each script, one at a time and once per JVM, so
+     * that tests which then start several scripts at once never make JBang build one concurrently.
+     */
+    static void ensureBuilt(Path root) throws IOException, InterruptedException {
+        synchronized (BUILD_LOCK) {
+            if (built) return;
+            for (String script : SCRIPTS) {
+                Process p = new ProcessBuilder(root.resolve("jbang").toString(), root.resolve(script).toString(), "--version")
+                        .directory(root.toFile()).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                    throw new IllegalStateException("./jbang " + script + " --version failed:\n" + output);
+                }
+            }
+            built = true;
+        }
+    }
+
     /** Starts {@code wait-for-webhook --serve --listen} and returns the URL it prints. */
     URI startReceiver(String listen) throws IOException, InterruptedException {
         String[] args = {"wait-for-webhook.java", "--serve", "--listen", listen};
-        receiver = start(args);
-        Path log = logs.resolve(String.format("%02d-wait-for-webhook.err", logCount));
+        Background started = start(args);
+        receiver = started.process();
+        Path log = started.err();
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             String text = Files.exists(log) ? Files.readString(log) : "";
