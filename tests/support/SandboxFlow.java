@@ -323,9 +323,19 @@ final class SandboxFlow implements AutoCloseable {
         if (receiver == null) return 0;
         Process p = receiver;
         receiver = null;
+        // The launcher may still be the parent of the receiver's JVM (its first-run path): signal both.
+        List<ProcessHandle> tree = p.descendants().toList();
         p.destroy();
+        tree.forEach(ProcessHandle::destroy);
         if (!p.waitFor(15, TimeUnit.SECONDS)) {
             p.destroyForcibly().waitFor();
+        }
+        for (ProcessHandle h : tree) {
+            try {
+                h.onExit().get(5, TimeUnit.SECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                h.destroyForcibly();
+            }
         }
         return p.exitValue();
     }
