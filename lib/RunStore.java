@@ -157,10 +157,11 @@ public final class RunStore {
 
     /**
      * Appends the delivery's row to the index and marks the delivery as stored. For a resumed
-     * delivery whose row already made it into the index, the row is not appended twice.
+     * delivery whose row already made it into the index, the row is not appended twice; other
+     * deliveries may have been appended after it meanwhile, so that (rare) case reads the index.
      */
     public void commitDelivery(String folder, String deliveryId, EventSlot slot, ObjectNode row) throws IOException {
-        if (!(slot.resumed() && deliveryId.equals(Json.text(lastIndexRow(folder), "delivery_id")))) {
+        if (!(slot.resumed() && indexHolds(folder, deliveryId))) {
             appendIndexRow(folder, row);
         }
         SafeFiles.writeAtomically(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row));
@@ -211,6 +212,15 @@ public final class RunStore {
             text.append(Json.compact(rows.get(i))).append(i + 1 < rows.size() ? ",\n" : "");
         }
         SafeFiles.writeAtomically(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Whether the index already has a row for this delivery: the last row (cheap), else a full read. */
+    private boolean indexHolds(String folder, String deliveryId) throws IOException {
+        if (deliveryId.equals(Json.text(lastIndexRow(folder), "delivery_id"))) return true;
+        for (JsonNode r : readIndex(folder)) {
+            if (deliveryId.equals(Json.text(r, "delivery_id"))) return true;
+        }
+        return false;
     }
 
     /** The index's last row, read from the end of the file, or null. */

@@ -75,6 +75,26 @@ class RunStoreTest {
     }
 
     @Test
+    void aDeliveryResumedAfterOthersWereStoredIsIndexedOnce() throws Exception {
+        Path runs = tmp.resolve("runs");
+        assertEquals(0, ingest(runs, "crashed", "requested").exitCode());
+        // what a crash between the index append and the stored marker leaves behind
+        Path deliveries = runs.resolve(CORR).resolve("webhook/deliveries");
+        String eventFile = Json.text(Json.read(deliveries.resolve("crashed.json")), "file");
+        Files.delete(deliveries.resolve("crashed.json"));
+        Files.writeString(deliveries.resolve("crashed.pending"), Path.of(eventFile).getFileName() + "\n");
+        // other deliveries for the same correlation arrive before the crashed one is run again
+        assertEquals(0, ingest(runs, "later-1", "in_progress").exitCode());
+        assertEquals(0, ingest(runs, "later-2", "completed").exitCode());
+        assertEquals(0, ingest(runs, "crashed", "requested").exitCode());
+
+        JsonNode index = Json.read(runs.resolve(CORR).resolve("webhook/index.json"));
+        assertEquals(3, index.size(), index.toString());
+        assertTrue(Files.exists(deliveries.resolve("crashed.json")));
+        assertFalse(Files.exists(deliveries.resolve("crashed.pending")));
+    }
+
+    @Test
     void aStoredRunIdPointsBackToItsCorrelation() throws Exception {
         Path runs = tmp.resolve("runs");
         RunStore store = new RunStore(runs);

@@ -1,0 +1,212 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import lib.Json;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * JBang-native distribution: the catalog's aliases, {@code jbang app install} into a temporary
+ * JBang home, the scripts run directly through their first line, and the launcher from elsewhere
+ * and through a symlink. A temporary JBang home never touches the user's shell start-up files:
+ * its bin/ is on PATH (so JBang sees nothing to set up) and user.home points into the temp folder.
+ */
+class DistributionTest {
+    static Path root;
+    static String cleanPath;   // PATH without any other jbang, so our launcher is the one found
+
+    @TempDir Path tmp;
+
+    record Result(int code, String out, String err) {}
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        root = SandboxFlow.repoRoot();
+        SandboxFlow.ensureBuilt(root);
+        cleanPath = Stream.of(System.getenv().getOrDefault("PATH", "/usr/bin:/bin").split(File.pathSeparator))
+                .filter(d -> !d.isEmpty() && !Files.isExecutable(Path.of(d, "jbang")))
+                .collect(Collectors.joining(File.pathSeparator));
+    }
+
+    /** Removes symlinks first, which spares JUnit's cleanup a warning per link. */
+    @AfterEach
+    void cleanUp() throws IOException {
+        try (Stream<Path> files = Files.walk(tmp)) {
+            for (Path f : (Iterable<Path>) files::iterator) if (Files.isSymbolicLink(f)) Files.delete(f);
+        }
+    }
+
+    /** A folder holding only a symlink named jbang to our launcher, first on PATH. */
+    private Path jbangOnPath() throws IOException {
+        Path dir = Files.createDirectories(tmp.resolve("path-bin"));
+        Path link = dir.resolve("jbang");
+        if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(link, root.resolve("jbang"));
+        return dir;
+    }
+
+    private static Result run(Path dir, Map<String, String> env, String... command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+        pb.environment().put("PATH", cleanPath);
+        pb.environment().put("JBANG_LAUNCHER_FASTPATH", "0"); // leave the fast path's records to the other tests
+        pb.environment().putAll(env);
+        Path out = Files.createTempFile("dist", ".out");
+        Path err = Files.createTempFile("dist", ".err");
+        try {
+            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(120, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("timed out: " + String.join(" ", command));
+            }
+            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
+    @Test
+    void theCatalogHasOneDescribedAliasPerScript() throws Exception {
+        JsonNode aliases = Json.read(root.resolve("jbang-catalog.json")).path("aliases");
+        Set<String> names = new TreeSet<>();
+        aliases.fieldNames().forEachRemaining(names::add);
+        assertEquals(new TreeSet<>(SandboxFlow.SCRIPTS.stream().map(s -> s.replace(".java", "")).toList()), names);
+        aliases.properties().forEach(e -> {
+            JsonNode a = e.getValue();
+            assertEquals(e.getKey() + ".java", Json.text(a, "script-ref"), "a path relative to the catalog");
+            assertEquals("17+", Json.text(a, "java-version"));
+            assertTrue(Json.text(a, "description").length() > 20, e.getKey());
+        });
+    }
+
+    @Test
+    void eachAliasRunsFromTheCatalogOfThisCheckout() throws Exception {
+        Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+        for (String script : SandboxFlow.SCRIPTS) {
+            String name = script.replace(".java", "");
+            Result r = run(elsewhere, Map.of(), root.resolve("jbang").toString(), name + "@" + root, "--version");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(name + " 1.0.0", r.out().strip());
+        }
+        // the catalog file itself works too
+        Result byFile = run(elsewhere, Map.of(), root.resolve("jbang").toString(),
+                "wait-for-webhook@" + root.resolve("jbang-catalog.json"), "--version");
+        assertEquals(0, byFile.code(), byFile.err());
+        assertEquals("wait-for-webhook 1.0.0", byFile.out().strip());
+    }
+
+    @Test
+    void appInstallPutsAWorkingCommandIntoTheJbangHome() throws Exception {
+        Path jbangDir = tmp.resolve("jbang-home");
+        Path home = Files.createDirectories(tmp.resolve("user-home"));
+        Path bin = jbangDir.resolve("bin");
+        Map<String, String> env = new HashMap<>();
+        env.put("JBANG_DIR", jbangDir.toString());
+        // built jars are shared with the user's cache (no rebuild); dependencies come from the local repository
+        env.put("JBANG_CACHE_DIR", Path.of(System.getProperty("user.home"), ".jbang", "cache").toString());
+        env.put("JBANG_REPO", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
+        env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home);
+        env.put("PATH", bin + File.pathSeparator + jbangOnPath() + File.pathSeparator + cleanPath);
+        Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+
+        List<String> installed = new ArrayList<>();
+        for (String script : SandboxFlow.SCRIPTS) {
+            String alias = script.replace(".java", "");
+            String command = "awt-" + alias;
+            Result r = run(elsewhere, env, root.resolve("jbang").toString(), "app", "install", "--name", command, alias + "@" + root);
+            assertEquals(0, r.code(), r.out() + r.err());
+            assertTrue(Files.isExecutable(bin.resolve(command)), "installed: " + bin.resolve(command));
+            installed.add(command);
+        }
+        for (String command : installed) {
+            // the installed file calls 'jbang' from PATH: our launcher, through the symlink
+            Result r = run(elsewhere, env, bin.resolve(command).toString(), "--version");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(command.substring("awt-".length()) + " 1.0.0", r.out().strip());
+        }
+        // nothing was set up in any shell start-up file
+        try (Stream<Path> files = Files.list(home)) {
+            assertEquals(List.of(), files.map(f -> f.getFileName().toString()).toList());
+        }
+    }
+
+    @Test
+    void anInstallFromTheScriptPathBuildsInAFreshJbangHome() throws Exception {
+        Path jbangDir = tmp.resolve("fresh-jbang-home");
+        Path home = Files.createDirectories(tmp.resolve("user-home"));
+        Path bin = jbangDir.resolve("bin");
+        Map<String, String> env = new HashMap<>();
+        env.put("JBANG_DIR", jbangDir.toString()); // its own, empty cache: JBang builds the script there
+        env.put("JBANG_REPO", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
+        env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home);
+        env.put("PATH", bin + File.pathSeparator + jbangOnPath() + File.pathSeparator + cleanPath);
+        Result install = run(tmp, env, root.resolve("jbang").toString(), "app", "install", "--name", "pww",
+                root.resolve("process-workflow-webhook.java").toString());
+        assertEquals(0, install.code(), install.out() + install.err());
+        assertTrue(Files.readString(bin.resolve("pww")).contains(root.resolve("process-workflow-webhook.java").toString()));
+        Result r = run(tmp, env, bin.resolve("pww").toString(), "--version");
+        assertEquals(0, r.code(), r.err());
+        assertEquals("process-workflow-webhook 1.0.0", r.out().strip());
+    }
+
+    @Test
+    void scriptsRunDirectlyWhenJbangIsOnPath() throws Exception {
+        Map<String, String> env = Map.of("PATH", jbangOnPath() + File.pathSeparator + cleanPath, "JBANG_LAUNCHER_FASTPATH", "1");
+        for (String script : SandboxFlow.SCRIPTS) {
+            Path file = root.resolve(script);
+            assertTrue(Files.isExecutable(file), script + " must be executable");
+            assertTrue(Files.readString(file).startsWith("///usr/bin/env jbang \"$0\" \"$@\" ; exit $?\n"), script);
+            Result r = run(root, env, "./" + script, "--version");
+            assertEquals(0, r.code(), r.err());
+            assertEquals(script.replace(".java", "") + " 1.0.0", r.out().strip());
+        }
+        Result fromElsewhere = run(tmp, env, root.resolve("trigger-and-track.java").toString(), "--version");
+        assertEquals(0, fromElsewhere.code(), fromElsewhere.err());
+        assertEquals("trigger-and-track 1.0.0", fromElsewhere.out().strip());
+    }
+
+    @Test
+    void theExecutableBitIsCommittedForTheScriptsAndTheLauncher() throws Exception {
+        if (!Files.exists(root.resolve(".git"))) return; // a source archive, not a checkout
+        Result r = run(root, Map.of(), "git", "ls-files", "-s", "--", "jbang", "manage-actions-webhook.java",
+                "trigger-and-track.java", "process-workflow-webhook.java", "wait-for-webhook.java", "tests/sandbox.java");
+        if (r.code() != 0) return; // no git here
+        List<String> modes = r.out().lines().map(l -> l.split("\\s+")[0] + " " + l.substring(l.indexOf('\t') + 1)).toList();
+        assertEquals(6, modes.size(), r.out());
+        for (String m : modes) assertTrue(m.startsWith("100755 "), m);
+    }
+
+    @Test
+    void theLauncherWorksFromAnotherFolderAndThroughASymlink() throws Exception {
+        Path link = jbangOnPath().resolve("jbang");
+        Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_FASTPATH", "1"); // the fast path resolves the script's real path
+        Result viaLink = run(elsewhere, env, link.toString(), root.resolve("wait-for-webhook.java").toString(), "--version");
+        assertEquals(0, viaLink.code(), viaLink.err());
+        assertEquals("wait-for-webhook 1.0.0", viaLink.out().strip());
+        Result relative = run(root.resolve("tests"), env, "../jbang", "../process-workflow-webhook.java", "--version");
+        assertEquals(0, relative.code(), relative.err());
+        assertEquals("process-workflow-webhook 1.0.0", relative.out().strip());
+        Result jbangItself = run(elsewhere, Map.of(), link.toString(), "version");
+        assertEquals(0, jbangItself.code(), jbangItself.err());
+        assertFalse(jbangItself.out().isBlank());
+    }
+}
