@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -150,8 +151,17 @@ public final class RunStore {
         return new EventSlot(eventsDir(folder).resolve(name), false);
     }
 
-    /** Stores the raw payload byte for byte; an existing file (from an interrupted run) is kept. */
+    /**
+     * Stores the raw payload byte for byte; an existing file (from an interrupted run) is kept, and
+     * the temp files an interrupted run left for it are removed (we hold the lock: none is in use).
+     */
     public void writeEvent(EventSlot slot, byte[] raw) throws IOException {
+        if (slot.resumed() && Files.isDirectory(slot.file().getParent())) {
+            String stale = "." + slot.file().getFileName() + ".*.tmp";
+            try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(slot.file().getParent(), stale)) {
+                for (Path leftover : leftovers) Files.deleteIfExists(leftover);
+            }
+        }
         SafeFiles.writeNew(slot.file(), raw);
     }
 
@@ -216,33 +226,10 @@ public final class RunStore {
 
     /** Whether the index already has a row for this delivery: the last row (cheap), else a full read. */
     private boolean indexHolds(String folder, String deliveryId) throws IOException {
-        if (deliveryId.equals(Json.text(lastIndexRow(folder), "delivery_id"))) return true;
         for (JsonNode r : readIndex(folder)) {
             if (deliveryId.equals(Json.text(r, "delivery_id"))) return true;
         }
         return false;
-    }
-
-    /** The index's last row, read from the end of the file, or null. */
-    private JsonNode lastIndexRow(String folder) throws IOException {
-        Path file = indexFile(folder);
-        if (!Files.exists(file)) return null;
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = ch.size();
-            int window = (int) Math.min(size, 256 * 1024);
-            ByteBuffer buf = ByteBuffer.allocate(window);
-            while (buf.hasRemaining() && ch.read(buf, size - window + buf.position()) > 0) { }
-            String tail = new String(buf.array(), StandardCharsets.UTF_8).stripTrailing();
-            if (tail.endsWith("]")) tail = tail.substring(0, tail.length() - 1).stripTrailing();
-            int start = tail.lastIndexOf('\n');
-            String last = tail.substring(start + 1);
-            if (last.endsWith(",")) last = last.substring(0, last.length() - 1);
-            try {
-                return Json.MAPPER.readTree(last);
-            } catch (IOException e) {
-                return null;
-            }
-        }
     }
 
     private static boolean endsWith(FileChannel ch, byte[] suffix) throws IOException {

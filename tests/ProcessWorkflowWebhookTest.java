@@ -376,8 +376,10 @@ class ProcessWorkflowWebhookTest {
         RunStore store = new RunStore(runs);
         RunStore.EventSlot slot = store.reserveEvent(CORR, "crash-1", java.time.Instant.parse("2026-01-01T00:00:00Z"));
         store.writeEvent(slot, body);
+        Path leftover = Files.write(slot.file().resolveSibling("." + slot.file().getFileName() + ".123456.tmp"), body);
 
         Testing.Run r = ingest(body, signed(body, "crash-1"));
+        assertFalse(Files.exists(leftover), "the interrupted run's temp file is cleaned up");
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(slot.file().toString(), out(r).get("stored").asText());
         assertEquals(1, filesUnder(runs.resolve(CORR).resolve("webhook/events")).size());
