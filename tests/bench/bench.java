@@ -586,10 +586,15 @@ class Bench {
                     throw new IllegalStateException("webhook run failed: " + trigger.err + " / " + line + " / " + wait.stderr());
                 }
                 if (i > 0) m.add(new double[] {(t1 - t0) / 1e9, requests, charged});
+                // The simulator's single hookshot thread sends one delivery at a time, 300 ms each: let this run's
+                // six (3 workflow_run, 3 workflow_job) go out first, or the next run queues behind them.
+                sim.awaitRun(sim.runs().get(sim.runs().size() - 1).id, "completed", Duration.ofSeconds(30));
+                sim.awaitDeliveries(1 + 6 * (i + 1), Duration.ofSeconds(30));
             }
             addTrackRow("webhook (`--webhook-only` + `wait-for-webhook --listen`)",
                     "`./jbang wait-for-webhook.java --listen 0 --correlation-id U` running, then `./jbang trigger-and-track.java "
-                            + "--webhook-only --correlation-id U --ref main`; time from the trigger's start to wait's run id",
+                            + "--webhook-only --correlation-id U --ref main`; time from the trigger's start to wait's run id; "
+                            + "each run starts once the previous run's deliveries are out",
                     m, "≤ 2 requests per dispatch", "webhook");
         }
 
