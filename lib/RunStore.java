@@ -147,7 +147,7 @@ public final class RunStore {
             // the usual case: a new delivery
         }
         String name = EVENT_TIME.format(received) + "-" + deliveryId + ".json";
-        SafeFiles.writeAtomically(pending, name.getBytes(StandardCharsets.UTF_8));
+        SafeFiles.writeHint(pending, name.getBytes(StandardCharsets.UTF_8));
         return new EventSlot(eventsDir(folder).resolve(name), false);
     }
 
@@ -182,7 +182,7 @@ public final class RunStore {
     public void rememberRun(long runId, String correlationId) throws IOException {
         Path file = runPointer(runId);
         String value = Correlation.canonical(correlationId);
-        if (!Files.exists(file)) SafeFiles.writeAtomically(file, (value + "\n").getBytes(StandardCharsets.UTF_8));
+        if (!Files.exists(file)) SafeFiles.writeHint(file, (value + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     public Optional<String> correlationOfRun(long runId) throws IOException {

@@ -22,13 +22,25 @@ public final class SafeFiles {
 
     /** Writes via a temp file in the same folder, fsyncs, then renames it into place. */
     public static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        replace(file, bytes, true);
+    }
+
+    /**
+     * Like {@link #writeAtomically} without the fsync: for hints that only help a later run and that
+     * a killed process never loses (the page cache keeps them); an OS crash may.
+     */
+    public static void writeHint(Path file, byte[] bytes) throws IOException {
+        replace(file, bytes, false);
+    }
+
+    private static void replace(Path file, byte[] bytes, boolean durable) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
+                if (durable) ch.force(true);
             }
             move(tmp, file);
         } finally {
