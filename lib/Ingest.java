@@ -226,6 +226,12 @@ public final class Ingest {
         row.put("status", run.status());
         row.put("conclusion", run.conclusion());
         row.put("correlation_id", correlation);
+        row.put("display_title", run.displayTitle());
+        row.put("run_name", run.name());
+        row.put("head_branch", run.headBranch());
+        row.put("trigger_event", run.triggerEvent());
+        row.put("repository", run.repository());
+        row.put("html_url", run.htmlUrl());
         row.put("received_at", received.toString());
         row.put("verified", v.verified());
         row.put("verified_by", v.by());

@@ -289,6 +289,24 @@ class LauncherTest {
         assertFalse(off.err().contains("fast path"), off.err());
     }
 
+    /** Cache entries (with their AppCDS archives) of scripts that no longer exist are removed on the next miss. */
+    @Test
+    void fastPathForgetsScriptsThatAreGone() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("prune-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+        Path gone = Files.writeString(tmp.resolve("gone.java"), "class gone { public static void main(String[] a) {} }\n");
+        Path kept = Files.writeString(tmp.resolve("kept.java"), "class kept { public static void main(String[] a) {} }\n");
+        assertEquals(0, run(root, env, null, launcher.toString(), gone.toString()).code());
+        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.contains("-gone.")));
+
+        Files.delete(gone);
+        assertEquals(0, run(root, env, null, launcher.toString(), kept.toString()).code());
+        List<String> left = list(cache.resolve("fastpath"));
+        assertFalse(left.stream().anyMatch(f -> f.contains("-gone.")), left.toString());
+        assertTrue(left.stream().anyMatch(f -> f.contains("-kept.")), left.toString());
+    }
+
     static List<String> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {

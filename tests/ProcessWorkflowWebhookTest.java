@@ -117,6 +117,12 @@ class ProcessWorkflowWebhookTest {
         assertTrue(row.get("verified").asBoolean());
         assertTrue(row.has("received_at") && row.has("conclusion"));
         assertEquals("events/" + stored.getFileName(), row.get("file").asText());
+        assertEquals("Dispatch Webhook (" + CORR + ")", row.get("display_title").asText());
+        assertEquals("", row.get("run_name").asText(), "GitHub's empty name is kept as sent");
+        assertEquals("main", row.get("head_branch").asText());
+        assertEquals("workflow_dispatch", row.get("trigger_event").asText());
+        assertEquals("octo-org/octo-repo", row.get("repository").asText());
+        assertTrue(row.get("html_url").asText().endsWith("/actions/runs/" + RUN));
 
         JsonNode meta = read(runs.resolve(CORR + ".json"));
         assertEquals("main", meta.get("branch").asText(), "prior keys are kept");

@@ -228,9 +228,10 @@ class Bench {
         }
         if (tmpfs) receiverLoad(shm, " — tmpfs (/dev/shm), for comparison", 16, 64, Duration.ofSeconds(5));
         notes.add("Ingest: each delivery is the 22 KB `tests/fixtures/workflow_run.completed.json` re-targeted at its "
-                + "correlation, signed with `lib.Hmac` and verified. A stored delivery costs 5 fsyncs (pending marker, "
-                + "event file, metadata, index append, delivery marker) plus the run-id pointer for a new run, creates 4 "
-                + "inodes and frees 2 (the pending marker, the replaced metadata file). CPU is this JVM's user+kernel time.");
+                + "correlation, signed with `lib.Hmac` and verified. A stored delivery costs 4 fsyncs (event file, "
+                + "metadata, index append, delivery marker; the pending marker and the run-id pointer are unsynced hints), "
+                + "creates 4 inodes and frees 2 (the pending marker, the replaced metadata file). CPU is this JVM's "
+                + "user+kernel time.");
     }
 
     void manyCorrelations(Path base, String label) throws Exception {
