@@ -118,6 +118,25 @@ class LauncherTest {
         assertEquals(List.of(), list(cache));
     }
 
+    /** Through Maven (no mirror URL given): a failing fetch shows Maven's own words, then one clear line. */
+    @Test
+    void aFailedMavenFetchIsAClearErrorAndNothingIsKept() throws Exception {
+        Path cache = tmp.resolve("cache");
+        Map<String, String> env = new java.util.HashMap<>(serve(404, null, cache));
+        String mirror = env.remove("JBANG_LAUNCHER_REPO_URL");
+        env.put("JBANG_LAUNCHER_REPO_URL", null); // Maven, pointed at the 404 server by settings.xml
+        Path home = Files.createDirectories(tmp.resolve("home/.m2"));
+        Files.writeString(home.resolve("settings.xml"), "<settings><offline>false</offline><mirrors><mirror><id>dead</id>"
+                + "<mirrorOf>*</mirrorOf><url>" + mirror + "</url></mirror></mirrors></settings>");
+        env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home.getParent());
+        env.put("MAVEN_OPTS", "-Duser.home=" + home.getParent());
+        Result r = jbang(env, null, "version");
+        assertNotEquals(0, r.code());
+        assertTrue(r.err().contains("Maven could not fetch dev.jbang:jbang-cli:0.132.1"), r.err());
+        assertTrue(hits.get() > 0, "Maven asked the mirror");
+        assertEquals(List.of(), list(cache), "no jar and no temporary files may stay behind");
+    }
+
     @Test
     void prefersARealJbangOnPathButNotItself() throws Exception {
         Path self = Files.createDirectories(tmp.resolve("self"));
