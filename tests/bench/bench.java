@@ -2,7 +2,7 @@
 //JAVA 17+
 //SOURCES ../../lib/*.java
 //SOURCES ../support/GitHubSimulator.java
-//SOURCES ../support/SimHookshot.java
+//SOURCES ../support/Sim*.java
 //DESCRIPTION Benchmarks start-up, ingest throughput, wait latency and time to run id on the GitHub simulator; prints a Markdown table.
 //MAIN Bench
 
