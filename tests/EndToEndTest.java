@@ -121,13 +121,13 @@ class EndToEndTest {
             assertEquals(n, new HashSet<>(correlations).size(), "ten distinct correlation ids");
 
             for (String correlation : correlations) {
-                GitHubSimulator.Run run = flow.simulatorRun(correlation);
+                SimState.Run run = flow.simulatorRun(correlation);
                 // 3 workflow_run + 3 workflow_job events, each sent twice, held until the run completes, newest first
                 sim.awaitDeliveries(12, d -> SandboxFlow.runIdOf(d) == run.id, Duration.ofSeconds(60));
             }
             Set<Long> runIds = new HashSet<>();
             for (String correlation : correlations) {
-                GitHubSimulator.Run run = flow.simulatorRun(correlation);
+                SimState.Run run = flow.simulatorRun(correlation);
                 runIds.add(run.id);
                 JsonNode meta = Json.read(tmp.resolve("work/runs/" + correlation + ".json"));
                 assertEquals(run.id, meta.path("webhook_run_id").asLong(), meta.toString());

@@ -119,7 +119,7 @@ class GitHubSimulatorTest {
         }
 
         // a ping went out on creation, with the secret masked in its payload too
-        GitHubSimulator.Delivery ping = sim.awaitDeliveries(1, WAIT).get(0);
+        SimState.Delivery ping = sim.awaitDeliveries(1, WAIT).get(0);
         assertEquals("ping", ping.event());
         assertFalse(new String(ping.payload(), StandardCharsets.UTF_8).contains("topsecret"));
         assertEquals("active", gh.get(gh.repoPath("/hooks/" + id)).at("/last_response/status").asText());
@@ -328,7 +328,7 @@ class GitHubSimulatorTest {
     @Test
     void unreachableHookIsRecordedAsFailedToConnect() throws Exception {
         long hookId = createHook("http://127.0.0.1:9/nothing-listens", "x").get("id").asLong();
-        GitHubSimulator.Delivery d = sim.awaitDeliveries(1, WAIT).get(0);
+        SimState.Delivery d = sim.awaitDeliveries(1, WAIT).get(0);
         assertEquals("failed to connect", d.status());
         assertEquals(0, d.statusCode());
         JsonNode listed = gh.get(gh.repoPath("/hooks/" + hookId + "/deliveries?status=failure")).get(0);
@@ -340,10 +340,10 @@ class GitHubSimulatorTest {
     @Test
     void redeliveryKeepsTheGuidWithANewId() throws Exception {
         long hookId = createHook(hookUrl(), "x").get("id").asLong();
-        GitHubSimulator.Delivery ping = sim.awaitDeliveries(1, WAIT).get(0);
+        SimState.Delivery ping = sim.awaitDeliveries(1, WAIT).get(0);
         GitHubClient.Reply reply = gh.send("POST", gh.repoPath("/hooks/" + hookId + "/deliveries/" + ping.id() + "/attempts"), null);
         assertEquals(202, reply.status());
-        GitHubSimulator.Delivery again = sim.awaitDeliveries(2, WAIT).get(1);
+        SimState.Delivery again = sim.awaitDeliveries(2, WAIT).get(1);
         assertEquals(ping.guid(), again.guid());
         assertNotEquals(ping.id(), again.id());
         assertTrue(again.redelivery());
@@ -355,7 +355,7 @@ class GitHubSimulatorTest {
     void pingEndpointSendsAPing() throws Exception {
         long hookId = createHook(hookUrl(), null).get("id").asLong();
         assertEquals(204, gh.send("POST", gh.repoPath("/hooks/" + hookId + "/pings"), null).status());
-        List<GitHubSimulator.Delivery> pings = sim.awaitDeliveries(2, WAIT);
+        List<SimState.Delivery> pings = sim.awaitDeliveries(2, WAIT);
         assertTrue(pings.stream().allMatch(d -> d.event().equals("ping")));
         assertNull(pings.get(0).header("X-Hub-Signature-256"), "no secret, no signature");
     }

@@ -109,7 +109,7 @@ class ManageActionsWebhookTest {
         Testing.Run r = register(receiverUrl());
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(1, sim.hooks().size());
-        GitHubSimulator.Hook hook = sim.hooks().get(0);
+        SimState.Hook hook = sim.hooks().get(0);
         assertEquals(List.of("workflow_run", "workflow_job"), hook.events);
         assertEquals("json", hook.contentType);
         assertEquals("0", hook.insecureSsl);
@@ -496,7 +496,7 @@ class ManageActionsWebhookTest {
         assertTrue(out.get("redelivered").asBoolean());
         assertEquals(guid, out.get("guid").asText());
         assertEquals(json(ping).get("id").asLong(), out.get("id").asLong());
-        List<GitHubSimulator.Delivery> same = sim.awaitDeliveries(2, d -> d.guid().equals(guid), WAIT);
+        List<SimState.Delivery> same = sim.awaitDeliveries(2, d -> d.guid().equals(guid), WAIT);
         assertTrue(same.get(1).redelivery());
 
         Testing.Run byId = run("redeliver", String.valueOf(out.get("id").asLong()));

@@ -2,7 +2,7 @@
 //JAVA 17+
 //SOURCES ../lib/*.java
 //SOURCES support/GitHubSimulator.java
-//SOURCES support/SimHookshot.java
+//SOURCES support/Sim*.java
 //SOURCES support/SandboxFlow.java
 //DESCRIPTION Offline sandbox: a GitHub simulator on loopback, and the four scripts run through ./jbang against it, step by step.
 //MAIN Sandbox

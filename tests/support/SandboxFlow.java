@@ -345,13 +345,13 @@ final class SandboxFlow implements AutoCloseable {
     }
 
     /** The simulator's run for a correlation id (its run name carries the id). */
-    GitHubSimulator.Run simulatorRun(String correlation) {
+    SimState.Run simulatorRun(String correlation) {
         return sim.runs().stream().filter(r -> r.displayTitle.contains(correlation)).findFirst()
                 .orElseThrow(() -> fail("the simulator has no run named after " + correlation));
     }
 
     /** The run a delivery belongs to (workflow_run.id or workflow_job.run_id), or -1. */
-    static long runIdOf(GitHubSimulator.Delivery d) {
+    static long runIdOf(SimState.Delivery d) {
         JsonNode payload = Json.parse(d.payload(), "delivery payload");
         if (payload.has("workflow_run")) return payload.path("workflow_run").path("id").asLong(-1);
         if (payload.has("workflow_job")) return payload.path("workflow_job").path("run_id").asLong(-1);
@@ -360,7 +360,7 @@ final class SandboxFlow implements AutoCloseable {
 
     /** The distinct delivery GUIDs the simulator made for a run. */
     Set<String> simulatorGuids(long runId) {
-        return sim.deliveries().stream().filter(d -> runIdOf(d) == runId).map(GitHubSimulator.Delivery::guid)
+        return sim.deliveries().stream().filter(d -> runIdOf(d) == runId).map(SimState.Delivery::guid)
                 .collect(Collectors.toCollection(LinkedHashSet::new));
     }
 
@@ -396,16 +396,16 @@ final class SandboxFlow implements AutoCloseable {
         done();
 
         step(4, "the simulator delivers signed workflow_run/workflow_job webhooks to the receiver");
-        GitHubSimulator.Run run = simulatorRun(correlation);
+        SimState.Run run = simulatorRun(correlation);
         try {
             sim.awaitDeliveries(1, d -> "workflow_run".equals(d.event()) && "completed".equals(d.action())
                     && runIdOf(d) == run.id, Duration.ofSeconds(30));
         } catch (IllegalStateException e) {
             throw fail("no workflow_run completed delivery within 30 s: " + e.getMessage());
         }
-        List<GitHubSimulator.Delivery> mine = sim.deliveries().stream().filter(d -> runIdOf(d) == run.id).toList();
+        List<SimState.Delivery> mine = sim.deliveries().stream().filter(d -> runIdOf(d) == run.id).toList();
         StringBuilder lines = new StringBuilder();
-        for (GitHubSimulator.Delivery d : mine) {
+        for (SimState.Delivery d : mine) {
             lines.append(String.format("%-12s %-11s %s -> %s%n", d.event(), d.action(), d.guid(),
                     d.statusCode() == 0 ? d.status() : d.statusCode() + " " + d.status()));
         }

@@ -1,0 +1,174 @@
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * What the simulated repository holds (workflows, hooks, runs, deliveries), the knobs and faults tests set,
+ * and the primary rate limit. Shared by the simulator's parts; the maps and counters are guarded by {@code lock}.
+ */
+final class SimState {
+    /** A workflow file. Mutable state so tests can disable it. */
+    static final class Workflow {
+        final long id;
+        final String name;
+        final String path;
+        final List<String> inputs;
+        final List<String> requiredInputs;
+        final String runNameTemplate;
+        final boolean dispatchable;
+        volatile String state = "active";
+        final AtomicInteger runNumbers = new AtomicInteger();
+        final Instant createdAt = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+
+        Workflow(long id, String name, String fileName, List<String> inputs, List<String> requiredInputs,
+                String runNameTemplate, boolean dispatchable) {
+            this.id = id;
+            this.name = name;
+            this.path = ".github/workflows/" + fileName;
+            this.inputs = List.copyOf(inputs);
+            this.requiredInputs = List.copyOf(requiredInputs);
+            this.runNameTemplate = runNameTemplate;
+            this.dispatchable = dispatchable;
+        }
+
+        String fileName() {
+            return path.substring(path.lastIndexOf('/') + 1);
+        }
+
+        Workflow state(String s) {
+            state = s;
+            return this;
+        }
+    }
+
+    static final class Hook {
+        final long id;
+        volatile boolean active;
+        volatile List<String> events;
+        volatile String url;
+        volatile String contentType;
+        volatile String secret;
+        volatile String insecureSsl;
+        final Instant createdAt = Instant.now();
+        volatile Instant updatedAt = createdAt;
+        volatile ObjectNode lastResponse = SimJson.lastResponse(null, "unused", null);
+
+        Hook(long id) {
+            this.id = id;
+        }
+
+        boolean subscribes(String event) {
+            return active && (events.contains(event) || events.contains("*"));
+        }
+    }
+
+    static final class Run {
+        final long id;
+        final Workflow workflow;
+        final int runNumber;
+        final String displayTitle;
+        final String headBranch;
+        final String headSha;
+        final Map<String, String> inputs;
+        final Instant createdAt = Instant.now();
+        volatile Instant updatedAt = createdAt;
+        volatile Instant startedAt = createdAt;
+        volatile String status = "queued";
+        volatile String conclusion;
+        final long jobId;
+
+        Run(long id, Workflow workflow, int runNumber, String displayTitle, String headBranch, String headSha,
+                Map<String, String> inputs, long jobId) {
+            this.id = id;
+            this.workflow = workflow;
+            this.runNumber = runNumber;
+            this.displayTitle = displayTitle;
+            this.headBranch = headBranch;
+            this.headSha = headSha;
+            this.inputs = inputs;
+            this.jobId = jobId;
+        }
+    }
+
+    /** One delivery attempt, as GitHub's deliveries API shows it. */
+    record Delivery(long id, String guid, long hookId, String event, String action, boolean redelivery, byte[] payload,
+            SimHookshot.Attempt attempt) {
+        int statusCode() {
+            return attempt.statusCode();
+        }
+
+        String status() {
+            return attempt.status();
+        }
+
+        String header(String name) {
+            return attempt.requestHeaders().entrySet().stream().filter(e -> e.getKey().equalsIgnoreCase(name))
+                    .map(Map.Entry::getValue).findFirst().orElse(null);
+        }
+    }
+
+    final GitHubSimulator.Config config;
+    final Object lock = new Object();
+    final String headSha;
+
+    final Map<Long, Workflow> workflows = new LinkedHashMap<>();
+    final Map<Long, Hook> hooks = new LinkedHashMap<>();
+    final Map<Long, Run> runs = new LinkedHashMap<>();
+    final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+    final Map<Long, List<Runnable>> heldDeliveries = new ConcurrentHashMap<>();
+    final List<String> requestLog = new CopyOnWriteArrayList<>();
+    long nextHookId = 500_000_001L;
+    long nextRunId = 16_000_000_001L;
+    long nextJobId = 45_000_000_001L;
+    long nextDeliveryId = 90_000_000_001L;
+    long nextWorkflowId = 1002;
+
+    // Knobs, changeable at any time.
+    volatile Duration queuedFor = Duration.ofMillis(30);
+    volatile Duration inProgressFor = Duration.ofMillis(30);
+    volatile String conclusion = "success";
+    volatile Duration visibilityDelay = Duration.ZERO;
+    volatile Duration deliveryDelay = Duration.ZERO;
+    volatile Duration deliveryTimeout = Duration.ofSeconds(10);
+    volatile boolean duplicateDeliveries;
+    volatile boolean reorderDeliveries;
+    volatile boolean emptyRunName;
+    volatile Duration slowAnswers = Duration.ZERO;
+    final AtomicInteger failNext = new AtomicInteger();
+    volatile int failStatus = 502;
+    final AtomicInteger secondaryLimitNext = new AtomicInteger();
+    volatile Integer secondaryRetryAfter;
+
+    // Primary rate limit.
+    final int rateLimit = 5000;
+    int rateUsed;
+    Instant rateReset = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+
+    SimState(GitHubSimulator.Config config) {
+        this.config = config;
+        this.headSha = HexFormat.of().formatHex(GitHubSimulator.sha256(("sim-" + config.name).getBytes(StandardCharsets.UTF_8)))
+                .substring(0, 40);
+        if (config.withDefaultWorkflow) {
+            workflows.put(1001L, new Workflow(1001, "Dispatch Webhook", "dispatch-webhook.yml",
+                    List.of("correlation_id", "webhook_url"), List.of(),
+                    "Dispatch Webhook (${{ inputs.correlation_id }})", true));
+        }
+    }
+
+    /** Resets the window once its reset time has passed, as GitHub's hourly window does. */
+    void refreshRateWindow() {
+        if (Instant.now().isAfter(rateReset)) {
+            rateUsed = 0;
+            rateReset = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+        }
+    }
+}
