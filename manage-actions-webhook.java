@@ -12,13 +12,11 @@ import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermission;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import lib.Cli;
@@ -194,23 +192,8 @@ class ManageActionsWebhook implements Callable<Integer> {
             RepoHooks hooks = new RepoHooks(gh);
             String repo = gh.context().repo();
 
-            Secret secret;
-            String secretSource;
-            Optional<Secret> found = Secrets.resolve(resolve(secretFile), parent.env, state);
-            if (found.isPresent()) {
-                secret = found.get();
-                secretSource = secret.origin();
-                info("using the webhook secret from " + secretSource);
-                warnIfReadableByOthers(secretSource);
-            } else {
-                secret = Secrets.generate("generated");
-                Path file = Secrets.defaultFile(state);
-                Secrets.store(secret, file);
-                secretSource = "generated";
-                info("generated a new webhook secret and stored it in " + file + " (owner-only, mode 600)."
-                        + " Back it up somewhere safe (a password manager): whatever verifies deliveries needs it,"
-                        + " and GitHub never shows it again.");
-            }
+            Secret secret = Secrets.resolveOrGenerate(resolve(secretFile), parent.env, state, this::info);
+            String secretSource = secret.origin();
 
             List<Long> replaced = new ArrayList<>();
             if (force) {
@@ -251,7 +234,7 @@ class ManageActionsWebhook implements Callable<Integer> {
 
             ObjectNode result = registered.toJson();
             result.put("registered", true);
-            result.put("secret_generated", secretSource.equals("generated"));
+            result.put("secret_generated", secretSource.equals(Secrets.GENERATED));
             replaced.forEach(result.putArray("replaced")::add);
             Output.json(out(), result);
             info("registered hook " + registered.id() + " on " + repo + " (" + String.join(", ", registered.events())
@@ -261,19 +244,6 @@ class ManageActionsWebhook implements Callable<Integer> {
 
         private Path resolve(Path p) {
             return p == null ? null : parent.workDir.resolve(p).normalize();
-        }
-
-        private void warnIfReadableByOthers(String origin) {
-            Path file = Path.of(origin);
-            if (!Files.isRegularFile(file)) return; // an environment variable name
-            try {
-                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-                if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
-                    info("warning: the secret file " + file + " is readable by others; run: chmod 600 " + file);
-                }
-            } catch (IOException | UnsupportedOperationException e) {
-                // no POSIX permissions to check
-            }
         }
     }
 
