@@ -308,6 +308,41 @@ class LauncherTest {
         assertFalse(off.err().contains("fast path"), off.err());
     }
 
+    /** Parallel first runs of one script (parallel CI steps): JBang builds it once, every run gets its output. */
+    @Test
+    void parallelFirstRunsOfOneScriptAllSucceed() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("parallel-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        // Big enough to build for a while (dependencies, several sources): a tiny script rarely collides.
+        Path project = Files.createDirectories(tmp.resolve("par/lib"));
+        for (int i = 1; i <= 8; i++) {
+            Files.writeString(project.resolve("C" + i + ".java"),
+                    "package lib; public final class C" + i + " { public static int v() { return " + i + "; } }\n");
+        }
+        Path script = Files.writeString(project.getParent().resolve("par.java"), """
+                //DEPS info.picocli:picocli:4.7.7
+                //DEPS com.fasterxml.jackson.core:jackson-databind:2.23.0
+                //SOURCES lib/*.java
+                class par { public static void main(String[] a) { System.out.println("ran " + a[0] + " " + lib.C8.v()); } }
+                """);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+        List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            for (int i = 0; i < 6; i++) {
+                String n = Integer.toString(i);
+                runs.add(pool.submit(() -> run(root, env, null, launcher.toString(), script.toString(), n)));
+            }
+            for (int i = 0; i < 6; i++) {
+                Result r = runs.get(i).get(120, TimeUnit.SECONDS);
+                assertEquals(0, r.code(), r.err());
+                assertEquals("ran " + i + " 8\n", r.out());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     /** Cache entries (with their AppCDS archives) of scripts that no longer exist are removed on the next miss. */
     @Test
     void fastPathForgetsScriptsThatAreGone() throws Exception {
