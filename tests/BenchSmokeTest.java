@@ -165,8 +165,13 @@ class BenchSmokeTest {
                 assertEquals(200, r.statusCode(), r.body());
                 if (i >= 5) ms[i - 5] = (System.nanoTime() - t) / 1e6;
             }
-            double median = median(ms, 0, n);
-            assertTrue(median < 30, String.format("median answer %.1f ms: the 40 ms delayed-ACK stall is back? %s", median, Arrays.toString(ms)));
+            // With the stall every answer waits for a ~40 ms delayed ACK, so even the fastest is slow;
+            // the fastest answers stay quick on a loaded machine, where a median may not.
+            double[] sorted = ms.clone();
+            Arrays.sort(sorted);
+            double fastQuarter = sorted[n / 4];
+            assertTrue(fastQuarter < 25, String.format("the fastest quarter of answers took up to %.1f ms:"
+                    + " the 40 ms delayed-ACK stall is back? %s", fastQuarter, Arrays.toString(ms)));
         } finally {
             p.destroy();
             deleteTree(runs.getParent().equals(tmp) ? runs : runs.getParent());

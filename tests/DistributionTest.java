@@ -185,10 +185,10 @@ class DistributionTest {
 
     @Test
     void theExecutableBitIsCommittedForTheScriptsAndTheLauncher() throws Exception {
-        if (!Files.exists(root.resolve(".git"))) return; // a source archive, not a checkout
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(root.resolve(".git")), "a source archive, not a checkout");
         Result r = run(root, Map.of(), "git", "ls-files", "-s", "--", "jbang", "manage-actions-webhook.java",
                 "trigger-and-track.java", "process-workflow-webhook.java", "wait-for-webhook.java", "tests/sandbox.java");
-        if (r.code() != 0) return; // no git here
+        org.junit.jupiter.api.Assumptions.assumeTrue(r.code() == 0, "git is not available here");
         List<String> modes = r.out().lines().map(l -> l.split("\\s+")[0] + " " + l.substring(l.indexOf('\t') + 1)).toList();
         assertEquals(6, modes.size(), r.out());
         for (String m : modes) assertTrue(m.startsWith("100755 "), m);

@@ -156,7 +156,8 @@ class EndToEndTest {
                     "--timeout", "10");
             assertEquals(0, waited.exitCode(), waited.err());
             assertEquals(flow.simulatorRun(first).id, waited.json().path("run_id").asLong());
-            assertTrue(flow.stopReceiver() != -1);
+            int stopped = flow.stopReceiver();
+            assertTrue(stopped == 0 || stopped == 143, "the receiver ends on SIGTERM, got exit " + stopped);
         }
     }
 
