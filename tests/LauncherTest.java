@@ -343,6 +343,25 @@ class LauncherTest {
         }
     }
 
+    /** Where stat does not speak GNU's -c (BSD, macOS) the stamp cannot be trusted: always JBang, never stale. */
+    @Test
+    void withoutGnuStatTheFastPathStepsAside() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("bsd-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Path bin = Files.createDirectories(tmp.resolve("bsd-bin"));
+        Path stat = Files.writeString(bin.resolve("stat"), "#!/bin/sh\necho 'stat: illegal option -- c' >&2\nexit 1\n");
+        stat.toFile().setExecutable(true);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_DEBUG", "1", "PATH", bin + File.pathSeparator + cleanPath);
+        Path script = tmp.resolve("bsd.java");
+        Files.writeString(script, "class bsd { public static void main(String[] a) { System.out.println(\"one\"); } }\n");
+        Result first = run(root, env, null, launcher.toString(), script.toString());
+        assertEquals("one\n", first.out(), first.err());
+        assertFalse(first.err().contains("fast path"), first.err());
+        Files.writeString(script, "class bsd { public static void main(String[] a) { System.out.println(\"two\"); } }\n");
+        assertEquals("two\n", run(root, env, null, launcher.toString(), script.toString()).out());
+    }
+
     /** Cache entries (with their AppCDS archives) of scripts that no longer exist are removed on the next miss. */
     @Test
     void fastPathForgetsScriptsThatAreGone() throws Exception {
