@@ -15,7 +15,10 @@ import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -215,7 +218,12 @@ public final class RunStore {
                 }
             }
         }
-        ArrayNode rows = readIndex(folder);
+        ArrayNode rows;
+        try {
+            rows = readIndex(folder);
+        } catch (CommandException damaged) {
+            rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
+        }
         rows.add(row);
         StringBuilder text = new StringBuilder("[\n");
         for (int i = 0; i < rows.size(); i++) {
@@ -230,6 +238,25 @@ public final class RunStore {
             if (deliveryId.equals(Json.text(r, "delivery_id"))) return true;
         }
         return false;
+    }
+
+    /** The index rebuilt from the "stored" markers (each holds its row), in the order they were received. */
+    private ArrayNode rowsFromMarkers(String folder) throws IOException {
+        List<JsonNode> rows = new ArrayList<>();
+        Path dir = webhookDir(folder).resolve("deliveries");
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> markers = Files.newDirectoryStream(dir, "*.json")) {
+                for (Path marker : markers) {
+                    JsonNode row = readJson(marker);
+                    if (row != null && row.isObject()) rows.add(row);
+                }
+            }
+        }
+        rows.sort(Comparator.comparing((JsonNode r) -> r.path("received_at").asText())
+                .thenComparing(r -> r.path("delivery_id").asText()));
+        ArrayNode index = Json.array();
+        rows.forEach(index::add);
+        return index;
     }
 
     private static boolean endsWith(FileChannel ch, byte[] suffix) throws IOException {

@@ -63,6 +63,21 @@ class RunStoreTest {
     }
 
     @Test
+    void aTornIndexIsRebuiltFromTheDeliveryMarkersByTheNextIngest() throws Exception {
+        Path runs = tmp.resolve("runs");
+        for (int i = 1; i <= 3; i++) assertEquals(0, ingest(runs, "t-" + i, "in_progress").exitCode());
+        Path index = runs.resolve(CORR).resolve("webhook/index.json");
+        byte[] whole = Files.readAllBytes(index);
+        Files.write(index, Arrays.copyOf(whole, whole.length - 40)); // as an OS crash mid-append could leave it
+
+        Testing.Run next = ingest(runs, "t-4", "completed");
+        assertEquals(0, next.exitCode(), next.err());
+        JsonNode rows = Json.read(index);
+        assertEquals(4, rows.size());
+        for (int i = 0; i < 4; i++) assertEquals("t-" + (i + 1), rows.get(i).get("delivery_id").asText());
+    }
+
+    @Test
     void theMetadataListsAtMostAHundredDeliveriesAndCountsThemAll() throws Exception {
         Path runs = Files.createDirectories(tmp.resolve("runs"));
         Files.writeString(runs.resolve(CORR + ".json"), "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
