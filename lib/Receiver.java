@@ -168,6 +168,9 @@ public final class Receiver implements AutoCloseable {
         try {
             DeliveryIntake.Outcome outcome = intake.accept(new WebhookDelivery(body, headers));
             answer = new Answer(outcome.kind() == DeliveryIntake.Kind.IGNORED ? 202 : 200, outcome.summary());
+        } catch (StoreException e) { // our runs folder's problem: the sender gets no local path
+            log.accept("error: storing delivery " + deliveryId + " failed: " + e.getMessage());
+            answer = error(500, "could not store the delivery");
         } catch (CommandException e) {
             answer = e.exitCode() == ExitCode.SIGNATURE
                     ? error(401, "signature missing or invalid; nothing stored")

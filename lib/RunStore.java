@@ -100,7 +100,7 @@ public final class RunStore {
     public ObjectNode readObject(Path file) throws IOException {
         JsonNode node = readJson(file);
         if (node == null) return Json.object();
-        if (!node.isObject()) throw CommandException.usage(file + " does not hold a JSON object; left unchanged");
+        if (!node.isObject()) throw new StoreException(file + " does not hold a JSON object; left unchanged");
         return (ObjectNode) node;
     }
 
@@ -125,7 +125,7 @@ public final class RunStore {
         Path file = indexFile(folder);
         JsonNode node = readJson(file);
         if (node == null) return Json.array();
-        if (!node.isArray()) throw CommandException.usage(file + " does not hold a JSON array; left unchanged");
+        if (!node.isArray()) throw new StoreException(file + " does not hold a JSON array; left unchanged");
         return (ArrayNode) node;
     }
 
@@ -221,7 +221,7 @@ public final class RunStore {
         ArrayNode rows;
         try {
             rows = readIndex(folder);
-        } catch (CommandException damaged) {
+        } catch (StoreException damaged) {
             rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
         }
         rows.add(row);
@@ -288,7 +288,7 @@ public final class RunStore {
         try {
             return Json.MAPPER.readTree(bytes);
         } catch (IOException e) {
-            throw CommandException.usage(file + " is not valid JSON; left unchanged (fix or move it)");
+            throw new StoreException(file + " is not valid JSON; left unchanged (fix or move it)");
         }
     }
 

@@ -126,6 +126,17 @@ class ReceiverTest {
     }
 
     @Test
+    void aDamagedLocalFileIsAServerErrorThatRevealsNoPath() throws Exception {
+        Files.createDirectories(runs);
+        Files.writeString(runs.resolve(CORR + ".json"), "{\"correlation_id\": tru"); // ours, not the sender's fault
+        HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", "local-1", Fixtures.workflowRun("requested", CORR, RUN));
+        assertEquals(500, r.statusCode(), r.body());
+        assertFalse(r.body().contains(runs.toString()), r.body());
+        assertTrue(log.stream().anyMatch(l -> l.contains(CORR + ".json")), "the receiver's own log names the file");
+        assertEquals("{\"correlation_id\": tru", Files.readString(runs.resolve(CORR + ".json")));
+    }
+
+    @Test
     void refusesBodiesOverTwentyFiveMegabytes() throws Exception {
         // Declared too large: answered from the headers, without reading the body.
         try (Socket s = new Socket(url.getHost(), url.getPort())) {
