@@ -164,6 +164,9 @@ class TriggerAndTrack implements Callable<Integer> {
                     wf.header("X-GitHub-Enterprise-Version"));
         } catch (GitHubException e) {
             throw dispatchFailed(store, corr, refChoice, e);
+        } catch (RuntimeException e) {
+            store.updateMetadata(corr, DispatchRecord.failed("failed", Cli.messageOf(e)));
+            throw e;
         }
         store.updateMetadata(corr, DispatchRecord.accepted(result, clock.instant()));
         note("dispatched " + workflow + " on " + refChoice.ref() + " (" + refChoice.origin() + ") with correlation id "

@@ -52,10 +52,11 @@ public final class Dispatcher {
                 return result(client.send("POST", path, body(ref, inputs, true)), true, false, 1);
             } catch (GitHubException e) {
                 if (!rejectsRunDetails(e)) throw e;
-                features.recordMissing(apiUrl, ApiFeatures.RETURN_RUN_DETAILS, serverVersion);
+                boolean remembered = features.recordMissing(apiUrl, ApiFeatures.RETURN_RUN_DETAILS, serverVersion);
                 String why = e.githubMessage() != null ? e.githubMessage() : e.getMessage();
                 info.accept("this server does not know return_run_details (" + why.replaceAll("\\s+", " ").strip()
-                        + "); dispatching again without it, and remembering that in " + features.file());
+                        + "); dispatching again without it, and " + (remembered ? "remembering that in "
+                        : "could not remember that (later runs will ask again) in ") + features.file());
             }
             return result(client.send("POST", path, body(ref, inputs, false)), true, true, 2);
         }

@@ -637,4 +637,15 @@ class TriggerAndTrackTest {
         }
         assertEquals(3, ids.size());
     }
+
+    @Test
+    void theFallbackDispatchIsSentWhenTheFeatureMemoryCannotBeWritten() throws Exception {
+        GitHubSimulator sim = ghes();
+        Files.createDirectories(runs().resolve(".api-features.json").resolve("blocker")); // a folder in its place
+        Testing.Run r = trigger(sim, "--ref", "main");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals(2, count(sim, "POST", DISPATCHES), "the rejected try, then the fallback");
+        assertEquals("accepted", metadata(out(r).get("correlation_id").asText()).get("dispatch_status").asText());
+        assertTrue(r.err().contains("could not remember"), r.err());
+    }
 }
