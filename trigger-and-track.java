@@ -190,7 +190,9 @@ class TriggerAndTrack implements Callable<Integer> {
     private GitHubException dispatchFailed(RunStore store, String corr, DispatchRef.Choice refChoice, GitHubException e)
             throws IOException {
         boolean uncertain = Dispatcher.isUncertain(e);
-        store.updateMetadata(corr, DispatchRecord.failed(uncertain ? "uncertain" : "rejected", e.getMessage()));
+        String status = uncertain ? "uncertain" : e.neverSent() ? "failed" : "rejected";
+        store.updateMetadata(corr, DispatchRecord.failed(status, e.getMessage()));
+        if (e.neverSent()) return new GitHubException(0, e.body(), e.getMessage() + "; nothing was dispatched");
         if (uncertain) {
             return new GitHubException(e.status(), e.body(), "the dispatch may or may not have happened (" + e.getMessage()
                     + "); it was not retried. Correlation id " + corr + ": look for a run named 'Dispatch Webhook ("

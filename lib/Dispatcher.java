@@ -69,9 +69,12 @@ public final class Dispatcher {
                 && (e.mentions(ApiFeatures.RETURN_RUN_DETAILS) || e.mentions("not a permitted key"));
     }
 
-    /** No answer (timeout, connection lost) or a 5xx: the dispatch may or may not have happened. */
+    /**
+     * Sent but no answer (timeout, connection lost) or a 5xx: the dispatch may or may not have happened.
+     * A refused connection is certain: nothing reached GitHub.
+     */
     public static boolean isUncertain(GitHubException e) {
-        return e.status() == 0 || e.status() >= 500;
+        return (e.status() == 0 && !e.neverSent()) || e.status() >= 500;
     }
 
     static ObjectNode body(String ref, Map<String, String> inputs, boolean returnRunDetails) {
