@@ -491,4 +491,14 @@ class ProcessWorkflowWebhookTest {
         assertEquals(3, r.exitCode(), r.all());
         assertTrue(r.err().contains(tmp.resolve("state").resolve("webhook-secret").toString()), r.err());
     }
+
+    @Test
+    void anUnwritableGithubOutputExitsOneAfterStoring() throws IOException {
+        Path notAFile = Files.createDirectories(tmp.resolve("github-output"));
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        Testing.Run r = ingestWith(Map.of("GITHUB_OUTPUT", notAFile.toString()), body, signed(body, "gh-dir"));
+        assertEquals(1, r.exitCode(), r.all());
+        assertEquals(RUN, out(r).get("run_id").asLong(), "the result is printed");
+        assertTrue(r.err().contains("step outputs are missing") && r.err().contains(notAFile.toString()), r.err());
+    }
 }
