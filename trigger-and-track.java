@@ -28,6 +28,7 @@ import lib.DispatchInputs;
 import lib.DispatchRecord;
 import lib.DispatchRef;
 import lib.Dispatcher;
+import lib.Durations;
 import lib.ExitCode;
 import lib.GitHubClient;
 import lib.GitHubException;
@@ -79,13 +80,13 @@ class TriggerAndTrack implements Callable<Integer> {
             description = "Run storage root (default: ${DEFAULT-VALUE}).")
     Path storeDir;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-            description = "How long to look for the run (default: ${DEFAULT-VALUE}).")
-    double timeoutSeconds;
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", converter = Durations.class,
+            description = "How long to look for the run; 500ms, 30s, 5m work too (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
 
-    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "3",
+    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "3", converter = Durations.class,
             description = "Pause between runs-list requests; fractions allowed (default: ${DEFAULT-VALUE}).")
-    double intervalSeconds;
+    Duration interval;
 
     @Option(names = "--correlation-id", paramLabel = "UUID",
             description = "Use this correlation id instead of a fresh one (validated, lower-cased).")
@@ -129,8 +130,7 @@ class TriggerAndTrack implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Duration timeout = seconds(timeoutSeconds, "--timeout", true);
-        Duration interval = seconds(intervalSeconds, "--interval", false);
+        Durations.positive(interval, "--interval");
         if (waitForWebhook && !webhookOnly) throw CommandException.usage("--wait goes with --webhook-only");
         String corr = correlationId != null ? Correlation.canonical(correlationId.strip()) : Correlation.newId();
         String hookUrl = webhookUrl != null ? webhookUrl : env.get("WEBHOOK_URL");
@@ -364,14 +364,6 @@ class TriggerAndTrack implements Callable<Integer> {
     /** " --runs-dir DIR" for the follow-up commands, only when the store is not the default "runs". */
     private String runsDirArg() {
         return storeDir.equals(Path.of("runs")) ? "" : " --runs-dir " + storeDir;
-    }
-
-    private static Duration seconds(double value, String option, boolean zeroAllowed) {
-        if (Double.isNaN(value) || value < 0 || (!zeroAllowed && value == 0) || value > 86_400) {
-            throw CommandException.usage(option + " must be " + (zeroAllowed ? "0 or more" : "more than 0")
-                    + " seconds (at most a day), not " + value);
-        }
-        return Duration.ofMillis(Math.round(value * 1000));
     }
 
     private static String encode(String s) {

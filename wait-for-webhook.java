@@ -153,6 +153,7 @@ class WaitForWebhook implements Callable<Integer> {
     }
 
     private String checkUsage() {
+        if (pollInterval != null) Durations.positive(pollInterval, "--poll-interval");
         boolean hasSource = listen != null || webhookSiteToken != null || fromGitHub;
         if (serve) {
             if (!hasSource) throw CommandException.usage("--serve needs a source: --listen [HOST:]PORT, --from-webhook-site or --from-github");
