@@ -207,10 +207,7 @@ class TriggerAndTrack implements Callable<Integer> {
     private int webhookOnly(PrintWriter out, RunStore store, String corr, DispatchRef.Choice refChoice,
             Dispatcher.Result result, Duration timeout) throws IOException {
         if (waitForWebhook && !awaitWebhook(store, corr, timeout)) {
-            ObjectNode summary = summary(corr, refChoice);
-            summary.putNull("run_id");
-            summary.put("timed_out", true);
-            Output.json(out, summary);
+            printTimedOut(out, store, corr, refChoice);
             throw new CommandException(ExitCode.TIMEOUT, "no verified workflow_run delivery for " + corr + " within "
                     + timeout.toMillis() / 1000.0 + " s; keep waiting with: ./jbang wait-for-webhook.java --correlation-id "
                     + corr + runsDirArg());
@@ -315,18 +312,23 @@ class TriggerAndTrack implements Callable<Integer> {
     private int timedOut(PrintWriter out, PrintWriter err, RunStore store, String corr, DispatchRef.Choice refChoice,
             Duration timeout, RunFinder.Outcome outcome) throws IOException {
         store.updateMetadata(corr, DispatchRecord.timedOut(clock.instant()));
-        ObjectNode summary = summary(corr, refChoice);
-        copyRun(summary, Json.object(), false);
-        summary.put("timed_out", true);
-        summary.put("metadata", store.metadataFile(corr).toString());
-        Output.json(out, summary);
-        Output.githubOutput(env, summary, "run_id", "correlation_id");
+        printTimedOut(out, store, corr, refChoice);
         err.println("error: dispatched, but no run with correlation id " + corr + " appeared within "
                 + timeout.toMillis() / 1000.0 + " s (" + outcome.listRequests() + " list requests, "
                 + outcome.runsExamined() + " runs examined). Continue with: ./jbang wait-for-webhook.java --correlation-id "
                 + corr + runsDirArg());
         err.flush();
         return ExitCode.TIMEOUT;
+    }
+
+    /** The same answer for both timeouts: no run id, timed_out true; in GITHUB_OUTPUT an empty run_id. */
+    private void printTimedOut(PrintWriter out, RunStore store, String corr, DispatchRef.Choice refChoice) {
+        ObjectNode summary = summary(corr, refChoice);
+        copyRun(summary, Json.object(), false);
+        summary.put("timed_out", true);
+        summary.put("metadata", store.metadataFile(corr).toString());
+        Output.json(out, summary);
+        Output.githubOutput(env, summary, "run_id", "correlation_id");
     }
 
     private ObjectNode summary(String corr, DispatchRef.Choice refChoice) {
