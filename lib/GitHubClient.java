@@ -165,10 +165,6 @@ public final class GitHubClient {
         return send("PATCH", path, body).body();
     }
 
-    public JsonNode put(String path, JsonNode body) {
-        return send("PUT", path, body).body();
-    }
-
     public Reply delete(String path) {
         return send("DELETE", path, null);
     }
