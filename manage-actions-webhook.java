@@ -24,7 +24,6 @@ import lib.CommandException;
 import lib.Durations;
 import lib.ExitCode;
 import lib.GitHubClient;
-import lib.GitHubContext;
 import lib.GitHubException;
 import lib.GitHubOptions;
 import lib.HookState;
@@ -119,8 +118,7 @@ class ManageActionsWebhook implements Callable<Integer> {
         }
 
         GitHubClient client(String repo, String apiUrl) {
-            GitHubContext context = GitHubContext.resolve(repo, apiUrl, parent.env, parent.workDir);
-            return new GitHubClient(context, parent.policy, parent.sleeper, github.verbose ? err() : null);
+            return github.client(repo, apiUrl, parent.env, parent.workDir, err(), parent.policy, parent.sleeper);
         }
 
         /** A client for the recorded hook: its repo and API URL unless --repo / --api-url say otherwise. */
