@@ -21,9 +21,9 @@ import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
 import lib.Cli;
 import lib.CommandException;
+import lib.Durations;
 import lib.ExitCode;
 import lib.GitHubClient;
-import lib.GitHubContext;
 import lib.GitHubException;
 import lib.GitHubOptions;
 import lib.HookState;
@@ -118,8 +118,7 @@ class ManageActionsWebhook implements Callable<Integer> {
         }
 
         GitHubClient client(String repo, String apiUrl) {
-            GitHubContext context = GitHubContext.resolve(repo, apiUrl, parent.env, parent.workDir);
-            return new GitHubClient(context, parent.policy, parent.sleeper, github.verbose ? err() : null);
+            return github.client(repo, apiUrl, parent.env, parent.workDir, err(), parent.policy, parent.sleeper);
         }
 
         /** A client for the recorded hook: its repo and API URL unless --repo / --api-url say otherwise. */
@@ -345,21 +344,20 @@ class ManageActionsWebhook implements Callable<Integer> {
                 "2:no hook recorded",
                 "124:the ping's delivery did not show up within --timeout"})
     static final class Ping extends Sub {
-        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "15",
-                description = "How long to wait for the delivery to be recorded (default: ${DEFAULT-VALUE}; GitHub "
-                        + "itself waits up to 10 s for the endpoint).")
-        int timeoutSeconds;
+        @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "15", converter = Durations.class,
+                description = "How long to wait for the delivery to be recorded; 500ms, 30s, 5m work too (default: "
+                        + "${DEFAULT-VALUE}; GitHub itself waits up to 10 s for the endpoint).")
+        Duration timeout;
 
         @Override
         public Integer call() throws InterruptedException {
-            if (timeoutSeconds < 0) throw CommandException.usage("--timeout must not be negative");
             HookState state = recorded();
             RepoHooks hooks = hooksOf(state);
             long newestBefore = hooks.deliveries(state.id(), 5, false).stream()
                     .mapToLong(d -> d.path("id").asLong()).max().orElse(0);
             hooks.ping(state.id());
-            info("ping sent to hook " + state.id() + "; waiting up to " + timeoutSeconds + " s for its delivery");
-            long deadline = System.nanoTime() + Duration.ofSeconds(timeoutSeconds).toNanos();
+            info("ping sent to hook " + state.id() + "; waiting up to " + timeout.toMillis() / 1000.0 + " s for its delivery");
+            long deadline = System.nanoTime() + timeout.toNanos();
             JsonNode delivery;
             while (true) {
                 delivery = hooks.deliveries(state.id(), 30, false).stream()
@@ -369,7 +367,7 @@ class ManageActionsWebhook implements Callable<Integer> {
                 if (delivery != null) break;
                 if (System.nanoTime() > deadline) {
                     throw new CommandException(ExitCode.TIMEOUT, "GitHub accepted the ping but its delivery did not"
-                            + " show up within " + timeoutSeconds + " s; check later with '" + NAME + " deliveries'");
+                            + " show up within " + timeout.toMillis() / 1000.0 + " s; check later with '" + NAME + " deliveries'");
                 }
                 Thread.sleep(parent.pollInterval.toMillis());
             }

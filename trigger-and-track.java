@@ -28,6 +28,7 @@ import lib.DispatchInputs;
 import lib.DispatchRecord;
 import lib.DispatchRef;
 import lib.Dispatcher;
+import lib.Durations;
 import lib.ExitCode;
 import lib.GitHubClient;
 import lib.GitHubException;
@@ -79,13 +80,13 @@ class TriggerAndTrack implements Callable<Integer> {
             description = "Run storage root (default: ${DEFAULT-VALUE}).")
     Path storeDir;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300",
-            description = "How long to look for the run (default: ${DEFAULT-VALUE}).")
-    double timeoutSeconds;
+    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", converter = Durations.class,
+            description = "How long to look for the run; 500ms, 30s, 5m work too (default: ${DEFAULT-VALUE}).")
+    Duration timeout;
 
-    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "3",
+    @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "3", converter = Durations.class,
             description = "Pause between runs-list requests; fractions allowed (default: ${DEFAULT-VALUE}).")
-    double intervalSeconds;
+    Duration interval;
 
     @Option(names = "--correlation-id", paramLabel = "UUID",
             description = "Use this correlation id instead of a fresh one (validated, lower-cased).")
@@ -129,8 +130,7 @@ class TriggerAndTrack implements Callable<Integer> {
     public Integer call() throws IOException {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
-        Duration timeout = seconds(timeoutSeconds, "--timeout", true);
-        Duration interval = seconds(intervalSeconds, "--interval", false);
+        Durations.positive(interval, "--interval");
         if (waitForWebhook && !webhookOnly) throw CommandException.usage("--wait goes with --webhook-only");
         String corr = correlationId != null ? Correlation.canonical(correlationId.strip()) : Correlation.newId();
         String hookUrl = webhookUrl != null ? webhookUrl : env.get("WEBHOOK_URL");
@@ -164,6 +164,9 @@ class TriggerAndTrack implements Callable<Integer> {
                     wf.header("X-GitHub-Enterprise-Version"));
         } catch (GitHubException e) {
             throw dispatchFailed(store, corr, refChoice, e);
+        } catch (RuntimeException e) {
+            store.updateMetadata(corr, DispatchRecord.failed("failed", Cli.messageOf(e)));
+            throw e;
         }
         store.updateMetadata(corr, DispatchRecord.accepted(result, clock.instant()));
         note("dispatched " + workflow + " on " + refChoice.ref() + " (" + refChoice.origin() + ") with correlation id "
@@ -187,7 +190,9 @@ class TriggerAndTrack implements Callable<Integer> {
     private GitHubException dispatchFailed(RunStore store, String corr, DispatchRef.Choice refChoice, GitHubException e)
             throws IOException {
         boolean uncertain = Dispatcher.isUncertain(e);
-        store.updateMetadata(corr, DispatchRecord.failed(uncertain ? "uncertain" : "rejected", e.getMessage()));
+        String status = uncertain ? "uncertain" : e.neverSent() ? "failed" : "rejected";
+        store.updateMetadata(corr, DispatchRecord.failed(status, e.getMessage()));
+        if (e.neverSent()) return new GitHubException(0, e.body(), e.getMessage() + "; nothing was dispatched");
         if (uncertain) {
             return new GitHubException(e.status(), e.body(), "the dispatch may or may not have happened (" + e.getMessage()
                     + "); it was not retried. Correlation id " + corr + ": look for a run named 'Dispatch Webhook ("
@@ -202,10 +207,7 @@ class TriggerAndTrack implements Callable<Integer> {
     private int webhookOnly(PrintWriter out, RunStore store, String corr, DispatchRef.Choice refChoice,
             Dispatcher.Result result, Duration timeout) throws IOException {
         if (waitForWebhook && !awaitWebhook(store, corr, timeout)) {
-            ObjectNode summary = summary(corr, refChoice);
-            summary.putNull("run_id");
-            summary.put("timed_out", true);
-            Output.json(out, summary);
+            printTimedOut(out, store, corr, refChoice);
             throw new CommandException(ExitCode.TIMEOUT, "no verified workflow_run delivery for " + corr + " within "
                     + timeout.toMillis() / 1000.0 + " s; keep waiting with: ./jbang wait-for-webhook.java --correlation-id "
                     + corr + runsDirArg());
@@ -310,18 +312,23 @@ class TriggerAndTrack implements Callable<Integer> {
     private int timedOut(PrintWriter out, PrintWriter err, RunStore store, String corr, DispatchRef.Choice refChoice,
             Duration timeout, RunFinder.Outcome outcome) throws IOException {
         store.updateMetadata(corr, DispatchRecord.timedOut(clock.instant()));
-        ObjectNode summary = summary(corr, refChoice);
-        copyRun(summary, Json.object(), false);
-        summary.put("timed_out", true);
-        summary.put("metadata", store.metadataFile(corr).toString());
-        Output.json(out, summary);
-        Output.githubOutput(env, summary, "run_id", "correlation_id");
+        printTimedOut(out, store, corr, refChoice);
         err.println("error: dispatched, but no run with correlation id " + corr + " appeared within "
                 + timeout.toMillis() / 1000.0 + " s (" + outcome.listRequests() + " list requests, "
                 + outcome.runsExamined() + " runs examined). Continue with: ./jbang wait-for-webhook.java --correlation-id "
                 + corr + runsDirArg());
         err.flush();
         return ExitCode.TIMEOUT;
+    }
+
+    /** The same answer for both timeouts: no run id, timed_out true; in GITHUB_OUTPUT an empty run_id. */
+    private void printTimedOut(PrintWriter out, RunStore store, String corr, DispatchRef.Choice refChoice) {
+        ObjectNode summary = summary(corr, refChoice);
+        copyRun(summary, Json.object(), false);
+        summary.put("timed_out", true);
+        summary.put("metadata", store.metadataFile(corr).toString());
+        Output.json(out, summary);
+        Output.githubOutput(env, summary, "run_id", "correlation_id");
     }
 
     private ObjectNode summary(String corr, DispatchRef.Choice refChoice) {
@@ -359,14 +366,6 @@ class TriggerAndTrack implements Callable<Integer> {
     /** " --runs-dir DIR" for the follow-up commands, only when the store is not the default "runs". */
     private String runsDirArg() {
         return storeDir.equals(Path.of("runs")) ? "" : " --runs-dir " + storeDir;
-    }
-
-    private static Duration seconds(double value, String option, boolean zeroAllowed) {
-        if (Double.isNaN(value) || value < 0 || (!zeroAllowed && value == 0) || value > 86_400) {
-            throw CommandException.usage(option + " must be " + (zeroAllowed ? "0 or more" : "more than 0")
-                    + " seconds (at most a day), not " + value);
-        }
-        return Duration.ofMillis(Math.round(value * 1000));
     }
 
     private static String encode(String s) {

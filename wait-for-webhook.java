@@ -96,7 +96,7 @@ class WaitForWebhook implements Callable<Integer> {
     boolean fromGitHub;
 
     @Option(names = "--poll-interval", paramLabel = "DURATION", converter = Durations.class,
-            description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 5 s for GitHub).")
+            description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 10 s for GitHub).")
     Duration pollInterval;
 
     @Mixin
@@ -153,6 +153,7 @@ class WaitForWebhook implements Callable<Integer> {
     }
 
     private String checkUsage() {
+        if (pollInterval != null) Durations.positive(pollInterval, "--poll-interval");
         boolean hasSource = listen != null || webhookSiteToken != null || fromGitHub;
         if (serve) {
             if (!hasSource) throw CommandException.usage("--serve needs a source: --listen [HOST:]PORT, --from-webhook-site or --from-github");

@@ -3,7 +3,6 @@ package lib;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -61,8 +60,11 @@ public final class ApiFeatures {
         }
     }
 
-    /** Records that {@code apiUrl} (at {@code serverVersion}, null when unknown) rejects {@code feature}. */
-    public void recordMissing(String apiUrl, String feature, String serverVersion) {
+    /**
+     * Records that {@code apiUrl} (at {@code serverVersion}, null when unknown) rejects {@code feature}.
+     * Best effort: false when the file could not be written (later runs will just ask again).
+     */
+    public boolean recordMissing(String apiUrl, String feature, String serverVersion) {
         try {
             withLock(() -> {
                 ObjectNode all = read();
@@ -75,8 +77,9 @@ public final class ApiFeatures {
                 SafeFiles.writeAtomically(file, Json.pretty(all));
                 return null;
             });
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not write " + file, e);
+            return true;
+        } catch (IOException | RuntimeException e) {
+            return false;
         }
     }
 

@@ -2,7 +2,11 @@ package lib;
 
 //DEPS info.picocli:picocli:4.7.7
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
+import java.util.Locale;
 import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
@@ -56,9 +60,32 @@ public final class Cli {
         return ExitCode.GITHUB;
     }
 
-    private static String messageOf(Throwable ex) {
+    /**
+     * One line for an error: a {@link CommandException}'s own message; otherwise the message and those of its
+     * causes, e.g. "could not store the delivery under runs: runs/x: Not a directory". File errors come
+     * without class names, unexpected ones (a NullPointerException) with.
+     */
+    public static String messageOf(Throwable ex) {
         if (ex instanceof CommandException) return ex.getMessage();
-        String m = ex.getMessage();
-        return ex.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+        StringBuilder line = new StringBuilder();
+        Throwable e = ex;
+        for (int depth = 0; e != null && depth < 5; e = e.getCause(), depth++) {
+            String part = describe(e);
+            if (part == null || line.indexOf(part) >= 0) continue;
+            line.append(line.length() == 0 ? "" : ": ").append(part);
+        }
+        if (line.length() == 0) line.append(ex.getClass().getSimpleName());
+        return line.toString().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static String describe(Throwable e) {
+        String m = e.getMessage();
+        if (m != null && e.getCause() != null && m.equals(e.getCause().toString())) return null; // a bare wrapper
+        if (e instanceof FileSystemException f && f.getReason() == null) { // e.g. AccessDeniedException: "/x: access denied"
+            m = m + ": " + f.getClass().getSimpleName().replace("Exception", "")
+                    .replaceAll("(?<=[a-z])(?=[A-Z])", " ").toLowerCase(Locale.ROOT);
+        }
+        if (e instanceof IOException || e instanceof UncheckedIOException) return m;
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
     }
 }

@@ -1,9 +1,8 @@
 package lib;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Which ref to dispatch on: {@code --ref}; else the current branch when the working directory is a
@@ -52,28 +51,11 @@ public final class DispatchRef {
         return git(workDir, "symbolic-ref", "--quiet", "--short", "HEAD");
     }
 
-    /** Stdout of one git command (stripped), or null when it fails, prints nothing, or takes over 10 s. */
+    /** Stdout of one git command (stripped), or null when it fails, prints nothing, or takes too long. */
     private static String git(Path workDir, String... args) {
-        String[] command = new String[args.length + 3];
-        command[0] = "git";
-        command[1] = "-C";
-        command[2] = workDir.toString();
-        System.arraycopy(args, 0, command, 3, args.length);
-        try {
-            Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return null;
-            }
-            String text = new String(out, StandardCharsets.UTF_8).strip();
-            return p.exitValue() == 0 && !text.isEmpty() ? text : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        List<String> command = new ArrayList<>(List.of("git", "-C", workDir.toString()));
+        command.addAll(List.of(args));
+        return Processes.run(command, null, null, Processes.DEFAULT_TIMEOUT)
+                .map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
 }

@@ -14,12 +14,9 @@ import java.util.function.Consumer;
  * A dispatch is never retried for any other reason: GitHub may have started the run already.
  */
 public final class Dispatcher {
-    /**
-     * What the dispatch answered. {@code runId}, {@code runApiUrl}, {@code htmlUrl} are null on 204.
-     * {@code posts} counts the dispatch requests sent (2 after a fallback).
-     */
+    /** What the dispatch answered. {@code runId}, {@code runApiUrl}, {@code htmlUrl} are null on 204. */
     public record Result(int status, Long runId, String runApiUrl, String htmlUrl, boolean askedForDetails,
-            boolean fellBack, int posts) {
+            boolean fellBack) {
         public boolean hasRunId() {
             return runId != null;
         }
@@ -49,17 +46,18 @@ public final class Dispatcher {
                 + "/dispatches");
         if (ask) {
             try {
-                return result(client.send("POST", path, body(ref, inputs, true)), true, false, 1);
+                return result(client.send("POST", path, body(ref, inputs, true)), true, false);
             } catch (GitHubException e) {
                 if (!rejectsRunDetails(e)) throw e;
-                features.recordMissing(apiUrl, ApiFeatures.RETURN_RUN_DETAILS, serverVersion);
+                boolean remembered = features.recordMissing(apiUrl, ApiFeatures.RETURN_RUN_DETAILS, serverVersion);
                 String why = e.githubMessage() != null ? e.githubMessage() : e.getMessage();
                 info.accept("this server does not know return_run_details (" + why.replaceAll("\\s+", " ").strip()
-                        + "); dispatching again without it, and remembering that in " + features.file());
+                        + "); dispatching again without it, and " + (remembered ? "remembering that in "
+                        : "could not remember that (later runs will ask again) in ") + features.file());
             }
-            return result(client.send("POST", path, body(ref, inputs, false)), true, true, 2);
+            return result(client.send("POST", path, body(ref, inputs, false)), true, true);
         }
-        return result(client.send("POST", path, body(ref, inputs, false)), false, false, 1);
+        return result(client.send("POST", path, body(ref, inputs, false)), false, false);
     }
 
     /** A 400/422 that names the field: the server does not have it, and nothing was dispatched. */
@@ -68,9 +66,12 @@ public final class Dispatcher {
                 && (e.mentions(ApiFeatures.RETURN_RUN_DETAILS) || e.mentions("not a permitted key"));
     }
 
-    /** No answer (timeout, connection lost) or a 5xx: the dispatch may or may not have happened. */
+    /**
+     * Sent but no answer (timeout, connection lost) or a 5xx: the dispatch may or may not have happened.
+     * A refused connection is certain: nothing reached GitHub.
+     */
     public static boolean isUncertain(GitHubException e) {
-        return e.status() == 0 || e.status() >= 500;
+        return (e.status() == 0 && !e.neverSent()) || e.status() >= 500;
     }
 
     static ObjectNode body(String ref, Map<String, String> inputs, boolean returnRunDetails) {
@@ -81,12 +82,12 @@ public final class Dispatcher {
         return body;
     }
 
-    private static Result result(GitHubClient.Reply reply, boolean asked, boolean fellBack, int posts) {
+    private static Result result(GitHubClient.Reply reply, boolean asked, boolean fellBack) {
         JsonNode b = reply.body();
         if (reply.status() == 200 && b != null && b.hasNonNull("workflow_run_id")) {
             return new Result(200, b.get("workflow_run_id").asLong(), Json.text(b, "run_url"), Json.text(b, "html_url"),
-                    asked, fellBack, posts);
+                    asked, fellBack);
         }
-        return new Result(reply.status(), null, null, null, asked, fellBack, posts);
+        return new Result(reply.status(), null, null, null, asked, fellBack);
     }
 }

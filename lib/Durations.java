@@ -6,8 +6,12 @@ import java.util.regex.Pattern;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
-/** Durations on the command line: plain seconds ({@code 30}) or with a unit ({@code 500ms}, {@code 30s}, {@code 5m}). */
+/**
+ * Durations on the command line: plain seconds, fractions allowed ({@code 30}, {@code 0.05}), or with a unit
+ * ({@code 500ms}, {@code 30s}, {@code 5m}); at most 30 days. Zero parses; {@link #positive} rejects it where a pause is meant.
+ */
 public final class Durations implements ITypeConverter<Duration> {
+    private static final Duration MAX = Duration.ofDays(30);
     private static final Pattern FORM = Pattern.compile("(\\d{1,9}(?:\\.\\d{1,3})?)(ms|s|m)?");
 
     @Override
@@ -31,6 +35,13 @@ public final class Durations implements ITypeConverter<Duration> {
             case "m" -> amount * 60_000;
             default -> amount * 1000;
         };
+        if (millis > MAX.toMillis()) throw CommandException.usage("a duration of at most 30 days, not " + value);
         return Duration.ofMillis(Math.round(millis));
+    }
+
+    /** {@code d} when it is more than zero, else a usage error naming {@code option} (a pause of 0 is not one). */
+    public static Duration positive(Duration d, String option) {
+        if (d.isZero()) throw CommandException.usage(option + " must be a positive duration, e.g. 500ms or 2, not 0");
+        return d;
     }
 }

@@ -14,15 +14,5 @@ public final class ExitCode {
     /** Timed out waiting. */
     public static final int TIMEOUT = 124;
 
-    /** Lines for picocli's exitCodeList, so --help shows them. */
-    public static final String[] HELP = {
-        "0:success",
-        "1:GitHub unreachable or answered with an error",
-        "2:usage error or bad input",
-        "3:signature missing or invalid",
-        "4:wrong event type",
-        "124:timed out",
-    };
-
     private ExitCode() {}
 }

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -164,10 +165,6 @@ public final class GitHubClient {
         return send("PATCH", path, body).body();
     }
 
-    public JsonNode put(String path, JsonNode body) {
-        return send("PUT", path, body).body();
-    }
-
     public Reply delete(String path) {
         return send("DELETE", path, null);
     }
@@ -244,7 +241,9 @@ public final class GitHubClient {
                     pause(backoff(attempt));
                     continue;
                 }
-                throw new GitHubException("could not reach GitHub at " + describe(method, target) + ": "
+                String what = e instanceof ConnectException || e instanceof UnknownHostException
+                        ? "could not reach GitHub at " : "no answer from GitHub to ";
+                throw new GitHubException(what + describe(method, target) + ": "
                         + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
             }
             logLine(method, target, String.valueOf(status), headers.get("x-ratelimit-remaining"));

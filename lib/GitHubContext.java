@@ -1,12 +1,11 @@
 package lib;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -82,6 +81,11 @@ public final class GitHubContext {
      * GH_ENTERPRISE_TOKEN and GITHUB_ENTERPRISE_TOKEN, then {@code gh auth token} when gh is on the PATH.
      */
     public static String[] resolveToken(String apiUrl, Map<String, String> env) {
+        return resolveToken(apiUrl, env, Processes.DEFAULT_TIMEOUT);
+    }
+
+    /** As {@link #resolveToken(String, Map)}, giving up on {@code gh auth token} after {@code ghTimeout}. */
+    public static String[] resolveToken(String apiUrl, Map<String, String> env, Duration ghTimeout) {
         boolean enterprise = !isGitHubCom(apiUrl);
         String[] vars = enterprise
                 ? new String[] {"GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN"}
@@ -90,7 +94,7 @@ public final class GitHubContext {
             String value = env.get(var);
             if (present(value)) return new String[] {value.strip(), var};
         }
-        String fromGh = ghAuthToken(apiUrl, env);
+        String fromGh = ghAuthToken(apiUrl, env, ghTimeout);
         if (fromGh != null) return new String[] {fromGh, "gh auth token"};
         throw CommandException.usage("no GitHub token: set GH_TOKEN or GITHUB_TOKEN"
                 + (enterprise ? " (or GH_ENTERPRISE_TOKEN)" : "") + ", or log in with 'gh auth login'");
@@ -182,18 +186,15 @@ public final class GitHubContext {
     }
 
     private static String gitOriginUrl(Path workDir) {
-        String out = run(new ProcessBuilder("git", "-C", workDir.toString(), "remote", "get-url", "origin"));
-        return out == null || out.isBlank() ? null : out.strip();
+        return Processes.run(List.of("git", "-C", workDir.toString(), "remote", "get-url", "origin"), null, null,
+                Processes.DEFAULT_TIMEOUT).map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
 
-    private static String ghAuthToken(String apiUrl, Map<String, String> env) {
+    private static String ghAuthToken(String apiUrl, Map<String, String> env, Duration timeout) {
         Path gh = findOnPath("gh", env.get("PATH"));
         if (gh == null) return null;
-        ProcessBuilder pb = new ProcessBuilder(gh.toString(), "auth", "token", "--hostname", ghHost(apiUrl));
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        String out = run(pb);
-        return out == null || out.isBlank() ? null : out.strip();
+        return Processes.run(List.of(gh.toString(), "auth", "token", "--hostname", ghHost(apiUrl)), null, env, timeout)
+                .map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
 
     private static String ghHost(String apiUrl) {
@@ -209,25 +210,5 @@ public final class GitHubContext {
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) return candidate;
         }
         return null;
-    }
-
-    /** Stdout of a short command, or null when it fails or takes longer than 10 s. */
-    private static String run(ProcessBuilder pb) {
-        try {
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            Process p = pb.start();
-            p.getOutputStream().close();
-            byte[] out = p.getInputStream().readAllBytes();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return null;
-            }
-            return p.exitValue() == 0 ? new String(out, StandardCharsets.UTF_8) : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
     }
 }

@@ -1,6 +1,8 @@
 package lib;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
 import java.util.Locale;
 
 /**
@@ -21,6 +23,11 @@ public final class GitHubException extends CommandException {
         super(ExitCode.GITHUB, message, cause);
         this.status = 0;
         this.body = Json.object();
+    }
+
+    /** True when the request never left: the connection was refused or the host unknown. */
+    public boolean neverSent() {
+        return getCause() instanceof ConnectException || getCause() instanceof UnknownHostException;
     }
 
     /** The HTTP status, or 0 when GitHub was not reached or gave no answer. */

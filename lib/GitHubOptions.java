@@ -25,10 +25,6 @@ public final class GitHubOptions {
     @Option(names = "--verbose", description = "Log each GitHub request to stderr and show stack traces.")
     public boolean verbose;
 
-    public GitHubContext context(Map<String, String> env, Path workDir) {
-        return GitHubContext.resolve(repo, apiUrl, env, workDir);
-    }
-
     /** A client with the default policy, logging requests to {@code err} when {@code --verbose} is given. */
     public GitHubClient client(Map<String, String> env, Path workDir, PrintWriter err) {
         return client(env, workDir, err, GitHubClient.Policy.defaults(), GitHubClient.Sleeper.REAL);
@@ -36,6 +32,12 @@ public final class GitHubOptions {
 
     public GitHubClient client(Map<String, String> env, Path workDir, PrintWriter err,
             GitHubClient.Policy policy, GitHubClient.Sleeper sleeper) {
-        return new GitHubClient(context(env, workDir), policy, sleeper, verbose ? err : null);
+        return client(repo, apiUrl, env, workDir, err, policy, sleeper);
+    }
+
+    /** As above for another repository or API URL (e.g. a recorded hook's); null ones are resolved as usual. */
+    public GitHubClient client(String repo, String apiUrl, Map<String, String> env, Path workDir, PrintWriter err,
+            GitHubClient.Policy policy, GitHubClient.Sleeper sleeper) {
+        return new GitHubClient(GitHubContext.resolve(repo, apiUrl, env, workDir), policy, sleeper, verbose ? err : null);
     }
 }

@@ -11,7 +11,6 @@ public final class Headers {
     public static final String EVENT = "X-GitHub-Event";
     public static final String DELIVERY = "X-GitHub-Delivery";
     public static final String SIGNATURE_256 = "X-Hub-Signature-256";
-    public static final String HOOK_ID = "X-GitHub-Hook-ID";
     public static final String CONTENT_TYPE = "Content-Type";
 
     private final Map<String, String> values = new TreeMap<>();
@@ -28,10 +27,6 @@ public final class Headers {
 
     public String get(String name) {
         return values.get(name.toLowerCase(Locale.ROOT));
-    }
-
-    public Map<String, String> asMap() {
-        return Map.copyOf(values);
     }
 
     /**

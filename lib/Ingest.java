@@ -22,22 +22,28 @@ public final class Ingest {
     /**
      * How to trust deliveries. {@code trustedBy} non-null means the source itself is trusted
      * (e.g. "github-api": fetched over an authenticated API call whose payload cannot be re-signed).
+     * {@code secretFile} names the state folder's secret file in the message when no secret is configured.
      */
-    public record Options(Optional<Secret> secret, boolean skipVerify, Pattern runNamePattern, String trustedBy) {
+    public record Options(Optional<Secret> secret, boolean skipVerify, Pattern runNamePattern, String trustedBy,
+            String secretFile) {
         public static Options verifying(Optional<Secret> secret) {
-            return new Options(secret, false, Correlation.DEFAULT_PATTERN, null);
+            return new Options(secret, false, Correlation.DEFAULT_PATTERN, null, "<state-dir>/" + Secrets.FILE_NAME);
         }
 
         public Options withSkipVerify(boolean skip) {
-            return new Options(secret, skip, runNamePattern, trustedBy);
+            return new Options(secret, skip, runNamePattern, trustedBy, secretFile);
         }
 
         public Options withRunNamePattern(Pattern pattern) {
-            return new Options(secret, skipVerify, pattern, trustedBy);
+            return new Options(secret, skipVerify, pattern, trustedBy, secretFile);
         }
 
         public Options trustedBy(String source) {
-            return new Options(secret, skipVerify, runNamePattern, source);
+            return new Options(secret, skipVerify, runNamePattern, source, secretFile);
+        }
+
+        public Options withSecretFile(String file) {
+            return new Options(secret, skipVerify, runNamePattern, trustedBy, file);
         }
     }
 
@@ -111,7 +117,7 @@ public final class Ingest {
         String problem;
         if (options.secret().isEmpty()) {
             problem = "no webhook secret is configured (--secret-file, " + Secrets.ENV_VAR
-                    + " or .webhook/" + Secrets.FILE_NAME + ")";
+                    + " or " + options.secretFile() + ")";
         } else {
             Hmac.Result result = Hmac.verify(options.secret().get().bytes(), delivery.body(), delivery.signature256());
             if (result == Hmac.Result.VALID) return new Verification(true, "hmac", null);

@@ -46,6 +46,7 @@ public final class IngestOptions {
 
     /** Verifying options with the configured secret (when there is one) and run-name pattern. */
     public Ingest.Options verifying(Map<String, String> env) {
-        return Ingest.Options.verifying(secret(env)).withRunNamePattern(pattern());
+        return Ingest.Options.verifying(secret(env)).withRunNamePattern(pattern())
+                .withSecretFile(Secrets.defaultFile(stateDir).toString());
     }
 }

@@ -21,7 +21,8 @@ public final class Output {
 
     /**
      * Appends {@code key=value} lines for the given fields to the file named by GITHUB_OUTPUT,
-     * when that variable is set. Null fields are written as empty values.
+     * when that variable is set. Null fields are written as empty values. A failed append exits 1: the
+     * result is on stdout and stored, but the step's outputs are missing.
      */
     public static void githubOutput(Map<String, String> env, ObjectNode result, String... fields) {
         String target = env.get("GITHUB_OUTPUT");
@@ -35,7 +36,9 @@ public final class Output {
             Files.writeString(Path.of(target), lines, StandardCharsets.UTF_8,
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
-            throw CommandException.usage("cannot append to GITHUB_OUTPUT file " + target + ": " + e.getMessage());
+            // The work is done (and printed); only the step's outputs are missing: not a usage error.
+            throw new CommandException(ExitCode.GITHUB, "done, but the step outputs are missing: cannot append to the"
+                    + " GITHUB_OUTPUT file " + target + ": " + Cli.messageOf(e));
         }
     }
 }

@@ -27,7 +27,7 @@ public final class RunFinder {
     public static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(60);
 
     /** Reported after every list request. */
-    public record Progress(Duration elapsed, int listRequests, int runsExamined, String problem) {}
+    public record Progress(Duration elapsed, int listRequests, int runsExamined) {}
 
     /** A matching run: id, web URL, API URL. */
     public record Found(long runId, String htmlUrl, String apiUrl) {
@@ -37,8 +37,7 @@ public final class RunFinder {
     }
 
     /** How a poll ended: {@code found} is null on timeout; {@code source} is "poll", or "webhook" when the shortcut answered. */
-    public record Outcome(Found found, String source, int listRequests, int notModified, int runsExamined,
-            Duration elapsed) {
+    public record Outcome(Found found, String source, int listRequests, int runsExamined) {
         public boolean timedOut() {
             return found == null;
         }
@@ -97,19 +96,15 @@ public final class RunFinder {
         long deadline = start + timeout.toNanos();
         Set<Long> examined = new LinkedHashSet<>();
         int requests = 0;
-        int notModified = 0;
         int errorsInARow = 0;
         while (true) {
             Found known = shortcut.get();
             if (known != null) {
-                return new Outcome(known, "webhook", requests, notModified, examined.size(),
-                        Duration.ofNanos(nanoTime.getAsLong() - start));
+                return new Outcome(known, "webhook", requests, examined.size());
             }
-            String problem = null;
             try {
                 requests++;
                 GitHubClient.Reply reply = client.getConditional(path);
-                if (reply.notModified()) notModified++;
                 errorsInARow = 0;
                 List<JsonNode> matches = new ArrayList<>();
                 for (JsonNode run : reply.body() == null ? List.<JsonNode>of() : iterable(reply.body().path("workflow_runs"))) {
@@ -124,20 +119,17 @@ public final class RunFinder {
                 }
                 if (matches.size() == 1) {
                     Duration elapsed = Duration.ofNanos(nanoTime.getAsLong() - start);
-                    progress.accept(new Progress(elapsed, requests, examined.size(), null));
-                    return new Outcome(Found.of(matches.get(0)), "poll", requests, notModified, examined.size(), elapsed);
+                    progress.accept(new Progress(elapsed, requests, examined.size()));
+                    return new Outcome(Found.of(matches.get(0)), "poll", requests, examined.size());
                 }
             } catch (GitHubException e) {
                 if (!(e.status() == 0 || e.status() >= 500)) throw e;
                 errorsInARow++;
-                problem = e.getMessage();
-                warn.accept("listing runs failed (" + problem + "); trying again");
+                warn.accept("listing runs failed (" + e.getMessage() + "); trying again");
             }
             long now = nanoTime.getAsLong();
-            progress.accept(new Progress(Duration.ofNanos(now - start), requests, examined.size(), problem));
-            if (now >= deadline) {
-                return new Outcome(null, null, requests, notModified, examined.size(), Duration.ofNanos(now - start));
-            }
+            progress.accept(new Progress(Duration.ofNanos(now - start), requests, examined.size()));
+            if (now >= deadline) return new Outcome(null, null, requests, examined.size());
             Duration wait = interval;
             for (int i = 0; i < errorsInARow && wait.compareTo(MAX_ERROR_BACKOFF) < 0; i++) wait = wait.multipliedBy(2);
             if (wait.compareTo(MAX_ERROR_BACKOFF) > 0) wait = MAX_ERROR_BACKOFF;

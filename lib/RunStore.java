@@ -232,7 +232,7 @@ public final class RunStore {
         SafeFiles.writeAtomically(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
     }
 
-    /** Whether the index already has a row for this delivery: the last row (cheap), else a full read. */
+    /** Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path). */
     private boolean indexHolds(String folder, String deliveryId) throws IOException {
         for (JsonNode r : readIndex(folder)) {
             if (deliveryId.equals(Json.text(r, "delivery_id"))) return true;

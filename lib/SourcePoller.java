@@ -1,6 +1,8 @@
 package lib;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -8,13 +10,15 @@ import java.util.function.Consumer;
 
 /**
  * Polls one {@link DeliverySource} on a background thread and hands every delivery to the intake.
- * A failed poll or a rejected delivery is logged as one line and polling goes on.
+ * A failed poll or a rejected delivery is logged as one line and polling goes on; a delivery that could not be
+ * stored for another reason (an I/O error) is tried again at the next poll.
  */
 public final class SourcePoller implements AutoCloseable {
     private final DeliverySource source;
     private final DeliveryIntake intake;
     private final Consumer<String> log;
     private final ScheduledExecutorService scheduler;
+    private final List<WebhookDelivery> retry = new ArrayList<>();
     private String lastProblem;
 
     public SourcePoller(DeliverySource source, DeliveryIntake intake, Consumer<String> log) {
@@ -34,23 +38,30 @@ public final class SourcePoller implements AutoCloseable {
         return this;
     }
 
-    /** One poll: fetch, then ingest each delivery. Runs on the poller thread (tests may call it directly). */
+    /**
+     * One poll: the deliveries whose ingest failed last time (oldest), then the new ones, each ingested on its own.
+     * Runs on the poller thread (tests may call it directly).
+     */
     public void pollOnce() {
+        List<WebhookDelivery> batch = new ArrayList<>(retry);
+        int retries = retry.size();
+        retry.clear();
         try {
-            for (WebhookDelivery delivery : source.poll()) {
-                ingest(delivery);
-            }
+            batch.addAll(source.poll());
             lastProblem = null;
         } catch (IOException | RuntimeException e) {
-            String problem = source.name() + ": " + e.getMessage();
+            String problem = source.name() + ": " + Cli.messageOf(e);
             if (!problem.equals(lastProblem)) log.accept("warning: " + problem); // once per distinct problem
             lastProblem = problem;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        for (int i = 0; i < batch.size(); i++) {
+            ingest(batch.get(i), i < retries);
+        }
     }
 
-    private void ingest(WebhookDelivery delivery) {
+    private void ingest(WebhookDelivery delivery, boolean retried) {
         String id = delivery.deliveryId();
         try {
             DeliveryIntake.Outcome outcome = intake.accept(delivery);
@@ -60,6 +71,10 @@ public final class SourcePoller implements AutoCloseable {
         } catch (CommandException e) {
             String why = e.exitCode() == ExitCode.SIGNATURE ? "signature missing or invalid" : e.getMessage();
             log.accept(source.name() + ": delivery " + id + " not stored: " + why);
+        } catch (RuntimeException e) {
+            // Not the delivery's fault (e.g. the store could not be written): try it again next poll.
+            retry.add(delivery);
+            if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Cli.messageOf(e));
         }
     }
 

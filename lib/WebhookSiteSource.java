@@ -18,7 +18,7 @@ import java.util.Set;
 
 /**
  * Deliveries that GitHub sent to a webhook.site token, read through webhook.site's API
- * ({@code GET /token/{token}/requests}, newest first, 50 per page). Each request's raw
+ * ({@code GET /token/{token}/requests}, newest first, 100 per page, at most {@value #MAX_PAGES} pages a poll). Each request's raw
  * {@code content} and headers become a {@link WebhookDelivery}, so the HMAC is checked over the
  * same bytes GitHub signed. Request uuids already returned are skipped (in memory).
  */
@@ -28,6 +28,8 @@ public final class WebhookSiteSource implements DeliverySource {
     public static final String URL_ENV = "WEBHOOK_SITE_URL";
     /** webhook.site allows 120 requests a minute; every 2 s leaves room for other clients. */
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
+    /** Pages read per poll at most; only a first poll or a burst of over 100 requests needs more than one. */
+    static final int MAX_PAGES = 10;
 
     private final URI listUrl;
     private final String apiKey;
@@ -41,7 +43,7 @@ public final class WebhookSiteSource implements DeliverySource {
         }
         String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
         this.listUrl = URI.create(base + "/token/" + URLEncoder.encode(token, StandardCharsets.UTF_8)
-                + "/requests?sorting=newest&per_page=50");
+                + "/requests?sorting=newest&per_page=100");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
         this.interval = interval;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -65,7 +67,36 @@ public final class WebhookSiteSource implements DeliverySource {
 
     @Override
     public List<WebhookDelivery> poll() throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(listUrl)
+        // Newest first, page after page, until a request seen before (or the last page, or MAX_PAGES).
+        List<JsonNode> items = new ArrayList<>();
+        boolean done = false;
+        for (int page = 1; page <= MAX_PAGES && !done; page++) {
+            JsonNode answer = page(page);
+            for (JsonNode item : answer.path("data")) {
+                if (seen.contains(Json.text(item, "uuid"))) {
+                    done = true;
+                    break;
+                }
+                items.add(item);
+            }
+            done |= answer.path("is_last_page").asBoolean(true) || answer.path("data").isEmpty();
+        }
+        // Marked seen only once every page was read: a failed page leaves them all for the next poll.
+        List<WebhookDelivery> fresh = new ArrayList<>();
+        for (JsonNode item : items) {
+            String uuid = Json.text(item, "uuid");
+            if (uuid == null || !seen.add(uuid)) continue; // a request may shift onto the next page meanwhile
+            String content = Json.text(item, "content");
+            if (!"POST".equalsIgnoreCase(Json.text(item, "method")) || content == null || content.isEmpty()) continue;
+            fresh.add(new WebhookDelivery(content.getBytes(StandardCharsets.UTF_8), headersOf(item.path("headers"))));
+        }
+        Collections.reverse(fresh); // the API lists newest first; ingest in arrival order
+        return fresh;
+    }
+
+    private JsonNode page(int page) throws IOException, InterruptedException {
+        URI url = URI.create(listUrl + "&page=" + page);
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
                 .timeout(Duration.ofSeconds(10))
                 .header("Accept", "application/json")
                 .GET();
@@ -76,19 +107,9 @@ public final class WebhookSiteSource implements DeliverySource {
                     + " for an account or protected token");
         }
         if (response.statusCode() != 200) {
-            throw new IOException("the API answered HTTP " + response.statusCode() + " for " + listUrl.getPath());
+            throw new IOException("the API answered HTTP " + response.statusCode() + " for " + url.getPath());
         }
-        JsonNode data = Json.parse(response.body(), "webhook.site's answer").path("data");
-        List<WebhookDelivery> fresh = new ArrayList<>();
-        for (JsonNode item : data) {
-            String uuid = Json.text(item, "uuid");
-            if (uuid == null || !seen.add(uuid)) continue;
-            String content = Json.text(item, "content");
-            if (!"POST".equalsIgnoreCase(Json.text(item, "method")) || content == null || content.isEmpty()) continue;
-            fresh.add(new WebhookDelivery(content.getBytes(StandardCharsets.UTF_8), headersOf(item.path("headers"))));
-        }
-        Collections.reverse(fresh); // the API lists newest first; ingest in arrival order
-        return fresh;
+        return Json.parse(response.body(), "webhook.site's answer");
     }
 
     /** webhook.site lists headers by lower-case name, each with an array of values. */

@@ -39,4 +39,10 @@ class ApiFeaturesTest {
         features.recordMissing(GHES, F, null);
         assertFalse(features.mayHave(GHES, F, null));
     }
+
+    @Test
+    void aFileThatCannotBeWrittenIsOnlyReported() throws Exception {
+        Files.createDirectories(tmp.resolve(ApiFeatures.FILE_NAME).resolve("blocker")); // a folder in its place
+        assertFalse(new ApiFeatures(tmp).recordMissing(GHES, F, null));
+    }
 }

@@ -132,4 +132,18 @@ class GitHubContextTest {
         String out = new String(p.getInputStream().readAllBytes());
         assertEquals(0, p.waitFor(), String.join(" ", command) + ": " + out);
     }
+
+    @Test
+    void aHangingGhIsGivenUpOnAfterTheTimeout() throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve("slow-bin"));
+        Path gh = bin.resolve("gh");
+        Files.writeString(gh, "#!/bin/sh\nsleep 5\necho too-late-token\n");
+        Files.setPosixFilePermissions(gh, PosixFilePermissions.fromString("rwx------"));
+        long start = System.nanoTime();
+        CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveToken("https://api.github.com",
+                Testing.env("PATH", bin + ":/usr/bin:/bin"), java.time.Duration.ofMillis(300)));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertTrue(millis < 3000, "gave up after " + millis + " ms");
+    }
 }

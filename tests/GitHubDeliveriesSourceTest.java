@@ -121,4 +121,14 @@ class GitHubDeliveriesSourceTest {
         assertEquals(2, r.exitCode(), r.all());
         assertTrue(r.err().contains("manage-actions-webhook register"), r.err());
     }
+
+    @Test
+    void aPollWithNothingNewCostsNoQuota() throws Exception {
+        dispatchAndAwaitDeliveries();
+        SourcePoller poller = poller(100);
+        poller.pollOnce();
+        int remaining = sim.rateLimitRemaining();
+        poller.pollOnce();
+        assertEquals(remaining, sim.rateLimitRemaining(), "the unchanged list answered 304");
+    }
 }

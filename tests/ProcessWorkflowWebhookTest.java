@@ -472,4 +472,33 @@ class ProcessWorkflowWebhookTest {
         assertEquals("{\"correlation_id\": tru", Files.readString(runs.resolve(CORR + ".json")));
         assertFalse(Files.exists(runs.resolve(CORR)));
     }
+
+    @Test
+    void aStoreThatCannotBeWrittenExitsOneAndSaysWhy() throws IOException {
+        Files.writeString(runs, "a file where the runs folder should be");
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        Testing.Run r = ingest(body, signed(body, "d-unwritable"));
+        assertEquals(1, r.exitCode(), r.all());
+        String line = r.err().strip();
+        assertFalse(line.contains("\n") || line.contains("Exception"), line);
+        assertTrue(line.startsWith("error: could not store the delivery under " + runs + ": " + runs), line);
+    }
+
+    @Test
+    void withoutASecretTheMessageNamesTheStateFolderInUse() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        Testing.Run r = ingest(body, "--delivered", "d-nosecret", "--event", "workflow_run");
+        assertEquals(3, r.exitCode(), r.all());
+        assertTrue(r.err().contains(tmp.resolve("state").resolve("webhook-secret").toString()), r.err());
+    }
+
+    @Test
+    void anUnwritableGithubOutputExitsOneAfterStoring() throws IOException {
+        Path notAFile = Files.createDirectories(tmp.resolve("github-output"));
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        Testing.Run r = ingestWith(Map.of("GITHUB_OUTPUT", notAFile.toString()), body, signed(body, "gh-dir"));
+        assertEquals(1, r.exitCode(), r.all());
+        assertEquals(RUN, out(r).get("run_id").asLong(), "the result is printed");
+        assertTrue(r.err().contains("step outputs are missing") && r.err().contains(notAFile.toString()), r.err());
+    }
 }

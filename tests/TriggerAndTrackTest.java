@@ -637,4 +637,36 @@ class TriggerAndTrackTest {
         }
         assertEquals(3, ids.size());
     }
+
+    @Test
+    void theFallbackDispatchIsSentWhenTheFeatureMemoryCannotBeWritten() throws Exception {
+        GitHubSimulator sim = ghes();
+        Files.createDirectories(runs().resolve(".api-features.json").resolve("blocker")); // a folder in its place
+        Testing.Run r = trigger(sim, "--ref", "main");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals(2, count(sim, "POST", DISPATCHES), "the rejected try, then the fallback");
+        assertEquals("accepted", metadata(out(r).get("correlation_id").asText()).get("dispatch_status").asText());
+        assertTrue(r.err().contains("could not remember"), r.err());
+    }
+
+    @Test
+    void bothTimeoutsPrintTheSameShapeAndWriteGithubOutput() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofSeconds(30));
+        Path pollOutput = tmp.resolve("poll-output");
+        Testing.Run polled = triggerVia(sim, sim.apiUrl(), Map.of("GITHUB_OUTPUT", pollOutput.toString()),
+                "--ref", "main", "--timeout", "0.3");
+        Path waitOutput = tmp.resolve("wait-output");
+        Testing.Run waited = triggerVia(sim, sim.apiUrl(), Map.of("GITHUB_OUTPUT", waitOutput.toString()),
+                "--webhook-only", "--wait", "--ref", "main", "--timeout", "0.3");
+        assertEquals(124, polled.exitCode(), polled.all());
+        assertEquals(124, waited.exitCode(), waited.all());
+        List<String> pollFields = new ArrayList<>();
+        out(polled).fieldNames().forEachRemaining(pollFields::add);
+        List<String> waitFields = new ArrayList<>();
+        out(waited).fieldNames().forEachRemaining(waitFields::add);
+        assertEquals(pollFields, waitFields);
+        assertTrue(waitFields.containsAll(List.of("run_url", "source", "metadata")), waitFields.toString());
+        assertTrue(Files.readString(waitOutput).startsWith("run_id=\ncorrelation_id="), Files.readString(waitOutput));
+    }
 }

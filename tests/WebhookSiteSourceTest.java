@@ -59,11 +59,17 @@ class WebhookSiteSourceTest {
                     "query", String.valueOf(exchange.getRequestURI().getQuery()),
                     "accept", String.valueOf(exchange.getRequestHeaders().getFirst("Accept")),
                     "api-key", String.valueOf(exchange.getRequestHeaders().getFirst("Api-Key"))));
+            Map<String, String> q = new java.util.HashMap<>();
+            for (String kv : String.valueOf(exchange.getRequestURI().getQuery()).split("&")) q.put(kv.split("=")[0], kv.substring(kv.indexOf('=') + 1));
+            int perPage = Integer.parseInt(q.getOrDefault("per_page", "50"));
+            int current = Integer.parseInt(q.getOrDefault("page", "1"));
+            int from = Math.min(captured.size(), (current - 1) * perPage);
+            int to = Math.min(captured.size(), from + perPage);
             ObjectNode page = Json.object();
             ArrayNode data = page.putArray("data");
-            captured.forEach(data::add);
-            page.put("total", captured.size()).put("per_page", 50).put("current_page", 1)
-                    .put("is_last_page", true).put("from", 1).put("to", captured.size());
+            captured.subList(from, to).forEach(data::add);
+            page.put("total", captured.size()).put("per_page", perPage).put("current_page", current)
+                    .put("is_last_page", to >= captured.size()).put("from", from + 1).put("to", to);
             byte[] body = (status == 200 ? Json.compact(page) : "{\"error\":\"Unauthorized\"}").getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(status, body.length);
@@ -146,7 +152,7 @@ class WebhookSiteSourceTest {
         assertEquals("key-123", seenByApi.get(0).get("api-key"));
         assertEquals("null", seenByApi.get(1).get("api-key"));
         assertEquals("application/json", seenByApi.get(0).get("accept"));
-        assertEquals("sorting=newest&per_page=50", seenByApi.get(0).get("query"));
+        assertEquals("sorting=newest&per_page=100&page=1", seenByApi.get(0).get("query"));
     }
 
     @Test
@@ -178,5 +184,23 @@ class WebhookSiteSourceTest {
         assertEquals(RUN, out.get("run_id").asLong());
         assertEquals("ws-e2e", out.get("delivery_id").asText());
         assertNull(out.get("conclusion"));
+    }
+
+    @Test
+    void readsOlderPagesUntilARequestSeenBefore() throws Exception {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        capture("workflow_run", "ws-oldest", body, Deliveries.sign(body));
+        for (int i = 0; i < 120; i++) { // newer requests that are not deliveries push it onto page 2
+            ObjectNode noise = Json.object().put("uuid", UUID.randomUUID().toString()).put("method", "GET");
+            captured.add(0, noise);
+        }
+        SourcePoller poller = poller(Map.of());
+        poller.pollOnce();
+        assertEquals("ws-oldest", index().get(0).get("delivery_id").asText(), log.toString());
+        assertEquals(2, seenByApi.size());
+
+        captured.add(0, Json.object().put("uuid", UUID.randomUUID().toString()).put("method", "GET"));
+        poller.pollOnce();
+        assertEquals(3, seenByApi.size(), "the next poll stops at the first page, which holds a request seen before");
     }
 }

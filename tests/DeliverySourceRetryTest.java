@@ -1,0 +1,117 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import lib.DeliveryIntake;
+import lib.DeliverySource;
+import lib.GitHubClient;
+import lib.GitHubContext;
+import lib.GitHubDeliveriesSource;
+import lib.Headers;
+import lib.Ingest;
+import lib.Json;
+import lib.RunStore;
+import lib.SourcePoller;
+import lib.WebhookDelivery;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A delivery that could not be fetched or stored is tried again at the next poll, never dropped. */
+class DeliverySourceRetryTest {
+    static final String CORR = "0d5e8f3a-7b2c-4e1d-9a6f-3c8b2e7d1f40";
+
+    @TempDir Path tmp;
+
+    @Test
+    void aFailedFetchKeepsItAndTheLaterDeliveriesForTheNextPoll() throws Exception {
+        HttpServer api = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        boolean[] failTwo = {true};
+        api.createContext("/repos/o/r/hooks/7/deliveries", ex -> {
+            String path = ex.getRequestURI().getPath();
+            String id = path.substring(path.lastIndexOf('/') + 1);
+            int status = 200;
+            String body;
+            if (id.equals("deliveries")) { // newest first
+                body = "[" + item(3) + "," + item(2) + "," + item(1) + "]";
+            } else if (id.equals("2") && failTwo[0]) {
+                status = 500;
+                body = "{\"message\":\"Server Error\"}";
+            } else {
+                body = "{\"id\":" + id + ",\"request\":{\"headers\":{},\"payload\":{\"n\":" + id + "}}}";
+            }
+            byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(status, bytes.length);
+            ex.getResponseBody().write(bytes);
+            ex.close();
+        });
+        api.start();
+        try {
+            String url = "http://127.0.0.1:" + api.getAddress().getPort();
+            GitHubClient client = new GitHubClient(new GitHubContext(url, "o/r", "t", "test"),
+                    GitHubClient.Policy.defaults().withMaxAttempts(1), d -> {}, null);
+            GitHubDeliveriesSource source = new GitHubDeliveriesSource(client, 7, Duration.ofMillis(100));
+            List<String> delivered = new ArrayList<>();
+            source.poll().forEach(d -> delivered.add(d.deliveryId()));
+            assertEquals(List.of("g1"), delivered, "the one fetched before the failure is handed over");
+            failTwo[0] = false;
+            source.poll().forEach(d -> delivered.add(d.deliveryId()));
+            assertEquals(List.of("g1", "g2", "g3"), delivered);
+        } finally {
+            api.stop(0);
+        }
+    }
+
+    private static String item(int id) {
+        return "{\"id\":" + id + ",\"guid\":\"g" + id + "\",\"event\":\"workflow_run\"}";
+    }
+
+    @Test
+    void aDeliveryTheStoreCouldNotTakeIsIngestedAgainAtTheNextPoll() throws Exception {
+        Path runs = tmp.resolve("runs");
+        Files.writeString(runs, "not a folder"); // every store fails with an I/O error
+        List<WebhookDelivery> pending = new ArrayList<>(List.of(delivery("d1"), delivery("d2")));
+        DeliverySource source = new DeliverySource() {
+            public String name() {
+                return "test";
+            }
+
+            public Duration interval() {
+                return Duration.ofSeconds(1);
+            }
+
+            public List<WebhookDelivery> poll() {
+                List<WebhookDelivery> batch = new ArrayList<>(pending);
+                pending.clear(); // each delivery is returned once, as the real sources do
+                return batch;
+            }
+        };
+        ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
+        SourcePoller poller = new SourcePoller(source, new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(),
+                log::add), log::add);
+
+        poller.pollOnce();
+        assertEquals(2, log.stream().filter(l -> l.contains("retrying")).count(), "both were tried: " + log);
+        assertTrue(log.stream().anyMatch(l -> l.contains("d1") && l.contains(runs.toString())), log.toString());
+
+        Files.delete(runs);
+        poller.pollOnce();
+        assertEquals(2, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size(), log.toString());
+    }
+
+    private static WebhookDelivery delivery(String id) {
+        byte[] body = Fixtures.workflowRun("requested", CORR, 4242);
+        return new WebhookDelivery(body, new Headers().set(Headers.DELIVERY, id).set(Headers.EVENT, "workflow_run"));
+    }
+}
