@@ -166,12 +166,13 @@ class BenchSmokeTest {
                 if (i >= 5) ms[i - 5] = (System.nanoTime() - t) / 1e6;
             }
             // With the stall every answer waits for a ~40 ms delayed ACK, so even the fastest is slow;
-            // the fastest answers stay quick on a loaded machine, where a median may not.
+            // the few fastest answers stay quick on a loaded machine (parallel test classes on 2 cores),
+            // where a median, or even the fastest quarter, may not.
             double[] sorted = ms.clone();
             Arrays.sort(sorted);
-            double fastQuarter = sorted[n / 4];
-            assertTrue(fastQuarter < 25, String.format("the fastest quarter of answers took up to %.1f ms:"
-                    + " the 40 ms delayed-ACK stall is back? %s", fastQuarter, Arrays.toString(ms)));
+            double thirdFastest = sorted[2];
+            assertTrue(thirdFastest < 35, String.format("the third fastest answer took %.1f ms:"
+                    + " the 40 ms delayed-ACK stall is back? %s", thirdFastest, Arrays.toString(ms)));
         } finally {
             p.destroy();
             deleteTree(runs.getParent().equals(tmp) ? runs : runs.getParent());

@@ -61,6 +61,29 @@ class GitHubClientTest {
         assertEquals("main", repo.get("default_branch").asText());
         assertEquals("/repos/octo-org/octo-repo/hooks", gh.repoPath("/hooks"));
         assertEquals(1, gh.requestCount());
+        assertGitHubHeaders(sim.lastRequestHeaders());
+
+        gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), Json.object().put("ref", "main"));
+        assertGitHubHeaders(sim.lastRequestHeaders());
+        assertEquals(2, sim.requestDetails().size());
+    }
+
+    private void assertGitHubHeaders(Map<String, String> headers) {
+        assertEquals("application/vnd.github+json", headers.get("Accept"), headers.toString());
+        assertEquals("Bearer " + sim.token(), headers.get("Authorization"));
+        assertEquals("2022-11-28", headers.get("X-GitHub-Api-Version"), headers.toString());
+        assertTrue(String.valueOf(headers.get("User-Agent")).startsWith("actions-webhook-tracker"), headers.toString());
+    }
+
+    /** The simulator takes only the Bearer scheme (GitHub also takes "token X"), so every test checks the scheme. */
+    @Test
+    void theSimulatorRefusesAnyOtherAuthorizationScheme() throws Exception {
+        var http = java.net.http.HttpClient.newHttpClient();
+        for (String auth : List.of("token " + sim.token(), "Bearer wrong", "bearer " + sim.token())) {
+            var request = java.net.http.HttpRequest.newBuilder(java.net.URI.create(sim.apiUrl() + "/repos/" + sim.repo()))
+                    .header("Authorization", auth).build();
+            assertEquals(401, http.send(request, java.net.http.HttpResponse.BodyHandlers.discarding()).statusCode(), auth);
+        }
     }
 
     @Test
@@ -171,6 +194,31 @@ class GitHubClientTest {
         assertTrue(sleeps.get(0).compareTo(Duration.ofSeconds(3)) <= 0, sleeps.toString());
     }
 
+    /**
+     * The server's clock is an hour off the local one: the wait must come from its Date header
+     * (reset = server now + 2 s, so about 3 s), not ~1 h (clock ahead) nor the 1 s floor (clock behind).
+     * The sleeper moves the server's clock on instead of sleeping.
+     */
+    @Test
+    void primaryLimitWaitIsMeasuredOnTheServersDateNotTheLocalClock() throws Exception {
+        sim.close();
+        sim = GitHubSimulator.start(GitHubSimulator.Config.defaults().skewableClock());
+        for (Duration skew : List.of(Duration.ofHours(1), Duration.ofHours(-1))) {
+            sleeps.clear();
+            sim.clockSkew(skew);
+            GitHubClient gh = client(sim.token(), sim.apiUrl(), d -> {
+                sleeps.add(d);
+                sim.clockSkew(sim.clockSkew().plus(d));
+            });
+            sim.exhaustRateLimit(Duration.ofSeconds(2));
+            assertEquals("octo-repo", gh.get(gh.repoPath("")).get("name").asText(), "skew " + skew);
+            assertEquals(1, sleeps.size(), "skew " + skew + ": " + sleeps);
+            Duration wait = sleeps.get(0);
+            assertTrue(wait.compareTo(Duration.ofSeconds(2)) >= 0 && wait.compareTo(Duration.ofSeconds(5)) <= 0,
+                    "skew " + skew + ": waited " + wait);
+        }
+    }
+
     @Test
     void primaryLimitResettingTooLateFailsClearly() {
         GitHubClient gh = client(sim.token());
@@ -179,6 +227,61 @@ class GitHubClientTest {
         assertEquals(403, e.status());
         assertTrue(e.getMessage().contains("rate limit is used up"), e.getMessage());
         assertTrue(sleeps.isEmpty());
+    }
+
+    /** A server slower than the read timeout: bounded retries, then one line naming the timeout, exit code 1. */
+    @Test
+    void aGetToAServerSlowerThanTheTimeoutFailsAfterBoundedRetries() {
+        GitHubClient.Policy impatient = FAST.withMaxAttempts(3)
+                .withTimeouts(Duration.ofSeconds(2), Duration.ofMillis(200), Duration.ofMillis(400));
+        GitHubContext ctx = GitHubContext.resolve(sim.repo(), sim.apiUrl(), Testing.env("GH_TOKEN", sim.token()), Path.of("."));
+        GitHubClient gh = new GitHubClient(ctx, impatient, d -> sleeps.add(d), null);
+        sim.slowAnswers(Duration.ofSeconds(2));
+        long start = System.nanoTime();
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(0, e.status());
+        assertEquals(ExitCode.GITHUB, e.exitCode());
+        assertEquals(1, e.exitCode());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("could not reach GitHub at GET /repos/octo-org/octo-repo"), e.getMessage());
+        assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timeout")
+                || e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timed out"), e.getMessage());
+        assertEquals(3, gh.requestCount());
+        assertEquals(2, sleeps.size());
+        assertTrue(tookMs < 3 * 2000, "each attempt gave up at its timeout, not the server's 2 s: " + tookMs + " ms");
+    }
+
+    /** Retry-After beyond what we wait for a rate limit: a clear failure at once, not a long sleep. */
+    @Test
+    void aSecondaryLimitAskingForTooLongAWaitFailsClearly() {
+        GitHubClient gh = client(sim.token());
+        sim.secondaryRateLimit(1, 3600);
+        GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(403, e.status());
+        assertEquals(ExitCode.GITHUB, e.exitCode());
+        assertEquals("GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo); it asks us to wait 3600 s,"
+                + " longer than we wait (5 s); slow down and try again later", e.getMessage());
+        assertTrue(sleeps.isEmpty(), sleeps.toString());
+        assertEquals(1, gh.requestCount());
+    }
+
+    /** Exponential backoff with jitter: each pause within [half, full] of initial * 2^(n-1), capped at the max. */
+    @Test
+    void backoffGrowsBetweenAttemptsAndStaysUnderTheMax() {
+        GitHubClient.Policy policy = FAST.withMaxAttempts(6).withBackoff(Duration.ofMillis(100), Duration.ofMillis(800));
+        GitHubContext ctx = GitHubContext.resolve(sim.repo(), sim.apiUrl(), Testing.env("GH_TOKEN", sim.token()), Path.of("."));
+        GitHubClient gh = new GitHubClient(ctx, policy, d -> sleeps.add(d), null);
+        sim.failNext(10, 503);
+        assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(5, sleeps.size(), sleeps.toString());
+        long[] full = {100, 200, 400, 800, 800};
+        for (int i = 0; i < full.length; i++) {
+            long ms = sleeps.get(i).toMillis();
+            assertTrue(ms >= full[i] / 2 && ms <= full[i], "pause " + (i + 1) + " of " + sleeps);
+        }
+        // The ranges of pauses 1, 2 and 3 do not overlap, so these grow whatever the jitter.
+        assertTrue(sleeps.get(0).compareTo(sleeps.get(2)) < 0 && sleeps.get(1).compareTo(sleeps.get(3)) < 0, sleeps.toString());
     }
 
     @Test

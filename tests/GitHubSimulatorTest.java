@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import lib.GitHubClient;
 import lib.GitHubContext;
 import lib.GitHubException;
@@ -258,12 +259,26 @@ class GitHubSimulatorTest {
 
     @Test
     void newRunsStayOutOfTheListUntilTheVisibilityDelay() throws Exception {
-        sim.visibilityDelay(Duration.ofMillis(400));
+        Duration delay = Duration.ofSeconds(3);   // long enough that a loaded machine still lists before it ends
+        sim.visibilityDelay(delay);
+        long start = System.nanoTime();
         long runId = dispatch("1001", dispatchBody("main", "v").put("return_run_details", true)).get("workflow_run_id").asLong();
-        assertEquals(0, gh.get(gh.repoPath("/actions/runs")).get("total_count").asInt());
-        assertEquals(runId, gh.get(gh.repoPath("/actions/runs/" + runId)).get("id").asLong());
-        Thread.sleep(500);
-        assertEquals(1, gh.get(gh.repoPath("/actions/runs")).get("total_count").asInt());
+        int listedAtOnce = gh.get(gh.repoPath("/actions/runs")).get("total_count").asInt();
+        long listedAfterMs = (System.nanoTime() - start) / 1_000_000;
+        if (listedAfterMs < delay.toMillis()) assertEquals(0, listedAtOnce, "listed " + listedAfterMs + " ms after dispatch");
+        assertEquals(runId, gh.get(gh.repoPath("/actions/runs/" + runId)).get("id").asLong(), "GET by id sees it at once");
+        // Then it shows up, and not before the delay (the run was created after `start`; the simulator
+        // measures on the wall clock, hence a little slack).
+        long deadline = start + TimeUnit.SECONDS.toNanos(15);
+        int total;
+        do {
+            long beforeList = System.nanoTime();
+            total = gh.get(gh.repoPath("/actions/runs")).get("total_count").asInt();
+            if (total == 0) Thread.sleep(50);
+            else assertTrue(System.nanoTime() - start >= delay.minusMillis(20).toNanos(), "listed only "
+                    + (beforeList - start) / 1_000_000 + " ms after the dispatch");
+        } while (total == 0 && System.nanoTime() < deadline);
+        assertEquals(1, total);
     }
 
     // ---------------------------------------------------------------- deliveries

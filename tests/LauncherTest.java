@@ -308,6 +308,34 @@ class LauncherTest {
         assertFalse(off.err().contains("fast path"), off.err());
     }
 
+    /** What JBang's protocol promises the script: the shell, the launcher as invoked, and whether stdin is a tty. */
+    @Test
+    void scriptsSeeTheLaunchEnvironmentOnBothPaths() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("env-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Path script = Files.writeString(Files.createDirectories(tmp.resolve("probe")).resolve("envprobe.java"), """
+                class envprobe {
+                    public static void main(String[] a) {
+                        for (String n : new String[] {"JBANG_RUNTIME_SHELL", "JBANG_LAUNCH_CMD", "JBANG_STDIN_NOTTY"}) {
+                            System.out.println(n + "=" + System.getenv(n));
+                        }
+                    }
+                }
+                """);
+        // Invoked by a relative path, which the script must see as given (it re-invokes the launcher with it).
+        String expected = "JBANG_RUNTIME_SHELL=bash\nJBANG_LAUNCH_CMD=./jbang\nJBANG_STDIN_NOTTY=true\n";
+        List<String> how = List.of("off", "fast path miss", "fast path hit");
+        for (int i = 0; i < how.size(); i++) {
+            Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(),
+                    "JBANG_LAUNCHER_FASTPATH", i == 0 ? "0" : "1", "JBANG_LAUNCHER_DEBUG", "1");
+            // run() feeds stdin from a pipe, so it is not a tty; no `exec`, which would make bash pass a full path
+            Result r = run(root, env, "", "bash", "-c", "./jbang \"$@\"", "-", script.toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(expected, r.out(), how.get(i) + "\n" + r.err());
+            if (i > 0) assertTrue(r.err().contains(how.get(i)), r.err());
+        }
+    }
+
     /** Parallel first runs of one script (parallel CI steps): JBang builds it once, every run gets its output. */
     @Test
     void parallelFirstRunsOfOneScriptAllSucceed() throws Exception {

@@ -174,6 +174,50 @@ class ProcessWorkflowWebhookTest {
     }
 
     @Test
+    void theEnvironmentsSecretWinsOverTheStateFolders() throws IOException {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        String sig = Hmac.sign(SECRET.getBytes(StandardCharsets.UTF_8), body);
+        Files.createDirectories(tmp.resolve("state"));
+        Files.writeString(tmp.resolve("state/webhook-secret"), "a-different-state-secret\n");
+
+        Testing.Run envRight = ingestWith(Map.of("GITHUB_WEBHOOK_SECRET", SECRET), body, "--signature", sig, "--delivered", "p1");
+        assertEquals(0, envRight.exitCode(), envRight.err());
+        assertTrue(out(envRight).get("verified").asBoolean());
+
+        // The other way round: the environment's (wrong) secret is used, not the state folder's right one.
+        Files.writeString(tmp.resolve("state/webhook-secret"), SECRET + "\n");
+        Testing.Run envWrong = ingestWith(Map.of("GITHUB_WEBHOOK_SECRET", "a-different-env-secret"), body,
+                "--signature", sig, "--delivered", "p2");
+        assertEquals(3, envWrong.exitCode(), envWrong.all());
+        assertFalse(envWrong.all().contains(SECRET));
+    }
+
+    /** An event file already at the exact name a delivery would get (same clock, same id) is kept as it is. */
+    @Test
+    void anExistingEventFileWithTheTargetNameIsNeverOverwritten() throws IOException {
+        java.time.Instant at = java.time.Instant.parse("2026-01-02T03:04:05.678Z");
+        Path existing = runs.resolve(CORR).resolve("webhook/events/20260102T030405.678Z-same-id.json");
+        Files.createDirectories(existing.getParent());
+        byte[] earlier = "{\"earlier\": \"bytes\"}".getBytes(StandardCharsets.UTF_8);
+        Files.write(existing, earlier);
+
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
+        cmd.env = Map.of();
+        cmd.stdin = new ByteArrayInputStream(body);
+        cmd.clock = java.time.Clock.fixed(at, java.time.ZoneOffset.UTC);
+        List<String> args = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString()));
+        args.addAll(List.of(signed(body, "same-id")));
+        Testing.Run r = Testing.run(cmd, args.toArray(String[]::new));
+
+        assertArrayEquals(earlier, Files.readAllBytes(existing), "the earlier file is untouched; exit " + r.exitCode() + " " + r.all());
+        try (Stream<Path> files = Files.list(existing.getParent())) {
+            List<String> names = files.map(f -> f.getFileName().toString()).toList();
+            assertTrue(names.stream().noneMatch(n -> n.endsWith(".tmp")), "no temp file left: " + names);
+        }
+    }
+
+    @Test
     void acceptsGitHubsFormEncodingSignedOverTheEncodedBody() throws IOException {
         String json = new String(Fixtures.workflowRun("requested", CORR, RUN), StandardCharsets.UTF_8);
         byte[] form = ("payload=" + URLEncoder.encode(json, StandardCharsets.UTF_8)).getBytes(StandardCharsets.UTF_8);

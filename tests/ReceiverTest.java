@@ -255,11 +255,18 @@ class ReceiverTest {
                     + Deliveries.sign(body) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(body, 0, 100);
             out.flush();
-            Thread.sleep(200); // the handler is now reading the body
+            // the handler is now reading the body (other test classes' receivers are rarely blocked there)
+            awaitThreadIn(t -> true, "lib.Receiver", "answer", "readNBytes");
             ExecutorService closer = Executors.newSingleThreadExecutor();
-            Future<?> closing = closer.submit(receiver::close);
-            Thread.sleep(200);
-            assertFalse(closing.isDone(), "close must wait for the delivery in flight");
+            java.util.concurrent.atomic.AtomicReference<Thread> closerThread = new java.util.concurrent.atomic.AtomicReference<>();
+            Future<?> closing = closer.submit(() -> {
+                closerThread.set(Thread.currentThread());
+                receiver.close();
+            });
+            awaitThreadIn(t -> t == closerThread.get(), "lib.Receiver", "close", "close");
+            // A correct close stays in its drain loop however slow the machine; a wrong one returns at once.
+            assertThrows(java.util.concurrent.TimeoutException.class, () -> closing.get(300, TimeUnit.MILLISECONDS),
+                    "close must wait for the delivery in flight");
             out.write(body, 100, body.length - 100);
             out.flush();
             String status = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
@@ -318,5 +325,28 @@ class ReceiverTest {
         for (int i = 0; i < 500 && cmd.listeningUrl == null; i++) Thread.sleep(10);
         assertNotNull(cmd.listeningUrl, "the receiver did not start");
         return cmd.listeningUrl;
+    }
+
+    /**
+     * Waits until a thread picked by {@code which} is inside {@code className.method} and, deeper in the
+     * same stack, in a method named {@code innermost} (e.g. a handler blocked reading a body).
+     */
+    static void awaitThreadIn(java.util.function.Predicate<Thread> which, String className, String method, String innermost)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (Thread.getAllStackTraces().entrySet().stream().noneMatch(e -> which.test(e.getKey())
+                && inside(e.getValue(), className, method, innermost))) {
+            if (System.nanoTime() > deadline) throw new AssertionError("no thread reached " + className + "." + method);
+            Thread.sleep(5);
+        }
+    }
+
+    private static boolean inside(StackTraceElement[] stack, String className, String method, String innermost) {
+        for (int i = 0; i < stack.length; i++) {
+            if (stack[i].getClassName().equals(className) && stack[i].getMethodName().equals(method)) {
+                for (int j = 0; j <= i; j++) if (stack[j].getMethodName().equals(innermost)) return true;
+            }
+        }
+        return false;
     }
 }

@@ -264,7 +264,7 @@ class TriggerAndTrackTest {
     @Test
     void pollingFindsALateRunWithOneListRequestPerIntervalAnd304sForFree() throws Exception {
         GitHubSimulator sim = ghes();
-        sim.visibilityDelay(Duration.ofMillis(800));
+        sim.visibilityDelay(Duration.ofMillis(1500));
         int before = sim.rateLimitRemaining();
         long start = System.nanoTime();
         Testing.Run r = trigger(sim, "--ref", "main", "--interval", "0.1");
@@ -274,12 +274,20 @@ class TriggerAndTrackTest {
         assertEquals("poll", o.get("source").asText());
         assertEquals(runOf(sim, o.get("correlation_id").asText()), o.get("run_id").asLong());
 
-        long lists = count(sim, "GET", RUNS_LIST);
-        assertTrue(lists >= 4, "the run stayed invisible for several polls: " + lists);
-        assertTrue(lists <= elapsed / 0.1 + 1, lists + " list requests in " + elapsed + " s");
-        // charged: workflow GET, 2 dispatch POSTs, the first list answer and the one with the run; 304s are free
+        List<SimState.Request> lists = sim.requestDetails("GET", RUNS_LIST);
+        assertTrue(lists.size() <= elapsed / 0.1 + 1, lists.size() + " list requests in " + elapsed + " s");
+        // Conditional GETs: only a changed list is answered 200 (the first, without the run, and the one with
+        // it; just one if a stalled machine first listed after the run appeared); every repeat is a free 304.
+        long changed = lists.stream().filter(q -> q.status() == 200).count();
+        long unchanged = lists.stream().filter(q -> q.status() == 304).count();
+        assertTrue(changed >= 1 && changed <= 2, "list answers: " + lists.stream().map(SimState.Request::status).toList());
+        assertEquals(lists.size(), changed + unchanged, "every list answer was a 200 or a 304");
+        assertTrue(unchanged >= 1, "the run stayed invisible for several polls, answered 304: " + lists.size());
+        // charged: workflow GET, 2 dispatch POSTs (GHES refuses return_run_details once), the changed lists
+        assertEquals(1, count(sim, "GET", WORKFLOW));
+        assertEquals(2, count(sim, "POST", DISPATCHES));
         int charged = before - sim.rateLimitRemaining();
-        assertEquals(5, charged, sim.requests().toString());
+        assertEquals(3 + changed, charged, sim.requests().toString());
         String list = sim.requests().stream().filter(q -> q.contains("/runs?")).findFirst().orElseThrow();
         assertTrue(list.contains("event=workflow_dispatch") && list.contains("branch=main") && list.contains("per_page=100")
                 && list.contains("created=%3E%3D"), list);
@@ -357,16 +365,43 @@ class TriggerAndTrackTest {
     void repeatedServerErrorsWhilePollingBackOffAndPollingGoesOn() throws Exception {
         GitHubSimulator sim = ghes();
         sim.visibilityDelay(Duration.ofMillis(600));
+        List<Duration> pauses = new CopyOnWriteArrayList<>();
         ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--interval", "0.1"));
+        Future<Testing.Run> running = pool.submit(() -> {
+            TriggerAndTrack cmd = command(sim, Map.of());
+            cmd.sleeper = d -> {
+                pauses.add(d);
+                Thread.sleep(d.toMillis());
+            };
+            return Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--store-dir", runs().toString(),
+                    "--timeout", "10", "--ref", "main", "--interval", "0.1");
+        });
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
-        sim.failNext(6, 502); // more than the client's own 4 attempts
+        sim.failNext(10, 502); // two listings fail after the client's own 4 attempts each; the third gets through
         Testing.Run r = running.get(30, TimeUnit.SECONDS);
         pool.shutdown();
         assertEquals(0, r.exitCode(), r.err());
-        assertTrue(r.err().contains("warning: listing runs failed"), r.err());
+        assertEquals(2, r.err().split("warning: listing runs failed", -1).length - 1, r.err());
         assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
+
+        // The client's retries (10 ms doubling, capped at 50 ms, jittered to [half, full]) are the short pauses;
+        // the poller's waits are its interval, doubled after each failed listing in a row.
+        List<Long> client = pauses.stream().map(Duration::toMillis).filter(ms -> ms <= 50).toList();
+        List<Long> poller = pauses.stream().map(Duration::toMillis).filter(ms -> ms >= 100).toList();
+        assertEquals(pauses.size(), client.size() + poller.size(), pauses.toString());
+        assertEquals(3 + 3 + 2, client.size(), "3 retries per failed listing, 2 before the good one: " + pauses);
+        long[][] range = {{5, 10}, {10, 20}, {20, 40}};   // each listing's retries grow
+        for (int i = 0; i < client.size(); i++) {
+            long ms = client.get(i);
+            assertTrue(ms >= range[i % 3][0] && ms <= range[i % 3][1], "retry pause " + (i % 3 + 1) + ": " + client);
+        }
+        int firstLong = poller.indexOf(200L);
+        assertTrue(firstLong >= 0, "poller waits " + poller);
+        assertEquals(List.of(200L, 400L), poller.subList(firstLong, Math.min(poller.size(), firstLong + 2)),
+                "the interval doubles after each failed listing in a row: " + poller);
+        assertTrue(poller.subList(0, firstLong).stream().allMatch(ms -> ms == 100), "before the failures: " + poller);
+        assertTrue(poller.subList(firstLong + 2, poller.size()).stream().allMatch(ms -> ms == 100), "after: " + poller);
     }
 
     @Test
@@ -568,19 +603,29 @@ class TriggerAndTrackTest {
     void givenCorrelationIdIsLowerCasedAndCannotBeDispatchedTwice() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
         String corr = "5D3F1A2B-8C9E-4F70-A1B2-C3D4E5F60718";
-        Path githubOutput = tmp.resolve("github-output");
-        Testing.Run r = triggerVia(sim, sim.apiUrl(), Map.of("GITHUB_OUTPUT", githubOutput.toString()),
-                "--ref", "main", "--correlation-id", corr);
+        Testing.Run r = trigger(sim, "--ref", "main", "--correlation-id", corr);
         assertEquals(0, r.exitCode(), r.err());
         String lower = corr.toLowerCase();
         assertEquals(lower, out(r).get("correlation_id").asText());
         assertTrue(Files.exists(runs().resolve(lower + ".json")));
-        assertEquals("run_id=" + runOf(sim, lower) + "\ncorrelation_id=" + lower + "\n", Files.readString(githubOutput));
+        assertEquals(runOf(sim, lower), out(r).get("run_id").asLong());
 
         Testing.Run again = trigger(sim, "--ref", "main", "--correlation-id", lower);
         assertEquals(2, again.exitCode());
         assertTrue(again.err().contains("dispatched before"), again.err());
         assertEquals(1, sim.runs().size());
+    }
+
+    @Test
+    void writesRunIdAndCorrelationIdToGithubOutput() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Path githubOutput = tmp.resolve("github-output");
+        Files.writeString(githubOutput, "earlier=step\n");   // the runner's file may already hold lines: append
+        Testing.Run r = triggerVia(sim, sim.apiUrl(), Map.of("GITHUB_OUTPUT", githubOutput.toString()), "--ref", "main");
+        assertEquals(0, r.exitCode(), r.err());
+        String corr = out(r).get("correlation_id").asText();
+        assertEquals("earlier=step\nrun_id=" + runOf(sim, corr) + "\ncorrelation_id=" + corr + "\n",
+                Files.readString(githubOutput));
     }
 
     // ---------------------------------------------------------------- concurrency

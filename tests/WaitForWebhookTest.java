@@ -1,5 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import lib.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -42,15 +44,32 @@ class WaitForWebhookTest {
     }
 
     Testing.Run waitFor(Map<String, String> env, String... args) {
+        return waitIn(runs, env, args);
+    }
+
+    Testing.Run waitIn(Path runsDir, Map<String, String> env, String... args) {
         WaitForWebhook cmd = new WaitForWebhook();
         cmd.env = env;
-        List<String> all = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString()));
+        List<String> all = new ArrayList<>(List.of("--runs-dir", runsDir.toString(), "--state-dir", tmp.resolve("state").toString()));
         all.addAll(Arrays.asList(args));
         return Testing.run(cmd, all.toArray(String[]::new));
     }
 
     Testing.Run waitFor(String... args) {
         return waitFor(Map.of(), args);
+    }
+
+    /**
+     * Waits until a waiter started on a missing runs folder is watching: it creates the folder just
+     * before its first look, after it noted its start time and started its timeout.
+     */
+    static void awaitWatching(Path runsDir, Future<?> waiter) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!Files.isDirectory(runsDir)) {
+            if (waiter.isDone()) waiter.get();
+            if (System.nanoTime() > deadline) throw new AssertionError("the waiter never created " + runsDir);
+            Thread.sleep(5);
+        }
     }
 
     static JsonNode out(Testing.Run r) {
@@ -77,17 +96,18 @@ class WaitForWebhookTest {
         for (int i = 0; i < 8; i++) {
             String corr = String.format("3d6f0a52-8b1e-4c7d-9f20-%012d", i);
             long run = RUN + i;
+            Path runsDir = tmp.resolve("runs-" + i);   // a fresh folder shows when this waiter is watching
             Future<long[]> waiter = pool.submit(() -> {
-                Testing.Run r = waitFor("--correlation-id", corr, "--timeout", "10");
+                Testing.Run r = waitIn(runsDir, Map.of(), "--correlation-id", corr, "--timeout", "20");
                 long answered = System.nanoTime();
                 assertEquals(0, r.exitCode(), r.all());
                 assertEquals(run, out(r).get("run_id").asLong());
                 return new long[] {answered};
             });
-            Thread.sleep(300); // the waiter is watching by now; the delivery arrives after its start
-            Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("in_progress", corr, run), "after-" + i);
+            awaitWatching(runsDir, waiter); // the delivery arrives after the waiter's start
+            Deliveries.storeSigned(runsDir, secret, Fixtures.workflowRun("in_progress", corr, run), "after-" + i);
             long stored = System.nanoTime();
-            long answered = waiter.get(15, TimeUnit.SECONDS)[0];
+            long answered = waiter.get(25, TimeUnit.SECONDS)[0];
             latencies.add(Math.max(0, (answered - stored) / 1_000_000));
         }
         List<Long> sorted = latencies.stream().sorted().toList();
@@ -126,10 +146,12 @@ class WaitForWebhookTest {
 
     @Test
     void untilCompletedWaitsForTheConclusionAndExitsZeroOnSuccess() throws Exception {
+        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "30"));
+        awaitWatching(runs, waiter);
         Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("in_progress", CORR, RUN), "c-1");
-        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "10"));
-        Thread.sleep(300);
-        assertFalse(waiter.isDone(), "an in_progress delivery must not end --until completed");
+        // The watching waiter sees c-1 at once (a watch event, else its 250 ms poll): it must keep waiting.
+        assertThrows(TimeoutException.class, () -> waiter.get(1500, TimeUnit.MILLISECONDS),
+                "an in_progress delivery must not end --until completed");
         Deliveries.storeSigned(runs, secret, Deliveries.completed(CORR, RUN, "success"), "c-2");
         Testing.Run r = waiter.get(10, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
@@ -157,11 +179,12 @@ class WaitForWebhookTest {
 
     @Test
     void timeoutCountsDeliveriesOfOtherCorrelations() throws Exception {
-        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--timeout", "1"));
-        Thread.sleep(200);
+        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--timeout", "3"));
+        awaitWatching(runs, waiter);   // so the delivery comes after the waiter's start, well before its timeout
         Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("requested", OTHER, RUN), "o-1");
-        Testing.Run r = waiter.get(10, TimeUnit.SECONDS);
+        Testing.Run r = waiter.get(20, TimeUnit.SECONDS);
         assertEquals(124, r.exitCode(), r.all());
+        assertTrue(r.err().contains("timed out after 3.0 s"), r.err());
         assertTrue(r.err().contains("no delivery for this correlation; 1 deliveries of other correlations arrived"), r.err());
         assertTrue(r.err().contains(CORR), r.err());
     }

@@ -53,7 +53,12 @@ class RunTests {
         long start = System.nanoTime();
         LauncherFactory.create().execute(request, summary);
         summary.report((System.nanoTime() - start) / 1_000_000);
-        System.exit(summary.failed.get() == 0 && summary.passed.get() > 0 ? 0 : 1);
+        System.exit(exitCode(summary));
+    }
+
+    /** 0 when at least one test ran and none failed (a failing class setup counts as a failure), else 1. */
+    static int exitCode(Summary summary) {
+        return summary.failed.get() == 0 && summary.passed.get() > 0 ? 0 : 1;
     }
 
     /** Top-level *Test classes compiled into this program's jar (or classes folder). */

@@ -41,6 +41,7 @@ final class GitHubSimulator implements AutoCloseable {
         List<String> tags = new ArrayList<>();
         String enterpriseVersion;
         boolean withDefaultWorkflow = true;
+        boolean skewableClock;
 
         static Config defaults() {
             return new Config();
@@ -58,6 +59,8 @@ final class GitHubSimulator implements AutoCloseable {
         /** GHES mode: API under /api/v3 and X-GitHub-Enterprise-Version; below 3.21 rejects return_run_details. */
         Config enterprise(String version) { enterpriseVersion = version; return this; }
         Config withoutDefaultWorkflow() { withDefaultWorkflow = false; return this; }
+        /** Serves through {@link SimDateFront} so that {@link GitHubSimulator#clockSkew} shows in the Date header. */
+        Config skewableClock() { skewableClock = true; return this; }
     }
 
     private final Config config;
@@ -66,6 +69,7 @@ final class GitHubSimulator implements AutoCloseable {
     private final ExecutorService hookshotThread = Executors.newSingleThreadExecutor(daemon("sim-hookshot"));
     private final ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(daemon("sim-runs"));
     private final SimState state;
+    private final SimDateFront dateFront;
 
     private GitHubSimulator(Config config) throws IOException {
         this.config = config;
@@ -79,6 +83,7 @@ final class GitHubSimulator implements AutoCloseable {
         server.createContext("/", http::handle);
         server.setExecutor(httpThreads);
         server.start();
+        dateFront = config.skewableClock ? new SimDateFront(server.getAddress().getPort(), state::now) : null;
     }
 
     static GitHubSimulator start() throws IOException {
@@ -91,6 +96,7 @@ final class GitHubSimulator implements AutoCloseable {
 
     @Override
     public void close() {
+        if (dateFront != null) dateFront.close();
         server.stop(0);
         clock.shutdownNow();
         hookshotThread.shutdownNow();
@@ -100,7 +106,7 @@ final class GitHubSimulator implements AutoCloseable {
     // ---------------------------------------------------------------- addresses and config
 
     int port() {
-        return server.getAddress().getPort();
+        return dateFront != null ? dateFront.port() : server.getAddress().getPort();
     }
 
     /** {@code http://127.0.0.1:PORT}, plus {@code /api/v3} in GHES mode. */
@@ -219,7 +225,7 @@ final class GitHubSimulator implements AutoCloseable {
     GitHubSimulator exhaustRateLimit(Duration resetIn) {
         synchronized (state.lock) {
             state.rateUsed = state.rateLimit;
-            state.rateReset = Instant.now().plus(resetIn).truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
+            state.rateReset = state.now().plus(resetIn).truncatedTo(ChronoUnit.SECONDS).plusSeconds(1);
         }
         return this;
     }
@@ -231,7 +237,31 @@ final class GitHubSimulator implements AutoCloseable {
         return this;
     }
 
+    /** Needs {@link Config#skewableClock()}. Sets the server's clock ahead of the local one (negative: behind): its Date header and rate-limit window. */
+    GitHubSimulator clockSkew(Duration skew) {
+        // The JDK server stamps every answer with the local time; only the front can show another clock.
+        if (dateFront == null) throw new IllegalStateException("start the simulator with Config.skewableClock()");
+        state.clockSkew = skew;
+        return this;
+    }
+
+    Duration clockSkew() {
+        return state.clockSkew;
+    }
+
     // ---------------------------------------------------------------- observability
+
+    /** Every request answered (in the order answered), with its headers, arrival time and status. */
+    List<SimState.Request> requestDetails() {
+        return List.copyOf(state.requestDetails);
+    }
+
+    /** The headers of the last request answered (names case-insensitive). */
+    java.util.Map<String, String> lastRequestHeaders() {
+        List<SimState.Request> all = state.requestDetails;
+        if (all.isEmpty()) throw new IllegalStateException("no request received yet");
+        return all.get(all.size() - 1).headers();
+    }
 
     /** Every request received, as "METHOD /path?query" (path as sent, prefix included). */
     List<String> requests() {
@@ -240,12 +270,19 @@ final class GitHubSimulator implements AutoCloseable {
 
     /** Requests whose method and path (without query and without the GHES prefix) match. */
     long requestCount(String method, String path) {
-        return state.requestLog.stream().filter(r -> {
-            String[] parts = r.split(" ", 2);
-            String p = parts[1].split("\\?", 2)[0];
-            if (!prefix().isEmpty() && p.startsWith(prefix())) p = p.substring(prefix().length());
-            return parts[0].equals(method) && p.equals(path);
-        }).count();
+        return state.requestLog.stream().filter(r -> matches(r, method, path)).count();
+    }
+
+    /** The answered requests whose method and path (as for {@link #requestCount}) match. */
+    List<SimState.Request> requestDetails(String method, String path) {
+        return state.requestDetails.stream().filter(r -> matches(r.line(), method, path)).toList();
+    }
+
+    private boolean matches(String line, String method, String path) {
+        String[] parts = line.split(" ", 2);
+        String p = parts[1].split("\\?", 2)[0];
+        if (!prefix().isEmpty() && p.startsWith(prefix())) p = p.substring(prefix().length());
+        return parts[0].equals(method) && p.equals(path);
     }
 
     int rateLimitRemaining() {

@@ -34,7 +34,9 @@ final class SimHttp extends SimApi {
             String method = ex.getRequestMethod();
             String rawPath = ex.getRequestURI().getRawPath();
             String query = ex.getRequestURI().getRawQuery();
-            state.requestLog.add(method + " " + rawPath + (query == null ? "" : "?" + query));
+            String line = method + " " + rawPath + (query == null ? "" : "?" + query);
+            long arrived = System.nanoTime();
+            state.requestLog.add(line);
             byte[] body = ex.getRequestBody().readAllBytes();
             if (!state.slowAnswers.isZero()) GitHubSimulator.sleepQuietly(state.slowAnswers);
             Answer answer;
@@ -43,6 +45,11 @@ final class SimHttp extends SimApi {
             } catch (RuntimeException e) {
                 answer = error(500, "Simulator error: " + e);
             }
+            java.util.TreeMap<String, String> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+            ex.getRequestHeaders().forEach((k, v) -> headers.put(k, v.isEmpty() ? "" : v.get(0)));
+            // logged before the answer goes out, so a client that has its answer finds its request here
+            state.requestDetails.add(new SimState.Request(line, java.util.Collections.unmodifiableMap(headers), arrived,
+                    answer.status()));
             write(ex, method, answer);
         }
     }
@@ -51,8 +58,9 @@ final class SimHttp extends SimApi {
         if (state.failNext.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
             return error(state.failStatus, state.failStatus == 502 ? "Server Error" : "Service Unavailable");
         }
+        // Stricter than GitHub, which also takes "token X": our client must send the Bearer scheme.
         String auth = ex.getRequestHeaders().getFirst("Authorization");
-        if (auth == null || !(auth.equals("Bearer " + config.token) || auth.equals("token " + config.token))) {
+        if (auth == null || !auth.equals("Bearer " + config.token)) {
             return error(401, "Bad credentials");
         }
         if (!rawPath.startsWith(sim.prefix() + "/")) return notFound();
@@ -97,7 +105,7 @@ final class SimHttp extends SimApi {
             h.set("x-ratelimit-resource", "core");
         }
         var h = ex.getResponseHeaders();
-        h.set("Date", HTTP_DATE.format(Instant.now()));
+        h.set("Date", HTTP_DATE.format(state.now()));
         h.set("X-GitHub-Api-Version-Selected", "2022-11-28");
         h.set("X-GitHub-Request-Id", UUID.randomUUID().toString().toUpperCase());
         if (config.enterpriseVersion != null) h.set("X-GitHub-Enterprise-Version", config.enterpriseVersion);

@@ -116,6 +116,16 @@ final class SimState {
         }
     }
 
+    /**
+     * One request: "METHOD /path?query", its headers, when it arrived (System.nanoTime, for measuring
+     * pauses) and the status it was answered with.
+     */
+    record Request(String line, Map<String, String> headers, long atNanos, int status) {
+        String header(String name) {
+            return headers.get(name);
+        }
+    }
+
     final GitHubSimulator.Config config;
     final Object lock = new Object();
     final String headSha;
@@ -126,6 +136,8 @@ final class SimState {
     final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
     final Map<Long, List<Runnable>> heldDeliveries = new ConcurrentHashMap<>();
     final List<String> requestLog = new CopyOnWriteArrayList<>();
+    /** The answered requests with headers (names case-insensitive, first value), arrival time and status. */
+    final List<Request> requestDetails = new CopyOnWriteArrayList<>();
     long nextHookId = 500_000_001L;
     long nextRunId = 16_000_000_001L;
     long nextJobId = 45_000_000_001L;
@@ -147,11 +159,18 @@ final class SimState {
     volatile int failStatus = 502;
     final AtomicInteger secondaryLimitNext = new AtomicInteger();
     volatile Integer secondaryRetryAfter;
+    /** How far the server's clock (its Date header and rate-limit window) is ahead of the local one. */
+    volatile Duration clockSkew = Duration.ZERO;
 
     // Primary rate limit.
     final int rateLimit = 5000;
     int rateUsed;
     Instant rateReset = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+
+    /** The server's clock: the local one plus {@link #clockSkew}. Run and hook timestamps stay unskewed. */
+    Instant now() {
+        return Instant.now().plus(clockSkew);
+    }
 
     SimState(GitHubSimulator.Config config) {
         this.config = config;
@@ -166,9 +185,9 @@ final class SimState {
 
     /** Resets the window once its reset time has passed, as GitHub's hourly window does. */
     void refreshRateWindow() {
-        if (Instant.now().isAfter(rateReset)) {
+        if (now().isAfter(rateReset)) {
             rateUsed = 0;
-            rateReset = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+            rateReset = now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
         }
     }
 }
