@@ -244,7 +244,7 @@ class GitHubClientTest {
         assertEquals(ExitCode.GITHUB, e.exitCode());
         assertEquals(1, e.exitCode());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
-        assertTrue(e.getMessage().startsWith("could not reach GitHub at GET /repos/octo-org/octo-repo"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("no answer from GitHub to GET /repos/octo-org/octo-repo"), e.getMessage());
         assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timeout")
                 || e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timed out"), e.getMessage());
         assertEquals(3, gh.requestCount());
