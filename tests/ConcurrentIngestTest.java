@@ -2,7 +2,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,12 +38,8 @@ class ConcurrentIngestTest {
         List<Future<Testing.Run>> results = new ArrayList<>();
         for (int i = 0; i < deliveries; i++) {
             String id = "t-" + (i % 50); // 10 of them are duplicates
-            results.add(pool.submit(() -> {
-                ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
-                cmd.env = Map.of();
-                cmd.stdin = new ByteArrayInputStream(body);
-                return Testing.run(cmd, "--runs-dir", runs.toString(), "--skip-verify", "--delivered", id);
-            }));
+            results.add(pool.submit(() ->
+                    Testing.ingest(Map.of(), body, "--runs-dir", runs.toString(), "--skip-verify", "--delivered", id)));
         }
         int duplicates = 0;
         for (Future<Testing.Run> f : results) {

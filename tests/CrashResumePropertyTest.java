@@ -3,7 +3,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -98,9 +97,6 @@ class CrashResumePropertyTest {
     }
 
     private static Testing.Run ingest(Path runs, String id) {
-        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
-        cmd.env = Map.of();
-        cmd.stdin = new ByteArrayInputStream(payload());
-        return Testing.run(cmd, "--runs-dir", runs.toString(), "--skip-verify", "--delivered", id);
+        return Testing.ingest(Map.of(), payload(), "--runs-dir", runs.toString(), "--skip-verify", "--delivered", id);
     }
 }

@@ -44,12 +44,9 @@ class ProcessWorkflowWebhookTest {
     }
 
     Testing.Run ingestWith(Map<String, String> env, byte[] body, String... args) throws IOException {
-        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
-        cmd.env = env;
-        cmd.stdin = new ByteArrayInputStream(body);
         List<String> all = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString()));
         all.addAll(List.of(args));
-        return Testing.run(cmd, all.toArray(String[]::new));
+        return Testing.ingest(env, body, all.toArray(String[]::new));
     }
 
     /** Args for a properly signed delivery with the given id. */

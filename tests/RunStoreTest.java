@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.io.ByteArrayInputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -23,10 +22,8 @@ class RunStoreTest {
     @TempDir Path tmp;
 
     Testing.Run ingest(Path runs, String deliveryId, String action) {
-        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
-        cmd.env = Map.of();
-        cmd.stdin = new ByteArrayInputStream(Fixtures.workflowRun(action, CORR, RUN));
-        return Testing.run(cmd, "--runs-dir", runs.toString(), "--skip-verify", "--delivered", deliveryId);
+        return Testing.ingest(Map.of(), Fixtures.workflowRun(action, CORR, RUN),
+                "--runs-dir", runs.toString(), "--skip-verify", "--delivered", deliveryId);
     }
 
     @Test

@@ -1,4 +1,3 @@
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -50,12 +49,9 @@ final class Deliveries {
     }
 
     private static Testing.Run store(Path runs, byte[] body, String... args) {
-        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
-        cmd.env = Map.of();
-        cmd.stdin = new ByteArrayInputStream(body);
         List<String> all = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", runs.resolve("../no-state").toString()));
         all.addAll(List.of(args));
-        Testing.Run r = Testing.run(cmd, all.toArray(String[]::new));
+        Testing.Run r = Testing.ingest(Map.of(), body, all.toArray(String[]::new));
         if (r.exitCode() != 0) throw new AssertionError("storing failed: " + r.all());
         return r;
     }

@@ -20,6 +20,14 @@ final class Testing {
         return new Run(code, out.toString(), err.toString());
     }
 
+    /** Runs process-workflow-webhook in-process with {@code body} on stdin and {@code env} as its environment. */
+    static Run ingest(Map<String, String> env, byte[] body, String... args) {
+        ProcessWorkflowWebhook cmd = new ProcessWorkflowWebhook();
+        cmd.env = env;
+        cmd.stdin = new java.io.ByteArrayInputStream(body);
+        return run(cmd, args);
+    }
+
     static Map<String, String> env(String... keyValues) {
         java.util.HashMap<String, String> env = new java.util.HashMap<>();
         for (int i = 0; i < keyValues.length; i += 2) env.put(keyValues[i], keyValues[i + 1]);
