@@ -93,10 +93,7 @@ class GitHubContextTest {
 
     @Test
     void tokenFromGhAuthTokenWhenGhIsOnThePath() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("bin"));
-        Path gh = bin.resolve("gh");
-        Files.writeString(gh, "#!/bin/sh\n[ \"$1 $2\" = \"auth token\" ] && echo gh-secret-token\n");
-        Files.setPosixFilePermissions(gh, PosixFilePermissions.fromString("rwx------"));
+        Path bin = fakeGh("bin", "[ \"$1 $2\" = \"auth token\" ] && echo gh-secret-token");
         String[] token = GitHubContext.resolveToken("https://api.github.com", Testing.env("PATH", bin.toString()));
         assertEquals("gh-secret-token", token[0]);
         assertEquals("gh auth token", token[1]);
@@ -135,15 +132,21 @@ class GitHubContextTest {
 
     @Test
     void aHangingGhIsGivenUpOnAfterTheTimeout() throws Exception {
-        Path bin = Files.createDirectories(tmp.resolve("slow-bin"));
-        Path gh = bin.resolve("gh");
-        Files.writeString(gh, "#!/bin/sh\nsleep 5\necho too-late-token\n");
-        Files.setPosixFilePermissions(gh, PosixFilePermissions.fromString("rwx------"));
+        Path bin = fakeGh("slow-bin", "sleep 5\necho too-late-token");
         long start = System.nanoTime();
         CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveToken("https://api.github.com",
                 Testing.env("PATH", bin + ":/usr/bin:/bin"), java.time.Duration.ofMillis(300)));
         long millis = (System.nanoTime() - start) / 1_000_000;
         assertEquals(ExitCode.USAGE, e.exitCode());
         assertTrue(millis < 3000, "gave up after " + millis + " ms");
+    }
+
+    /** A folder holding an executable {@code gh} that runs {@code script}: put it on the PATH. */
+    private Path fakeGh(String folder, String script) throws Exception {
+        Path bin = Files.createDirectories(tmp.resolve(folder));
+        Path gh = bin.resolve("gh");
+        Files.writeString(gh, "#!/bin/sh\n" + script + "\n");
+        Files.setPosixFilePermissions(gh, PosixFilePermissions.fromString("rwx------"));
+        return bin;
     }
 }
