@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/*.java
+//SOURCES lib/**.java
 //DESCRIPTION Register, inspect, test and remove the repository webhook that sends workflow_run events to WEBHOOK_URL.
 //MAIN ManageActionsWebhook
 
@@ -19,20 +19,20 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
-import lib.Cli;
-import lib.CommandException;
-import lib.Durations;
-import lib.ExitCode;
-import lib.GitHubClient;
-import lib.GitHubException;
-import lib.GitHubOptions;
-import lib.HookState;
-import lib.Json;
-import lib.Output;
-import lib.RepoHooks;
-import lib.Secret;
-import lib.Secrets;
-import lib.WebhookUrls;
+import lib.cli.Cli;
+import lib.cli.CommandException;
+import lib.cli.Durations;
+import lib.cli.ExitCode;
+import lib.cli.GitHubOptions;
+import lib.cli.Output;
+import lib.github.GitHubClient;
+import lib.github.GitHubException;
+import lib.hooks.HookState;
+import lib.hooks.RepoHooks;
+import lib.hooks.WebhookUrls;
+import lib.util.Json;
+import lib.webhook.Secret;
+import lib.webhook.Secrets;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/*.java
+//SOURCES lib/**.java
 //DESCRIPTION Ingest one GitHub workflow_run webhook delivery: verify, store, map run_id to the correlation id.
 //MAIN ProcessWorkflowWebhook
 
@@ -12,19 +12,19 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import lib.Cli;
-import lib.CommandException;
-import lib.ExitCode;
-import lib.Headers;
-import lib.Ingest;
-import lib.IngestOptions;
-import lib.Output;
-import lib.WebhookDelivery;
+import lib.cli.Cli;
+import lib.cli.CommandException;
+import lib.cli.ExitCode;
+import lib.cli.IngestOptions;
+import lib.cli.Output;
+import lib.ingest.Ingest;
+import lib.webhook.Headers;
+import lib.webhook.WebhookDelivery;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "process-workflow-webhook", mixinStandardHelpOptions = true, version = "process-workflow-webhook 1.0.0",
         sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {

@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/*.java
+//SOURCES lib/**.java
 //DESCRIPTION Dispatch a workflow with a fresh correlation id and learn its run id: from the dispatch answer, by polling, or leave it to the webhook.
 //MAIN TriggerAndTrack
 
@@ -19,31 +19,31 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.regex.Pattern;
-import lib.ApiFeatures;
-import lib.Cli;
-import lib.CommandException;
-import lib.Correlation;
-import lib.DeliveryWatcher;
-import lib.DispatchInputs;
-import lib.DispatchRecord;
-import lib.DispatchRef;
-import lib.Dispatcher;
-import lib.Durations;
-import lib.ExitCode;
-import lib.GitHubClient;
-import lib.GitHubException;
-import lib.GitHubOptions;
-import lib.Json;
-import lib.Output;
-import lib.RunFinder;
-import lib.RunStore;
-import lib.Spinner;
-import lib.WaitCondition;
+import lib.cli.Cli;
+import lib.cli.CommandException;
+import lib.cli.Durations;
+import lib.cli.ExitCode;
+import lib.cli.GitHubOptions;
+import lib.cli.Output;
+import lib.cli.Spinner;
+import lib.dispatch.DispatchInputs;
+import lib.dispatch.DispatchRecord;
+import lib.dispatch.DispatchRef;
+import lib.dispatch.Dispatcher;
+import lib.dispatch.RunFinder;
+import lib.github.ApiFeatures;
+import lib.github.GitHubClient;
+import lib.github.GitHubException;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.wait.DeliveryWatcher;
+import lib.wait.WaitCondition;
+import lib.webhook.Correlation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 @Command(name = "trigger-and-track", mixinStandardHelpOptions = true, version = "trigger-and-track 1.0.0",
         sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {

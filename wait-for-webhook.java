@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES lib/*.java
+//SOURCES lib/**.java
 //DESCRIPTION Wait until a verified workflow_run delivery for a correlation id is stored; print its run id. Optionally receive or fetch deliveries.
 //MAIN WaitForWebhook
 
@@ -19,24 +19,24 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import lib.Cli;
-import lib.CommandException;
-import lib.Correlation;
-import lib.DeliveryIntake;
-import lib.DeliveryWatcher;
-import lib.Durations;
-import lib.GitHubDeliveriesSource;
-import lib.ExitCode;
-import lib.Ingest;
-import lib.IngestOptions;
-import lib.Json;
-import lib.Output;
-import lib.Receiver;
-import lib.RunStore;
-import lib.Secret;
-import lib.SourcePoller;
-import lib.WaitCondition;
-import lib.WebhookSiteSource;
+import lib.cli.Cli;
+import lib.cli.CommandException;
+import lib.cli.Durations;
+import lib.cli.ExitCode;
+import lib.cli.IngestOptions;
+import lib.cli.Output;
+import lib.ingest.DeliveryIntake;
+import lib.ingest.GitHubDeliveriesSource;
+import lib.ingest.Ingest;
+import lib.ingest.SourcePoller;
+import lib.ingest.WebhookSiteSource;
+import lib.receiver.Receiver;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.wait.DeliveryWatcher;
+import lib.wait.WaitCondition;
+import lib.webhook.Correlation;
+import lib.webhook.Secret;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

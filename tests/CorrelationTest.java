@@ -3,8 +3,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
-import lib.CommandException;
-import lib.Correlation;
+import lib.cli.CommandException;
+import lib.webhook.Correlation;
 import org.junit.jupiter.api.Test;
 
 class CorrelationTest {

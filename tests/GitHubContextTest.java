@@ -9,9 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import lib.CommandException;
-import lib.ExitCode;
-import lib.GitHubContext;
+import lib.cli.CommandException;
+import lib.cli.ExitCode;
+import lib.github.GitHubContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

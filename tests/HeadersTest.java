@@ -2,7 +2,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import java.nio.charset.StandardCharsets;
-import lib.Headers;
+import lib.webhook.Headers;
 import org.junit.jupiter.api.Test;
 
 class HeadersTest {

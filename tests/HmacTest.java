@@ -1,7 +1,7 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.nio.charset.StandardCharsets;
-import lib.Hmac;
+import lib.webhook.Hmac;
 import org.junit.jupiter.api.Test;
 
 class HmacTest {

@@ -260,7 +260,7 @@ class LauncherTest {
         Path project = Files.createDirectories(tmp.resolve("project/lib"));
         Path app = project.getParent().resolve("app.java");
         Files.writeString(app, """
-                //SOURCES lib/*.java
+                //SOURCES lib/**.java
                 class app {
                     public static void main(String[] args) throws Exception {
                         String in = new String(System.in.readAllBytes()).strip();
@@ -350,7 +350,7 @@ class LauncherTest {
         Path script = Files.writeString(project.getParent().resolve("par.java"), """
                 //DEPS info.picocli:picocli:4.7.7
                 //DEPS com.fasterxml.jackson.core:jackson-databind:2.23.0
-                //SOURCES lib/*.java
+                //SOURCES lib/**.java
                 class par { public static void main(String[] a) { System.out.println("ran " + a[0] + " " + lib.C8.v()); } }
                 """);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");

@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.util.Map;
-import lib.ApiFeatures;
-import lib.Dispatcher;
-import lib.GitHubClient;
-import lib.GitHubContext;
-import lib.GitHubException;
+import lib.dispatch.Dispatcher;
+import lib.github.ApiFeatures;
+import lib.github.GitHubClient;
+import lib.github.GitHubContext;
+import lib.github.GitHubException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

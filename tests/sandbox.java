@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../lib/*.java
+//SOURCES ../lib/**.java
 //SOURCES support/GitHubSimulator.java
 //SOURCES support/Sim*.java
 //SOURCES support/SandboxFlow.java

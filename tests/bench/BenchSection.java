@@ -16,14 +16,14 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import lib.Correlation;
-import lib.Headers;
-import lib.Hmac;
-import lib.Ingest;
-import lib.Json;
-import lib.RunStore;
-import lib.Secret;
-import lib.WebhookDelivery;
+import lib.ingest.Ingest;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.webhook.Correlation;
+import lib.webhook.Headers;
+import lib.webhook.Hmac;
+import lib.webhook.Secret;
+import lib.webhook.WebhookDelivery;
 
 /**
  * What every benchmark section shares: the run's options and folders, the table rows and notes it adds to,

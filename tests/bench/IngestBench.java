@@ -20,14 +20,14 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Stream;
-import lib.Correlation;
-import lib.DeliveryIntake;
-import lib.Hmac;
-import lib.Ingest;
-import lib.Json;
-import lib.Receiver;
-import lib.RunStore;
-import lib.WebhookDelivery;
+import lib.ingest.DeliveryIntake;
+import lib.ingest.Ingest;
+import lib.receiver.Receiver;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.webhook.Correlation;
+import lib.webhook.Hmac;
+import lib.webhook.WebhookDelivery;
 
 /** 2. Ingest throughput: in-process over many correlations and over one, and the embedded receiver under concurrent signed senders. */
 final class IngestBench extends BenchSection {

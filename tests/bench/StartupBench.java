@@ -5,9 +5,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import lib.Correlation;
-import lib.Ingest;
-import lib.RunStore;
+import lib.ingest.Ingest;
+import lib.store.RunStore;
+import lib.webhook.Correlation;
 
 /** 1. Start-up of each script's smallest real job through ./jbang, with and without the launcher's fast path. */
 final class StartupBench extends BenchSection {

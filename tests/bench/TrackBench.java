@@ -13,8 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import lib.Correlation;
-import lib.Json;
+import lib.util.Json;
+import lib.webhook.Correlation;
 
 /** 4. Time to run id and API requests per dispatch for the three strategies, on the simulator with GitHub-like delays. */
 final class TrackBench extends BenchSection {

@@ -11,12 +11,12 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import lib.Correlation;
-import lib.DeliveryWatcher;
-import lib.Ingest;
-import lib.Json;
-import lib.RunStore;
-import lib.WaitCondition;
+import lib.ingest.Ingest;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.wait.DeliveryWatcher;
+import lib.wait.WaitCondition;
+import lib.webhook.Correlation;
 
 /** 3. Wait latency from a stored delivery to the run id: the in-process watcher and the real script. */
 final class WaitBench extends BenchSection {

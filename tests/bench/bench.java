@@ -1,6 +1,6 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
-//SOURCES ../../lib/*.java
+//SOURCES ../../lib/**.java
 //SOURCES ../support/GitHubSimulator.java
 //SOURCES ../support/Sim*.java
 //SOURCES BenchSection.java
@@ -22,7 +22,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.stream.Stream;
-import lib.Receiver;
+import lib.receiver.Receiver;
 
 /**
  * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track] [--dir TMPDIR] [--keep]

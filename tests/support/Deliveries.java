@@ -11,7 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import lib.Hmac;
+import lib.webhook.Hmac;
 
 /** Signed deliveries for tests: stored in-process through process-workflow-webhook, or POSTed over HTTP. */
 final class Deliveries {

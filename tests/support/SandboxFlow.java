@@ -19,7 +19,7 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
-import lib.Json;
+import lib.util.Json;
 
 /**
  * The offline sandbox's logic (tests/sandbox.java is its thin command; EndToEndTest reuses it):

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import lib.Json;
+import lib.util.Json;
 
 /** The Actions endpoints: workflows, workflow_dispatch (with GitHub's validation) and the runs list with its filters. */
 final class SimActionsApi extends SimApi {

@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import lib.Json;
+import lib.util.Json;
 
 /** What the simulator's endpoint groups share: the answer type, GitHub's error bodies, Link pagination, request parsing. */
 abstract class SimApi {

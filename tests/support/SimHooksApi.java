@@ -7,7 +7,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import lib.Json;
+import lib.util.Json;
 
 /** The repository webhooks endpoints: /hooks, /hooks/{id}, its config, pings and tests, and its deliveries. */
 final class SimHooksApi extends SimApi {

@@ -18,8 +18,8 @@ import java.util.List;
 import java.util.Map;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
-import lib.Hmac;
-import lib.Json;
+import lib.util.Json;
+import lib.webhook.Hmac;
 
 /** The simulator's "GitHub-Hookshot": POSTs one delivery to a hook URL the way GitHub does and records the attempt. */
 final class SimHookshot {

@@ -9,7 +9,7 @@ import java.time.format.DateTimeFormatter;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
-import lib.Json;
+import lib.util.Json;
 
 /**
  * The simulator's front door: logs each request, applies faults, checks the token and the rate limits,

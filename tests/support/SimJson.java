@@ -2,7 +2,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import lib.Json;
+import lib.util.Json;
 
 /** The JSON shapes of GitHub's answers and webhook payloads: repository, hook, delivery, workflow, run, job. */
 final class SimJson {

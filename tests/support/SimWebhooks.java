@@ -5,7 +5,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
-import lib.Json;
+import lib.util.Json;
 
 /**
  * Turns events (run phases, pings, redeliveries) into deliveries to every subscribed hook, sent one at a time

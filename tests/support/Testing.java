@@ -1,7 +1,7 @@
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.util.Map;
-import lib.Cli;
+import lib.cli.Cli;
 
 /** Runs a command in-process with captured stdout and stderr. */
 final class Testing {

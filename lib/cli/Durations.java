@@ -1,0 +1,47 @@
+package lib.cli;
+
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/**
+ * Durations on the command line: plain seconds, fractions allowed ({@code 30}, {@code 0.05}), or with a unit
+ * ({@code 500ms}, {@code 30s}, {@code 5m}); at most 30 days. Zero parses; {@link #positive} rejects it where a pause is meant.
+ */
+public final class Durations implements ITypeConverter<Duration> {
+    private static final Duration MAX = Duration.ofDays(30);
+    private static final Pattern FORM = Pattern.compile("(\\d{1,9}(?:\\.\\d{1,3})?)(ms|s|m)?");
+
+    @Override
+    public Duration convert(String value) {
+        try {
+            return parse(value);
+        } catch (CommandException e) {
+            throw new TypeConversionException(e.getMessage());
+        }
+    }
+
+    public static Duration parse(String value) {
+        Matcher m = FORM.matcher(value == null ? "" : value.strip());
+        if (!m.matches()) {
+            throw CommandException.usage("not a duration (seconds, or a number with ms, s or m): " + value);
+        }
+        double amount = Double.parseDouble(m.group(1));
+        String unit = m.group(2) == null ? "s" : m.group(2);
+        double millis = switch (unit) {
+            case "ms" -> amount;
+            case "m" -> amount * 60_000;
+            default -> amount * 1000;
+        };
+        if (millis > MAX.toMillis()) throw CommandException.usage("a duration of at most 30 days, not " + value);
+        return Duration.ofMillis(Math.round(millis));
+    }
+
+    /** {@code d} when it is more than zero, else a usage error naming {@code option} (a pause of 0 is not one). */
+    public static Duration positive(Duration d, String option) {
+        if (d.isZero()) throw CommandException.usage(option + " must be a positive duration, e.g. 500ms or 2, not 0");
+        return d;
+    }
+}

@@ -1,0 +1,45 @@
+package lib.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import lib.util.Json;
+
+/** The machine-readable result: one JSON line on stdout, and GITHUB_OUTPUT lines in an Actions step. */
+public final class Output {
+    private Output() {}
+
+    public static void json(PrintWriter out, JsonNode result) {
+        out.println(Json.compact(result));
+        out.flush();
+    }
+
+    /**
+     * Appends {@code key=value} lines for the given fields to the file named by GITHUB_OUTPUT,
+     * when that variable is set. Null fields are written as empty values. A failed append exits 1: the
+     * result is on stdout and stored, but the step's outputs are missing.
+     */
+    public static void githubOutput(Map<String, String> env, ObjectNode result, String... fields) {
+        String target = env.get("GITHUB_OUTPUT");
+        if (target == null || target.isBlank()) return;
+        StringBuilder lines = new StringBuilder();
+        for (String field : fields) {
+            String value = Json.text(result, field);
+            lines.append(field).append('=').append(value == null ? "" : value.replace("\n", " ")).append('\n');
+        }
+        try {
+            Files.writeString(Path.of(target), lines, StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            // The work is done (and printed); only the step's outputs are missing: not a usage error.
+            throw new CommandException(ExitCode.GITHUB, "done, but the step outputs are missing: cannot append to the"
+                    + " GITHUB_OUTPUT file " + target + ": " + Cli.messageOf(e));
+        }
+    }
+}

@@ -1,0 +1,415 @@
+package lib.github;
+
+//DEPS com.squareup.okhttp3:okhttp-jvm:5.5.1
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.ConnectException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import lib.cli.CommandException;
+import lib.util.Json;
+import okhttp3.Headers;
+import okhttp3.HttpUrl;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+
+/**
+ * GitHub's REST API: standard headers, one-line errors, bounded retries, rate-limit waits,
+ * {@code Link} pagination and conditional GETs. The token is sent only to the API's own host.
+ */
+public final class GitHubClient {
+    public static final String API_VERSION = "2022-11-28";
+    public static final String USER_AGENT = "actions-webhook-tracker";
+    static final String SECONDARY_LIMIT = "You have exceeded a secondary rate limit";
+
+    private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
+    private static final Pattern LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"([^\"]+)\"");
+
+    /** How patient the client is. Tests use tiny values. */
+    public record Policy(
+            int maxAttempts,
+            Duration initialBackoff,
+            Duration maxBackoff,
+            Duration maxRateLimitWait,
+            Duration secondaryLimitWait,
+            Duration connectTimeout,
+            Duration readTimeout,
+            Duration callTimeout) {
+
+        /** 4 attempts, 1 s doubling to 30 s, waits for a rate limit up to 15 min, GitHub-sized timeouts. */
+        public static Policy defaults() {
+            return new Policy(4, Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(15),
+                    Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60));
+        }
+
+        public Policy withMaxAttempts(int n) {
+            return new Policy(n, initialBackoff, maxBackoff, maxRateLimitWait, secondaryLimitWait, connectTimeout,
+                    readTimeout, callTimeout);
+        }
+
+        public Policy withBackoff(Duration initial, Duration max) {
+            return new Policy(maxAttempts, initial, max, maxRateLimitWait, secondaryLimitWait, connectTimeout,
+                    readTimeout, callTimeout);
+        }
+
+        public Policy withRateLimitWaits(Duration maxWait, Duration secondaryDefault) {
+            return new Policy(maxAttempts, initialBackoff, maxBackoff, maxWait, secondaryDefault, connectTimeout,
+                    readTimeout, callTimeout);
+        }
+
+        public Policy withTimeouts(Duration connect, Duration read, Duration call) {
+            return new Policy(maxAttempts, initialBackoff, maxBackoff, maxRateLimitWait, secondaryLimitWait, connect,
+                    read, call);
+        }
+    }
+
+    /** Waits between attempts; tests may record instead of sleeping. */
+    @FunctionalInterface
+    public interface Sleeper {
+        void sleep(Duration d) throws InterruptedException;
+
+        Sleeper REAL = d -> Thread.sleep(d.toMillis());
+    }
+
+    /** One answer: status, parsed body (null when empty), headers, and whether a 304 served the cached body. */
+    public record Reply(int status, JsonNode body, Headers headers, boolean notModified) {
+        public String header(String name) {
+            return headers.get(name);
+        }
+    }
+
+    private record Cached(String etag, JsonNode body) {}
+
+    private final GitHubContext context;
+    private final Policy policy;
+    private final Sleeper sleeper;
+    private final PrintWriter log;
+    private final OkHttpClient http;
+    private final HttpUrl base;
+    private final AtomicLong requests = new AtomicLong();
+    private final Map<String, Cached> etags = new ConcurrentHashMap<>();
+
+    public GitHubClient(GitHubContext context) {
+        this(context, Policy.defaults(), Sleeper.REAL, null);
+    }
+
+    /** @param verboseLog where to log each request (method, URL, status, remaining quota); null for silence */
+    public GitHubClient(GitHubContext context, Policy policy, Sleeper sleeper, PrintWriter verboseLog) {
+        this.context = context;
+        this.policy = policy;
+        this.sleeper = sleeper;
+        this.log = verboseLog;
+        this.base = HttpUrl.get(context.apiUrl() + "/");
+        // OkHttp drops Authorization itself when a redirect leaves the host; we also only add it for our host.
+        this.http = new OkHttpClient.Builder()
+                .connectTimeout(policy.connectTimeout())
+                .readTimeout(policy.readTimeout())
+                .writeTimeout(policy.readTimeout())
+                .callTimeout(policy.callTimeout())
+                .retryOnConnectionFailure(false)
+                .build();
+    }
+
+    public GitHubContext context() {
+        return context;
+    }
+
+    /** {@code /repos/OWNER/NAME} + suffix, e.g. {@code repoPath("/hooks")}. */
+    public String repoPath(String suffix) {
+        return "/repos/" + context.owner() + "/" + context.name() + suffix;
+    }
+
+    /** HTTP requests sent so far, retries included. */
+    public long requestCount() {
+        return requests.get();
+    }
+
+    public JsonNode get(String path) {
+        return send("GET", path, null).body();
+    }
+
+    /**
+     * A GET that sends {@code If-None-Match} with the ETag remembered for this URL. On 304 the reply
+     * carries the cached body and {@code notModified() == true}; GitHub does not count 304s against the quota.
+     */
+    public Reply getConditional(String path) {
+        String url = resolve(path).toString();
+        Cached cached = etags.get(url);
+        Reply reply = execute("GET", url, null, cached == null ? null : cached.etag());
+        if (reply.status() == 304 && cached != null) {
+            return new Reply(304, cached.body(), reply.headers(), true);
+        }
+        String etag = reply.header("ETag");
+        if (etag != null && reply.body() != null) etags.put(url, new Cached(etag, reply.body()));
+        return reply;
+    }
+
+    public JsonNode post(String path, JsonNode body) {
+        return send("POST", path, body).body();
+    }
+
+    public JsonNode patch(String path, JsonNode body) {
+        return send("PATCH", path, body).body();
+    }
+
+    public Reply delete(String path) {
+        return send("DELETE", path, null);
+    }
+
+    /** Any method; throws {@link GitHubException} for every status of 400 and above. */
+    public Reply send(String method, String path, JsonNode body) {
+        return execute(method, resolve(path).toString(), body, null);
+    }
+
+    /**
+     * Every item of a listing, following {@code Link rel="next"} until {@code maxItems} (0: no limit).
+     * Works for plain arrays and for wrapped lists such as {@code {"total_count":..,"workflow_runs":[..]}}.
+     */
+    public List<JsonNode> paginate(String path, int maxItems) {
+        List<JsonNode> items = new ArrayList<>();
+        String url = resolve(path).toString();
+        while (url != null) {
+            Reply reply = execute("GET", url, null, null);
+            for (JsonNode item : itemsOf(reply.body())) {
+                items.add(item);
+                if (maxItems > 0 && items.size() >= maxItems) return items;
+            }
+            url = nextLink(reply.header("Link"));
+        }
+        return items;
+    }
+
+    /** The {@code rel="next"} URL of a Link header, or null. */
+    public static String nextLink(String linkHeader) {
+        if (linkHeader == null) return null;
+        Matcher m = LINK.matcher(linkHeader);
+        while (m.find()) {
+            if (m.group(2).equals("next")) return m.group(1);
+        }
+        return null;
+    }
+
+    private static Iterable<JsonNode> itemsOf(JsonNode body) {
+        if (body == null) return List.of();
+        if (body.isArray()) return body;
+        for (JsonNode field : body) {
+            if (field.isArray()) return field;
+        }
+        return List.of();
+    }
+
+    /** A path relative to the API URL (its /api/v3 prefix kept), or an absolute URL from a Link header. */
+    private HttpUrl resolve(String path) {
+        if (path.startsWith("http://") || path.startsWith("https://")) return HttpUrl.get(path);
+        String relative = path.startsWith("/") ? path.substring(1) : path;
+        HttpUrl url = base.resolve(relative);
+        if (url == null) throw CommandException.usage("cannot build a GitHub URL from '" + path + "'");
+        return url;
+    }
+
+    private Reply execute(String method, String url, JsonNode body, String ifNoneMatch) {
+        HttpUrl target = HttpUrl.get(url);
+        boolean idempotent = !method.equals("POST");
+        for (int attempt = 1; ; attempt++) {
+            Request request = buildRequest(method, target, body, ifNoneMatch);
+            requests.incrementAndGet();
+            int status;
+            byte[] bytes;
+            Headers headers;
+            try (Response response = http.newCall(request).execute()) {
+                status = response.code();
+                headers = response.headers();
+                bytes = response.body().bytes();
+            } catch (IOException e) {
+                // A refused connection never reached GitHub, so even a POST may try again.
+                boolean safe = idempotent || e instanceof ConnectException;
+                logLine(method, target, "failed: " + e.getMessage(), null);
+                if (safe && attempt < policy.maxAttempts()) {
+                    pause(backoff(attempt));
+                    continue;
+                }
+                String what = e instanceof ConnectException || e instanceof UnknownHostException
+                        ? "could not reach GitHub at " : "no answer from GitHub to ";
+                throw new GitHubException(what + describe(method, target) + ": "
+                        + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+            }
+            logLine(method, target, String.valueOf(status), headers.get("x-ratelimit-remaining"));
+            JsonNode parsed = parse(bytes);
+            if (status == 403 || status == 429) {
+                Duration wait = rateLimitWait(status, headers, parsed, method, target);
+                if (wait != null) {
+                    if (attempt >= policy.maxAttempts()) throw error(status, parsed, bytes, method, target);
+                    pause(wait);
+                    continue;
+                }
+            }
+            if (status >= 500 && idempotent && attempt < policy.maxAttempts()) {
+                pause(backoff(attempt));
+                continue;
+            }
+            if (status >= 400) throw error(status, parsed, bytes, method, target);
+            return new Reply(status, parsed, headers, false);
+        }
+    }
+
+    private Request buildRequest(String method, HttpUrl url, JsonNode body, String ifNoneMatch) {
+        RequestBody requestBody = null;
+        if (body != null) requestBody = RequestBody.create(Json.compact(body).getBytes(StandardCharsets.UTF_8), JSON);
+        else if (!method.equals("GET") && !method.equals("DELETE")) requestBody = RequestBody.create(new byte[0], null);
+        Request.Builder b = new Request.Builder()
+                .url(url)
+                .method(method, requestBody)
+                .header("Accept", "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", API_VERSION)
+                .header("User-Agent", USER_AGENT);
+        if (sameOrigin(url)) b.header("Authorization", "Bearer " + context.token());
+        if (ifNoneMatch != null) b.header("If-None-Match", ifNoneMatch);
+        return b.build();
+    }
+
+    private boolean sameOrigin(HttpUrl url) {
+        return url.scheme().equals(base.scheme()) && url.host().equals(base.host()) && url.port() == base.port();
+    }
+
+    /** How long to wait before retrying a rate-limited answer, null when it is not a rate limit. */
+    private Duration rateLimitWait(int status, Headers headers, JsonNode body, String method, HttpUrl url) {
+        String message = body == null ? null : Json.text(body, "message");
+        if ("0".equals(headers.get("x-ratelimit-remaining")) && headers.get("x-ratelimit-reset") != null) {
+            Instant now = serverNow(headers);
+            Instant reset = Instant.ofEpochSecond(Long.parseLong(headers.get("x-ratelimit-reset").strip()));
+            Duration wait = Duration.between(now, reset).plusSeconds(1);
+            if (wait.isNegative()) wait = Duration.ofSeconds(1);
+            if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
+                throw new GitHubException(status, body, "GitHub's API rate limit is used up (" + describe(method, url)
+                        + "); it resets at " + reset + ", in " + wait.toSeconds()
+                        + " s, which is longer than we wait (" + policy.maxRateLimitWait().toSeconds() + " s); try again later");
+            }
+            return wait;
+        }
+        String retryAfter = headers.get("Retry-After");
+        boolean secondary = message != null && message.startsWith(SECONDARY_LIMIT);
+        if (!secondary && retryAfter == null) return null;
+        Duration wait = policy.secondaryLimitWait();
+        if (retryAfter != null) {
+            try {
+                wait = Duration.ofSeconds(Long.parseLong(retryAfter.strip()));
+            } catch (NumberFormatException e) {
+                // an HTTP date is allowed too; the default wait is a fine answer to it
+            }
+        }
+        if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
+            throw new GitHubException(status, body, "GitHub's secondary rate limit hit (" + describe(method, url)
+                    + "); it asks us to wait " + wait.toSeconds() + " s, longer than we wait ("
+                    + policy.maxRateLimitWait().toSeconds() + " s); slow down and try again later");
+        }
+        return wait;
+    }
+
+    /** The server's clock, so a skewed local clock does not distort rate-limit waits. */
+    private static Instant serverNow(Headers headers) {
+        java.util.Date date = headers.getDate("Date");
+        return date == null ? Instant.now() : date.toInstant();
+    }
+
+    private Duration backoff(int attempt) {
+        long initial = policy.initialBackoff().toMillis();
+        long capped = Math.min(policy.maxBackoff().toMillis(), initial << Math.min(attempt - 1, 20));
+        long jittered = capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+        return Duration.ofMillis(jittered);
+    }
+
+    private void pause(Duration d) {
+        try {
+            sleeper.sleep(d);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new GitHubException("interrupted while waiting to retry a GitHub request", e);
+        }
+    }
+
+    private GitHubException error(int status, JsonNode body, byte[] raw, String method, HttpUrl url) {
+        StringBuilder m = new StringBuilder("GitHub answered ").append(status).append(" on ").append(describe(method, url));
+        String detail = detail(body, raw);
+        if (!detail.isEmpty()) m.append(": ").append(detail);
+        String doc = body == null ? null : Json.text(body, "documentation_url");
+        if (doc != null) m.append(" (").append(doc).append(')');
+        if (status == 401) {
+            m.append(" - the token from ").append(context.tokenOrigin()).append(" is invalid or expired; create a new one");
+        } else if (status == 404) {
+            m.append(" - the repository or resource does not exist, or the token from ").append(context.tokenOrigin())
+                    .append(" has no access to it");
+        }
+        return new GitHubException(status, body != null && body.isObject() ? body : Json.object(), oneLine(m.toString()));
+    }
+
+    /** "Validation Failed: Hook already exists on this repository"; one line whatever GitHub sent. */
+    private static String detail(JsonNode body, byte[] raw) {
+        if (body == null || !body.isObject()) {
+            String text = new String(raw, StandardCharsets.UTF_8).strip();
+            return text.length() > 200 ? text.substring(0, 200) + "..." : text;
+        }
+        StringBuilder d = new StringBuilder();
+        String message = Json.text(body, "message");
+        if (message != null) d.append(message);
+        List<String> errors = new ArrayList<>();
+        for (JsonNode e : body.path("errors")) {
+            if (e.isTextual()) {
+                errors.add(e.asText());
+                continue;
+            }
+            String em = Json.text(e, "message");
+            if (em == null) {
+                em = String.join(" ", List.of(
+                        String.valueOf(Json.text(e, "resource")), String.valueOf(Json.text(e, "field")),
+                        String.valueOf(Json.text(e, "code")))).replace("null", "").strip();
+            }
+            if (!em.isEmpty()) errors.add(em);
+        }
+        if (!errors.isEmpty()) d.append(d.length() > 0 ? ": " : "").append(String.join("; ", errors));
+        return d.toString();
+    }
+
+    private static String oneLine(String s) {
+        return s.replaceAll("\\s+", " ").strip();
+    }
+
+    private String describe(String method, HttpUrl url) {
+        String path = url.encodedPath();
+        String basePath = base.encodedPath();
+        if (sameOrigin(url) && basePath.length() > 1 && path.startsWith(basePath)) {
+            path = path.substring(basePath.length() - 1);
+        }
+        return method + " " + path;
+    }
+
+    private static JsonNode parse(byte[] bytes) {
+        if (bytes.length == 0) return null;
+        try {
+            return Json.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    private void logLine(String method, HttpUrl url, String outcome, String remaining) {
+        if (log == null) return;
+        log.println("github: " + method + " " + url + " -> " + outcome
+                + (remaining == null ? "" : " (x-ratelimit-remaining " + remaining + ")"));
+        log.flush();
+    }
+}

@@ -1,0 +1,22 @@
+package lib.ingest;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import lib.webhook.WebhookDelivery;
+
+/**
+ * A place that holds deliveries captured elsewhere (webhook.site, GitHub's deliveries API), read by
+ * polling. Each poll returns the deliveries not returned before; {@link SourcePoller} feeds them to
+ * a {@link DeliveryIntake}.
+ */
+public interface DeliverySource {
+    /** A short name for logs, e.g. "webhook.site". */
+    String name();
+
+    /** How long to wait between polls (mind the service's rate limit). */
+    Duration interval();
+
+    /** The deliveries that arrived since the last poll, oldest first. */
+    List<WebhookDelivery> poll() throws IOException, InterruptedException;
+}

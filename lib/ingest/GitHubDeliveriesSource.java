@@ -1,0 +1,129 @@
+package lib.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import lib.cli.CommandException;
+import lib.github.GitHubClient;
+import lib.github.GitHubContext;
+import lib.hooks.HookState;
+import lib.util.Json;
+import lib.webhook.Headers;
+import lib.webhook.WebhookDelivery;
+
+/**
+ * Deliveries of the registered hook ({@code .webhook/active-hook.json}) read back through GitHub's
+ * deliveries API, so events reach us even when nobody could reach the hook's URL. The API returns
+ * the payload parsed, not the signed bytes, so these deliveries are ingested as trusted
+ * ("verified_by": "github-api": they came over an authenticated API call).
+ */
+public final class GitHubDeliveriesSource implements DeliverySource {
+    /**
+     * A poll lists (one request) and fetches each new delivery (one request each). The list is a conditional
+     * GET, free when nothing changed (304); when deliveries keep arriving, every 10 s is 360 list requests an
+     * hour plus the fetches, inside GITHUB_TOKEN's 1,000 an hour for a run's usual handful of deliveries.
+     */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
+    public static final String TRUSTED_BY = "github-api";
+    private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
+
+    private final GitHubClient client;
+    private final String listPath;
+    private final Duration interval;
+    private final int pageSize;
+    private final Set<Long> seenIds = new HashSet<>();
+    private final Set<String> seenGuids = new HashSet<>();
+
+    public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval) {
+        this(client, hookId, interval, 100);
+    }
+
+    /** {@code pageSize}: deliveries per list page (GitHub allows up to 100). */
+    public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval, int pageSize) {
+        this.client = client;
+        this.listPath = client.repoPath("/hooks/" + hookId + "/deliveries");
+        this.interval = interval;
+        this.pageSize = pageSize;
+    }
+
+    /** The hook from {@code stateDir}, the token from the environment (or gh). */
+    public static GitHubDeliveriesSource fromState(Path stateDir, Map<String, String> env, Duration interval,
+            PrintWriter verboseLog) {
+        HookState hook = HookState.read(stateDir).orElseThrow(() -> CommandException.usage(
+                "no registered hook: " + HookState.file(stateDir) + " is missing (run manage-actions-webhook register)"));
+        String[] token = GitHubContext.resolveToken(hook.apiUrl(), env);
+        GitHubContext context = new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
+        GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), GitHubClient.Sleeper.REAL, verboseLog);
+        return new GitHubDeliveriesSource(client, hook.id(), interval);
+    }
+
+    @Override
+    public String name() {
+        return "github";
+    }
+
+    @Override
+    public Duration interval() {
+        return interval;
+    }
+
+    @Override
+    public List<WebhookDelivery> poll() {
+        List<JsonNode> fresh = new ArrayList<>();
+        String first = listPath + "?per_page=" + pageSize;
+        String url = first;
+        while (url != null) {
+            // The first page's URL never changes: unchanged, it is a 304 that costs no quota.
+            GitHubClient.Reply page = url.equals(first) ? client.getConditional(url) : client.send("GET", url, null);
+            boolean reachedSeen = false;
+            for (JsonNode item : page.body()) {
+                if (seenIds.contains(item.path("id").asLong())) {
+                    reachedSeen = true; // newest first: everything after this was listed before
+                    break;
+                }
+                fresh.add(item);
+            }
+            url = reachedSeen ? null : GitHubClient.nextLink(page.header("Link"));
+        }
+        Collections.reverse(fresh); // oldest first, so a run is stored before its jobs
+        List<WebhookDelivery> deliveries = new ArrayList<>();
+        for (JsonNode item : fresh) {
+            Optional<WebhookDelivery> delivery;
+            try {
+                delivery = fetch(item);
+            } catch (RuntimeException e) {
+                if (deliveries.isEmpty()) throw e;
+                break; // hand over what we have; this one and the later ones are fetched again next poll
+            }
+            delivery.ifPresent(deliveries::add);
+            seenIds.add(item.path("id").asLong()); // only once handed over
+        }
+        return deliveries;
+    }
+
+    private Optional<WebhookDelivery> fetch(JsonNode item) {
+        String guid = Json.text(item, "guid");
+        // Redeliveries repeat the GUID; one copy is enough.
+        if (!WANTED.contains(Json.text(item, "event")) || guid == null || seenGuids.contains(guid)) return Optional.empty();
+        JsonNode request = client.get(listPath + "/" + item.path("id").asLong()).path("request");
+        seenGuids.add(guid);
+        if (!request.path("payload").isObject()) return Optional.empty();
+        Headers headers = request.path("headers").isObject()
+                ? Headers.parse(Json.compact(request.get("headers")).getBytes(StandardCharsets.UTF_8))
+                : new Headers();
+        headers.set(Headers.DELIVERY, guid).set(Headers.EVENT, Json.text(item, "event"));
+        // The payload is re-serialised JSON whatever content type the hook used.
+        headers.set(Headers.CONTENT_TYPE, "application/json");
+        byte[] body = Json.compact(request.get("payload")).getBytes(StandardCharsets.UTF_8);
+        return Optional.of(new WebhookDelivery(body, headers));
+    }
+}

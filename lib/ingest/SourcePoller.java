@@ -1,0 +1,95 @@
+package lib.ingest;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import lib.cli.Cli;
+import lib.cli.CommandException;
+import lib.cli.ExitCode;
+import lib.util.Json;
+import lib.webhook.WebhookDelivery;
+
+/**
+ * Polls one {@link DeliverySource} on a background thread and hands every delivery to the intake.
+ * A failed poll or a rejected delivery is logged as one line and polling goes on; a delivery that could not be
+ * stored for another reason (an I/O error) is tried again at the next poll.
+ */
+public final class SourcePoller implements AutoCloseable {
+    private final DeliverySource source;
+    private final DeliveryIntake intake;
+    private final Consumer<String> log;
+    private final ScheduledExecutorService scheduler;
+    private final List<WebhookDelivery> retry = new ArrayList<>();
+    private String lastProblem;
+
+    public SourcePoller(DeliverySource source, DeliveryIntake intake, Consumer<String> log) {
+        this.source = source;
+        this.intake = intake;
+        this.log = log;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "poll-" + source.name());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public SourcePoller start() {
+        long every = source.interval().toMillis();
+        scheduler.scheduleWithFixedDelay(this::pollOnce, 0, every, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    /**
+     * One poll: the deliveries whose ingest failed last time (oldest), then the new ones, each ingested on its own.
+     * Runs on the poller thread (tests may call it directly).
+     */
+    public void pollOnce() {
+        List<WebhookDelivery> batch = new ArrayList<>(retry);
+        int retries = retry.size();
+        retry.clear();
+        try {
+            batch.addAll(source.poll());
+            lastProblem = null;
+        } catch (IOException | RuntimeException e) {
+            String problem = source.name() + ": " + Cli.messageOf(e);
+            if (!problem.equals(lastProblem)) log.accept("warning: " + problem); // once per distinct problem
+            lastProblem = problem;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        for (int i = 0; i < batch.size(); i++) {
+            ingest(batch.get(i), i < retries);
+        }
+    }
+
+    private void ingest(WebhookDelivery delivery, boolean retried) {
+        String id = delivery.deliveryId();
+        try {
+            DeliveryIntake.Outcome outcome = intake.accept(delivery);
+            if (outcome.kind() == DeliveryIntake.Kind.STORED) {
+                log.accept(source.name() + ": stored delivery " + id + " (run " + Json.text(outcome.summary(), "run_id") + ")");
+            }
+        } catch (CommandException e) {
+            String why = e.exitCode() == ExitCode.SIGNATURE ? "signature missing or invalid" : e.getMessage();
+            log.accept(source.name() + ": delivery " + id + " not stored: " + why);
+        } catch (RuntimeException e) {
+            // Not the delivery's fault (e.g. the store could not be written): try it again next poll.
+            retry.add(delivery);
+            if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Cli.messageOf(e));
+        }
+    }
+
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        try {
+            scheduler.awaitTermination(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package lib.ingest;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import lib.cli.CommandException;
+import lib.util.Json;
+import lib.webhook.Headers;
+import lib.webhook.WebhookDelivery;
+
+/**
+ * Deliveries that GitHub sent to a webhook.site token, read through webhook.site's API
+ * ({@code GET /token/{token}/requests}, newest first, 100 per page, at most {@value #MAX_PAGES} pages a poll). Each request's raw
+ * {@code content} and headers become a {@link WebhookDelivery}, so the HMAC is checked over the
+ * same bytes GitHub signed. Request uuids already returned are skipped (in memory).
+ */
+public final class WebhookSiteSource implements DeliverySource {
+    public static final String DEFAULT_URL = "https://webhook.site";
+    public static final String API_KEY_ENV = "WEBHOOK_SITE_API_KEY";
+    public static final String URL_ENV = "WEBHOOK_SITE_URL";
+    /** webhook.site allows 120 requests a minute; every 2 s leaves room for other clients. */
+    public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
+    /** Pages read per poll at most; only a first poll or a burst of over 100 requests needs more than one. */
+    static final int MAX_PAGES = 10;
+
+    private final URI listUrl;
+    private final String apiKey;
+    private final Duration interval;
+    private final HttpClient http;
+    private final Set<String> seen = new HashSet<>();
+
+    public WebhookSiteSource(String baseUrl, String token, String apiKey, Duration interval) {
+        if (token == null || !token.matches("[A-Za-z0-9-]{1,64}")) {
+            throw CommandException.usage("--from-webhook-site expects a webhook.site token (a UUID), got: " + token);
+        }
+        String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.listUrl = URI.create(base + "/token/" + URLEncoder.encode(token, StandardCharsets.UTF_8)
+                + "/requests?sorting=newest&per_page=100");
+        this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
+        this.interval = interval;
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    }
+
+    /** Base URL from the flag, else {@value #URL_ENV}, else {@value #DEFAULT_URL}; key from {@value #API_KEY_ENV}. */
+    public static WebhookSiteSource fromEnv(String token, String urlFlag, Map<String, String> env, Duration interval) {
+        String base = urlFlag != null ? urlFlag : env.getOrDefault(URL_ENV, DEFAULT_URL);
+        return new WebhookSiteSource(base, token, env.get(API_KEY_ENV), interval);
+    }
+
+    @Override
+    public String name() {
+        return "webhook.site";
+    }
+
+    @Override
+    public Duration interval() {
+        return interval;
+    }
+
+    @Override
+    public List<WebhookDelivery> poll() throws IOException, InterruptedException {
+        // Newest first, page after page, until a request seen before (or the last page, or MAX_PAGES).
+        List<JsonNode> items = new ArrayList<>();
+        boolean done = false;
+        for (int page = 1; page <= MAX_PAGES && !done; page++) {
+            JsonNode answer = page(page);
+            for (JsonNode item : answer.path("data")) {
+                if (seen.contains(Json.text(item, "uuid"))) {
+                    done = true;
+                    break;
+                }
+                items.add(item);
+            }
+            done |= answer.path("is_last_page").asBoolean(true) || answer.path("data").isEmpty();
+        }
+        // Marked seen only once every page was read: a failed page leaves them all for the next poll.
+        List<WebhookDelivery> fresh = new ArrayList<>();
+        for (JsonNode item : items) {
+            String uuid = Json.text(item, "uuid");
+            if (uuid == null || !seen.add(uuid)) continue; // a request may shift onto the next page meanwhile
+            String content = Json.text(item, "content");
+            if (!"POST".equalsIgnoreCase(Json.text(item, "method")) || content == null || content.isEmpty()) continue;
+            fresh.add(new WebhookDelivery(content.getBytes(StandardCharsets.UTF_8), headersOf(item.path("headers"))));
+        }
+        Collections.reverse(fresh); // the API lists newest first; ingest in arrival order
+        return fresh;
+    }
+
+    private JsonNode page(int page) throws IOException, InterruptedException {
+        URI url = URI.create(listUrl + "&page=" + page);
+        HttpRequest.Builder request = HttpRequest.newBuilder(url)
+                .timeout(Duration.ofSeconds(10))
+                .header("Accept", "application/json")
+                .GET();
+        if (apiKey != null) request.header("Api-Key", apiKey);
+        HttpResponse<byte[]> response = http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+        if (response.statusCode() == 401 || response.statusCode() == 403) {
+            throw new IOException("the API answered " + response.statusCode() + "; set " + API_KEY_ENV
+                    + " for an account or protected token");
+        }
+        if (response.statusCode() != 200) {
+            throw new IOException("the API answered HTTP " + response.statusCode() + " for " + url.getPath());
+        }
+        return Json.parse(response.body(), "webhook.site's answer");
+    }
+
+    /** webhook.site lists headers by lower-case name, each with an array of values. */
+    static Headers headersOf(JsonNode headers) {
+        Headers result = new Headers();
+        headers.properties().forEach(e -> {
+            JsonNode v = e.getValue();
+            if (v.isArray()) v = v.size() == 0 ? null : v.get(0);
+            if (v != null && v.isValueNode() && !v.isNull()) result.set(e.getKey(), v.asText());
+        });
+        return result;
+    }
+}

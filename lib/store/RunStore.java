@@ -1,0 +1,306 @@
+package lib.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Consumer;
+import lib.cli.CommandException;
+import lib.util.FileLocks;
+import lib.util.Json;
+import lib.util.SafeFiles;
+import lib.webhook.Correlation;
+
+/**
+ * The {@code runs/} layout (see the README's storage section):
+ * <pre>
+ * runs/&lt;uuid&gt;.json                                   dispatch metadata (trigger-and-track)
+ * runs/&lt;uuid|unknown&gt;/webhook/events/&lt;time&gt;-&lt;delivery&gt;.json   raw payloads, never overwritten
+ * runs/&lt;uuid|unknown&gt;/webhook/index.json              one summary row per delivery, one per line
+ * runs/&lt;uuid|unknown&gt;/webhook/deliveries/&lt;delivery&gt;.json  the row again: marks the delivery as stored
+ * runs/webhook_orphans/&lt;run_id&gt;.json                 deliveries whose metadata file is missing
+ * runs/.by-run-id/&lt;run_id&gt;                           which correlation a run id belongs to
+ * runs/.locks/&lt;uuid|unknown&gt;.lock                      per-correlation lock (threads and processes)
+ * </pre>
+ * Storing a delivery costs the same however many are already stored for its correlation: the
+ * duplicate check is one file lookup and the index grows by one in-place append. Whole-file
+ * writes go through a temp file renamed into place; every read-modify-write holds the lock.
+ */
+public final class RunStore {
+    public static final String UNKNOWN = "unknown";
+    private static final DateTimeFormatter EVENT_TIME =
+            DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final byte[] INDEX_END = "\n]\n".getBytes(StandardCharsets.UTF_8);
+
+    /** Where a delivery's payload goes; {@code resumed} when an earlier, interrupted attempt chose it. */
+    public record EventSlot(Path file, boolean resumed) {}
+
+    private final Path root;
+
+    public RunStore(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The folder name for a correlation: its canonical UUID, or {@value #UNKNOWN}. */
+    public static String folderFor(String correlationId) {
+        return correlationId == null ? UNKNOWN : Correlation.canonical(correlationId);
+    }
+
+    public Path webhookDir(String folder) {
+        return root.resolve(checked(folder)).resolve("webhook");
+    }
+
+    public Path indexFile(String folder) {
+        return webhookDir(folder).resolve("index.json");
+    }
+
+    public Path eventsDir(String folder) {
+        return webhookDir(folder).resolve("events");
+    }
+
+    /** Where trigger-and-track writes a correlation's metadata (lower case). */
+    public Path metadataFile(String correlationId) {
+        return root.resolve(Correlation.canonical(correlationId) + ".json");
+    }
+
+    /** The existing metadata file, also when older tooling named it in upper case. */
+    public Optional<Path> findMetadata(String correlationId) {
+        Path lower = metadataFile(correlationId);
+        if (Files.exists(lower)) return Optional.of(lower);
+        Path upper = root.resolve(correlationId.toUpperCase(Locale.ROOT) + ".json");
+        return Files.exists(upper) ? Optional.of(upper) : Optional.empty();
+    }
+
+    public Path orphanFile(long runId) {
+        return root.resolve("webhook_orphans").resolve(runId + ".json");
+    }
+
+    /** Runs {@code work} holding the folder's lock, against other threads and other processes. Not reentrant. */
+    public <T> T withLock(String folder, FileLocks.IoWork<T> work) throws IOException {
+        return FileLocks.withLock(root.resolve(".locks").resolve(checked(folder) + ".lock"), work);
+    }
+
+    /** Reads a JSON object file; absent gives an empty object; anything else is left untouched and reported. */
+    public ObjectNode readObject(Path file) throws IOException {
+        JsonNode node = readJson(file);
+        if (node == null) return Json.object();
+        if (!node.isObject()) throw new StoreException(file + " does not hold a JSON object; left unchanged");
+        return (ObjectNode) node;
+    }
+
+    public void writeObject(Path file, ObjectNode node) throws IOException {
+        SafeFiles.writeAtomically(file, Json.pretty(node));
+    }
+
+    /** Read-modify-write of {@code runs/<uuid>.json} under the correlation's lock; other keys are kept. */
+    public ObjectNode updateMetadata(String correlationId, Consumer<ObjectNode> change) throws IOException {
+        String folder = folderFor(correlationId);
+        return withLock(folder, () -> {
+            Path file = findMetadata(folder).orElse(metadataFile(folder));
+            ObjectNode metadata = readObject(file);
+            change.accept(metadata);
+            writeObject(file, metadata);
+            return metadata;
+        });
+    }
+
+    /** The delivery rows of a folder's index (empty when none). */
+    public ArrayNode readIndex(String folder) throws IOException {
+        Path file = indexFile(folder);
+        JsonNode node = readJson(file);
+        if (node == null) return Json.array();
+        if (!node.isArray()) throw new StoreException(file + " does not hold a JSON array; left unchanged");
+        return (ArrayNode) node;
+    }
+
+    // --- storing one delivery: call these in order, holding the folder's lock -------------------
+
+    /** The row of a delivery already stored in this folder, if any. */
+    public Optional<JsonNode> storedDelivery(String folder, String deliveryId) throws IOException {
+        JsonNode row = readJson(deliveryMarker(folder, deliveryId, ".json"));
+        return Optional.ofNullable(row);
+    }
+
+    /**
+     * Picks the event file for a new delivery and notes the choice, so a run interrupted after this
+     * point resumes with the same file instead of storing the payload twice.
+     */
+    public EventSlot reserveEvent(String folder, String deliveryId, Instant received) throws IOException {
+        Path pending = deliveryMarker(folder, deliveryId, ".pending");
+        try {
+            String earlier = Files.readString(pending, StandardCharsets.UTF_8).strip();
+            if (SafeFiles.isSafeName(earlier)) return new EventSlot(eventsDir(folder).resolve(earlier), true);
+        } catch (NoSuchFileException e) {
+            // the usual case: a new delivery
+        }
+        String name = EVENT_TIME.format(received) + "-" + deliveryId + ".json";
+        SafeFiles.writeHint(pending, name.getBytes(StandardCharsets.UTF_8));
+        return new EventSlot(eventsDir(folder).resolve(name), false);
+    }
+
+    /**
+     * Stores the raw payload byte for byte; an existing file (from an interrupted run) is kept, and
+     * the temp files an interrupted run left for it are removed (we hold the lock: none is in use).
+     */
+    public void writeEvent(EventSlot slot, byte[] raw) throws IOException {
+        if (slot.resumed() && Files.isDirectory(slot.file().getParent())) {
+            String stale = "." + slot.file().getFileName() + ".*.tmp";
+            try (DirectoryStream<Path> leftovers = Files.newDirectoryStream(slot.file().getParent(), stale)) {
+                for (Path leftover : leftovers) Files.deleteIfExists(leftover);
+            }
+        }
+        SafeFiles.writeNew(slot.file(), raw);
+    }
+
+    /**
+     * Appends the delivery's row to the index and marks the delivery as stored. For a resumed
+     * delivery whose row already made it into the index, the row is not appended twice; other
+     * deliveries may have been appended after it meanwhile, so that (rare) case reads the index.
+     */
+    public void commitDelivery(String folder, String deliveryId, EventSlot slot, ObjectNode row) throws IOException {
+        if (!(slot.resumed() && indexHolds(folder, deliveryId))) {
+            appendIndexRow(folder, row);
+        }
+        SafeFiles.writeAtomically(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row));
+        Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
+    }
+
+    /** Notes which correlation a run id belongs to (for workflow_job deliveries, which carry only the run id). */
+    public void rememberRun(long runId, String correlationId) throws IOException {
+        Path file = runPointer(runId);
+        String value = Correlation.canonical(correlationId);
+        if (!Files.exists(file)) SafeFiles.writeHint(file, (value + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    public Optional<String> correlationOfRun(long runId) throws IOException {
+        try {
+            String value = Files.readString(runPointer(runId), StandardCharsets.UTF_8).strip();
+            return Correlation.isValid(value) ? Optional.of(value) : Optional.empty();
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The index is {@code [\n<row>,\n<row>\n]\n}, one compact row per line, so a row is appended with
+     * one positional write over the closing bracket: the file stays a JSON array and the cost does
+     * not grow with the index. A file in any other layout is rewritten once into this one.
+     */
+    private void appendIndexRow(String folder, ObjectNode row) throws IOException {
+        Path file = indexFile(folder);
+        byte[] line = Json.compact(row).getBytes(StandardCharsets.UTF_8);
+        if (Files.exists(file)) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                long size = ch.size();
+                if (size > INDEX_END.length + 1 && endsWith(ch, INDEX_END)) {
+                    ByteBuffer tail = ByteBuffer.allocate(2 + line.length + INDEX_END.length);
+                    tail.put((byte) ',').put((byte) '\n').put(line).put(INDEX_END).flip();
+                    long at = size - INDEX_END.length;
+                    while (tail.hasRemaining()) at += ch.write(tail, at);
+                    ch.force(false);
+                    return;
+                }
+            }
+        }
+        ArrayNode rows;
+        try {
+            rows = readIndex(folder);
+        } catch (StoreException damaged) {
+            rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
+        }
+        rows.add(row);
+        StringBuilder text = new StringBuilder("[\n");
+        for (int i = 0; i < rows.size(); i++) {
+            text.append(Json.compact(rows.get(i))).append(i + 1 < rows.size() ? ",\n" : "");
+        }
+        SafeFiles.writeAtomically(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path). */
+    private boolean indexHolds(String folder, String deliveryId) throws IOException {
+        for (JsonNode r : readIndex(folder)) {
+            if (deliveryId.equals(Json.text(r, "delivery_id"))) return true;
+        }
+        return false;
+    }
+
+    /** The index rebuilt from the "stored" markers (each holds its row), in the order they were received. */
+    private ArrayNode rowsFromMarkers(String folder) throws IOException {
+        List<JsonNode> rows = new ArrayList<>();
+        Path dir = webhookDir(folder).resolve("deliveries");
+        if (Files.isDirectory(dir)) {
+            try (DirectoryStream<Path> markers = Files.newDirectoryStream(dir, "*.json")) {
+                for (Path marker : markers) {
+                    JsonNode row = readJson(marker);
+                    if (row != null && row.isObject()) rows.add(row);
+                }
+            }
+        }
+        rows.sort(Comparator.comparing((JsonNode r) -> r.path("received_at").asText())
+                .thenComparing(r -> r.path("delivery_id").asText()));
+        ArrayNode index = Json.array();
+        rows.forEach(index::add);
+        return index;
+    }
+
+    private static boolean endsWith(FileChannel ch, byte[] suffix) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(suffix.length);
+        long at = ch.size() - suffix.length;
+        while (buf.hasRemaining()) {
+            int n = ch.read(buf, at + buf.position());
+            if (n < 0) return false;
+        }
+        return Arrays.equals(buf.array(), suffix);
+    }
+
+    private Path deliveryMarker(String folder, String deliveryId, String suffix) {
+        if (!SafeFiles.isSafeName(deliveryId)) throw CommandException.usage("unsafe delivery id: " + deliveryId);
+        return webhookDir(folder).resolve("deliveries").resolve(deliveryId + suffix);
+    }
+
+    private Path runPointer(long runId) {
+        return root.resolve(".by-run-id").resolve(Long.toString(runId));
+    }
+
+    private static JsonNode readJson(Path file) throws IOException {
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+        try {
+            return Json.MAPPER.readTree(bytes);
+        } catch (IOException e) {
+            throw new StoreException(file + " is not valid JSON; left unchanged (fix or move it)");
+        }
+    }
+
+    private static String checked(String folder) {
+        if (!UNKNOWN.equals(folder) && !Correlation.isValid(folder)) {
+            throw CommandException.usage("not a correlation id: " + folder);
+        }
+        return folder;
+    }
+}

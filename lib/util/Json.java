@@ -1,0 +1,73 @@
+package lib.util;
+
+//DEPS com.fasterxml.jackson.core:jackson-databind:2.23.0
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import lib.cli.CommandException;
+
+/** One shared Jackson mapper and the few helpers every command needs. */
+public final class Json {
+    public static final ObjectMapper MAPPER =
+            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private Json() {}
+
+    public static ObjectNode object() {
+        return MAPPER.createObjectNode();
+    }
+
+    public static ArrayNode array() {
+        return MAPPER.createArrayNode();
+    }
+
+    /** Parses JSON; malformed input becomes a usage error naming {@code what}. */
+    public static JsonNode parse(byte[] bytes, String what) {
+        try {
+            JsonNode node = MAPPER.readTree(bytes);
+            if (node == null || node.isMissingNode()) throw CommandException.usage(what + " is empty");
+            return node;
+        } catch (JsonProcessingException e) {
+            throw CommandException.usage(what + " is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw CommandException.usage(what + " could not be read: " + e.getMessage());
+        }
+    }
+
+    public static JsonNode read(Path file) throws IOException {
+        return MAPPER.readTree(file.toFile());
+    }
+
+    /** Compact single-line JSON, as printed on stdout. */
+    public static String compact(JsonNode node) {
+        try {
+            return MAPPER.writeValueAsString(node);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Indented JSON with a trailing newline, as stored in files. */
+    public static byte[] pretty(JsonNode node) {
+        try {
+            return (MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n")
+                    .getBytes(StandardCharsets.UTF_8);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Text of a field, or null when absent or JSON null. */
+    public static String text(JsonNode node, String field) {
+        JsonNode v = node == null ? null : node.get(field);
+        return v == null || v.isNull() ? null : v.asText();
+    }
+}

@@ -1,0 +1,83 @@
+package lib.util;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.regex.Pattern;
+
+/** Crash-safe file writes and validation of file names derived from input. */
+public final class SafeFiles {
+    private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private SafeFiles() {}
+
+    /** True when {@code name} can be used as one path element: no separators, no "..", no NUL. */
+    public static boolean isSafeName(String name) {
+        return name != null && SAFE_NAME.matcher(name).matches() && !name.contains("..");
+    }
+
+    /** Writes via a temp file in the same folder, fsyncs, then renames it into place. */
+    public static void writeAtomically(Path file, byte[] bytes) throws IOException {
+        replace(file, bytes, true);
+    }
+
+    /**
+     * Like {@link #writeAtomically} without the fsync: for hints that only help a later run and that
+     * a killed process never loses (the page cache keeps them); an OS crash may.
+     */
+    public static void writeHint(Path file, byte[] bytes) throws IOException {
+        replace(file, bytes, false);
+    }
+
+    private static void replace(Path file, byte[] bytes, boolean durable) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                if (durable) ch.force(true);
+            }
+            move(tmp, file);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Writes a new file; never replaces an existing one. Returns false when it already existed. */
+    public static boolean writeNew(Path file, byte[] bytes) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                ch.force(true);
+            }
+            try {
+                Files.createLink(file, tmp); // atomic "create if absent" with complete content
+                return true;
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                return false;
+            } catch (UnsupportedOperationException e) {
+                if (Files.exists(file)) return false;
+                move(tmp, file);
+                return true;
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    public static void move(Path from, Path to) throws IOException {
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.move(from, to, StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+}

@@ -1,0 +1,115 @@
+package lib.webhook;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import lib.cli.CommandException;
+import lib.util.SafeFiles;
+
+/** Finds, generates and stores the webhook secret. Never prints it. */
+public final class Secrets {
+    public static final String ENV_VAR = "GITHUB_WEBHOOK_SECRET";
+    public static final String FILE_NAME = "webhook-secret";
+    /** The origin of a secret that {@link #resolveOrGenerate} created. */
+    public static final String GENERATED = "generated";
+
+    private Secrets() {}
+
+    /** The stored secret's place inside the state folder ({@code .webhook/webhook-secret}). */
+    public static Path defaultFile(Path stateDir) {
+        return stateDir.resolve(FILE_NAME);
+    }
+
+    /**
+     * The secret from, in order: {@code --secret-file}, {@code GITHUB_WEBHOOK_SECRET},
+     * the state folder's secret file. Empty when none is configured.
+     */
+    public static Optional<Secret> resolve(Path secretFile, Map<String, String> env, Path stateDir) {
+        if (secretFile != null) {
+            return Optional.of(readFile(secretFile)
+                    .orElseThrow(() -> CommandException.usage("secret file not found: " + secretFile)));
+        }
+        String fromEnv = env.get(ENV_VAR);
+        if (fromEnv != null && !fromEnv.isBlank()) return Optional.of(new Secret(fromEnv.strip(), ENV_VAR));
+        return readFile(defaultFile(stateDir));
+    }
+
+    /**
+     * The configured secret (as {@link #resolve}), or a new one generated and stored in the state
+     * folder. Says which on {@code info}, warns about a secret file that others can read, and never
+     * shows the value. A generated secret's origin is {@value #GENERATED}.
+     */
+    public static Secret resolveOrGenerate(Path secretFile, Map<String, String> env, Path stateDir,
+                                           Consumer<String> info) throws IOException {
+        Optional<Secret> found = resolve(secretFile, env, stateDir);
+        if (found.isPresent()) {
+            info.accept("using the webhook secret from " + found.get().origin());
+            warnIfReadableByOthers(found.get().origin(), info);
+            return found.get();
+        }
+        Secret secret = generate(GENERATED);
+        Path file = defaultFile(stateDir);
+        store(secret, file);
+        info.accept("generated a new webhook secret and stored it in " + file + " (owner-only, mode 600)."
+                + " Back it up somewhere safe (a password manager): whatever verifies deliveries needs it,"
+                + " and GitHub never shows it again.");
+        return secret;
+    }
+
+    private static void warnIfReadableByOthers(String origin, Consumer<String> info) {
+        Path file = Path.of(origin);
+        if (!Files.isRegularFile(file)) return; // an environment variable name
+        try {
+            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+            if (perms.stream().anyMatch(p -> p.name().startsWith("GROUP") || p.name().startsWith("OTHERS"))) {
+                info.accept("warning: the secret file " + file + " is readable by others; run: chmod 600 " + file);
+            }
+        } catch (IOException | UnsupportedOperationException e) {
+            // no POSIX permissions to check
+        }
+    }
+
+    /** A new secret: 32 random bytes as 64 lower-case hex digits. */
+    public static Secret generate(String origin) {
+        byte[] raw = new byte[32];
+        new SecureRandom().nextBytes(raw);
+        return new Secret(HexFormat.of().formatHex(raw), origin);
+    }
+
+    /** Stores the secret readable by its owner only (mode 600 where POSIX permissions exist). */
+    public static void store(Secret secret, Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        Path tmp = dir.resolve("." + file.getFileName() + ".tmp" + ProcessHandle.current().pid());
+        Files.deleteIfExists(tmp);
+        try {
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        } catch (UnsupportedOperationException e) {
+            Files.createFile(tmp);
+        }
+        Files.write(tmp, (secret.reveal() + "\n").getBytes(StandardCharsets.UTF_8));
+        SafeFiles.move(tmp, file);
+    }
+
+    private static Optional<Secret> readFile(Path file) {
+        try {
+            String value = Files.readString(file, StandardCharsets.UTF_8).strip();
+            if (value.isEmpty()) throw CommandException.usage("secret file is empty: " + file);
+            return Optional.of(new Secret(value, file.toString()));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw CommandException.usage("cannot read secret file " + file + ": " + e.getMessage());
+        }
+    }
+}
