@@ -13,11 +13,12 @@ import java.time.Clock;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import lib.cli.Cli;
-import lib.cli.CommandException;
 import lib.cli.ExitCode;
 import lib.cli.IngestOptions;
 import lib.cli.Output;
+import lib.cli.VerboseOption;
 import lib.ingest.Ingest;
+import lib.util.BadInputException;
 import lib.webhook.Headers;
 import lib.webhook.WebhookDelivery;
 import picocli.CommandLine.Command;
@@ -27,10 +28,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "process-workflow-webhook", mixinStandardHelpOptions = true, version = "process-workflow-webhook 1.0.0",
-        sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+        sortOptions = false, exitCodeList = {
             "0:success (also a ping, or a duplicate delivery)",
-            "1:unexpected failure (for example the runs folder is not writable)",
-            "2:bad input (empty, not JSON, no workflow_run.id, unsafe delivery id, over 25 MB, unreadable)",
+            "1:a general failure (for example the runs folder is not writable)",
+            "2:bad input (empty, not JSON, no workflow_run.id, unsafe delivery id, over 25 MB, unreadable; a damaged file in the runs folder)",
             "3:signature missing or invalid (nothing stored)",
             "4:not a workflow_run delivery (nothing stored)"},
         description = {
@@ -59,14 +60,11 @@ class ProcessWorkflowWebhook implements Callable<Integer> {
     @Option(names = "--skip-verify", description = "Store the delivery even when it cannot be verified (recorded as \"verified\": false).")
     boolean skipVerify;
 
-    @Mixin
-    IngestOptions storage;
+    @Mixin IngestOptions storage;
 
-    @Mixin
-    Cli.VerboseOption verbose;
+    @Mixin VerboseOption verbose;
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     Map<String, String> env = System.getenv();
     InputStream stdin = System.in;
@@ -97,22 +95,22 @@ class ProcessWorkflowWebhook implements Callable<Integer> {
     private static byte[] readInput(Path path, String what) {
         try {
             if (Files.size(path) > WebhookDelivery.MAX_BYTES) {
-                throw CommandException.usage("the " + what + " exceeds GitHub's 25 MB cap: " + path);
+                throw new BadInputException("the " + what + " exceeds GitHub's 25 MB cap: " + path);
             }
             return Files.readAllBytes(path);
         } catch (NoSuchFileException e) {
-            throw CommandException.usage("the " + what + " does not exist: " + path);
+            throw new BadInputException("the " + what + " does not exist: " + path);
         } catch (IOException e) {
-            throw CommandException.usage("cannot read the " + what + " " + path + ": " + e.getMessage());
+            throw new BadInputException("cannot read the " + what + " " + path + ": " + e.getMessage());
         }
     }
 
     private byte[] readStdin() throws IOException {
         if (stdin == System.in && System.console() != null) {
-            throw CommandException.usage("no payload: pass --file PATH or pipe the payload on standard input");
+            throw new BadInputException("no payload: pass --file PATH or pipe the payload on standard input");
         }
         byte[] body = stdin.readNBytes(WebhookDelivery.MAX_BYTES + 1);
-        if (body.length > WebhookDelivery.MAX_BYTES) throw CommandException.usage("the payload exceeds GitHub's 25 MB cap");
+        if (body.length > WebhookDelivery.MAX_BYTES) throw new BadInputException("the payload exceeds GitHub's 25 MB cap");
         return body;
     }
 }

@@ -4,39 +4,31 @@
 //DESCRIPTION Wait until a verified workflow_run delivery for a correlation id is stored; print its run id. Optionally receive or fetch deliveries.
 //MAIN WaitForWebhook
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.Consumer;
-import java.util.regex.Pattern;
 import lib.cli.Cli;
-import lib.cli.CommandException;
 import lib.cli.Durations;
 import lib.cli.ExitCode;
 import lib.cli.IngestOptions;
 import lib.cli.Output;
-import lib.ingest.DeliveryIntake;
-import lib.ingest.GitHubDeliveriesSource;
-import lib.ingest.Ingest;
-import lib.ingest.SourcePoller;
-import lib.ingest.WebhookSiteSource;
-import lib.receiver.Receiver;
+import lib.cli.VerboseOption;
+import lib.sources.Sources;
+import lib.store.IndexRow;
 import lib.store.RunStore;
+import lib.util.BadInputException;
 import lib.util.Json;
 import lib.wait.DeliveryWatcher;
 import lib.wait.WaitCondition;
 import lib.webhook.Correlation;
-import lib.webhook.Secret;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -44,7 +36,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "wait-for-webhook", mixinStandardHelpOptions = true, version = "wait-for-webhook 1.0.0",
-        sortOptions = false, exitCodeListHeading = "%nExit codes:%n", exitCodeList = {
+        sortOptions = false, exitCodeList = {
             "0:a matching delivery is stored (with --until completed: the run concluded success)",
             "1:with --until completed: the run concluded otherwise (failure, cancelled, ...)",
             "2:usage error or bad input (e.g. not a UUID, no webhook secret for a source)",
@@ -99,14 +91,11 @@ class WaitForWebhook implements Callable<Integer> {
             description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 10 s for GitHub).")
     Duration pollInterval;
 
-    @Mixin
-    IngestOptions storage;
+    @Mixin IngestOptions storage;
 
-    @Mixin
-    Cli.VerboseOption verbose;
+    @Mixin VerboseOption verbose;
 
-    @Spec
-    CommandSpec spec;
+    @Spec CommandSpec spec;
 
     Map<String, String> env = System.getenv();
     Clock clock = Clock.systemUTC();
@@ -129,26 +118,29 @@ class WaitForWebhook implements Callable<Integer> {
                 err.flush();
             }
         };
-        Deque<AutoCloseable> open = new ArrayDeque<>();
-        Thread hook = new Thread(() -> {
-            closeAll(open);
-            stopServing.countDown();
-        }, "wait-for-webhook-shutdown");
-        try {
-            RunStore store = storage.store();
-            // Watch before any source starts, so nothing stored from here on can be missed.
-            DeliveryWatcher watcher = correlation == null ? null
-                    : push(open, new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL));
-            startSources(store, watcher, open, log);
-            Runtime.getRuntime().addShutdownHook(hook); // SIGINT/SIGTERM: finish in-flight deliveries first
-            if (serve) {
-                stopServing.await();
-                return ExitCode.OK;
+        RunStore store = storage.store();
+        // Watch before any source starts, so nothing stored from here on can be missed.
+        try (DeliveryWatcher watcher = correlation == null ? null
+                : new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL);
+                Sources sources = Sources.start(new Sources.Config(listen, path, webhookSiteToken, webhookSiteUrl,
+                        fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)), store, storage.verifying(env),
+                        () -> storage.requireSecret(env, "receiving or fetching signed deliveries"), env, clock,
+                        watcher == null ? () -> {} : watcher::wake, log)) {
+            listeningUrl = sources.listeningUrl();
+            Thread hook = new Thread(() -> {
+                sources.close(); // SIGINT/SIGTERM: finish in-flight deliveries first
+                stopServing.countDown();
+            }, "wait-for-webhook-shutdown");
+            Runtime.getRuntime().addShutdownHook(hook);
+            try {
+                if (serve) {
+                    stopServing.await();
+                    return ExitCode.OK;
+                }
+                return waitFor(correlation, watcher, log);
+            } finally {
+                removeHook(hook);
             }
-            return waitFor(correlation, watcher, log);
-        } finally {
-            removeHook(hook);
-            closeAll(open);
         }
     }
 
@@ -156,62 +148,27 @@ class WaitForWebhook implements Callable<Integer> {
         if (pollInterval != null) Durations.positive(pollInterval, "--poll-interval");
         boolean hasSource = listen != null || webhookSiteToken != null || fromGitHub;
         if (serve) {
-            if (!hasSource) throw CommandException.usage("--serve needs a source: --listen [HOST:]PORT, --from-webhook-site or --from-github");
-            if (correlationId != null) throw CommandException.usage("--serve only receives; drop --correlation-id");
+            if (!hasSource) throw new BadInputException("--serve needs a source: --listen [HOST:]PORT, --from-webhook-site or --from-github");
+            if (correlationId != null) throw new BadInputException("--serve only receives; drop --correlation-id");
             return null;
         }
         if (correlationId == null) {
-            throw CommandException.usage("--correlation-id UUID is required (or use --serve with --listen to only receive)");
+            throw new BadInputException("--correlation-id UUID is required (or use --serve with --listen to only receive)");
         }
         return Correlation.canonical(correlationId);
-    }
-
-    private void startSources(RunStore store, DeliveryWatcher watcher, Deque<AutoCloseable> open, Consumer<String> log)
-            throws Exception {
-        Pattern runNames = storage.pattern();
-        if (listen != null || webhookSiteToken != null) {
-            Secret secret = storage.requireSecret(env, "receiving or fetching signed deliveries");
-            Ingest.Options signed = Ingest.Options.verifying(Optional.of(secret)).withRunNamePattern(runNames);
-            DeliveryIntake intake = intake(store, signed, watcher, log);
-            if (listen != null) {
-                Receiver receiver = push(open, Receiver.start(Receiver.parseListen(listen), path, intake, log));
-                listeningUrl = receiver.url();
-                log.accept("listening on " + listeningUrl);
-            }
-            if (webhookSiteToken != null) {
-                var source = WebhookSiteSource.fromEnv(webhookSiteToken, webhookSiteUrl, env,
-                        pollInterval != null ? pollInterval : WebhookSiteSource.DEFAULT_INTERVAL);
-                push(open, new SourcePoller(source, intake, log).start());
-            }
-        }
-        if (fromGitHub) {
-            var source = GitHubDeliveriesSource.fromState(storage.stateDir, env,
-                    pollInterval != null ? pollInterval : GitHubDeliveriesSource.DEFAULT_INTERVAL,
-                    verbose.verbose ? spec.commandLine().getErr() : null);
-            DeliveryIntake trusted = intake(store,
-                    Ingest.Options.verifying(Optional.empty()).withRunNamePattern(runNames).trustedBy(GitHubDeliveriesSource.TRUSTED_BY),
-                    watcher, log);
-            push(open, new SourcePoller(source, trusted, log).start());
-        }
-    }
-
-    private DeliveryIntake intake(RunStore store, Ingest.Options options, DeliveryWatcher watcher, Consumer<String> log) {
-        DeliveryIntake intake = new DeliveryIntake(store, options, clock, m -> log.accept("warning: " + m));
-        if (watcher != null) intake.afterStore(watcher::wake);
-        return intake;
     }
 
     private int waitFor(String correlation, DeliveryWatcher watcher, Consumer<String> log) throws Exception {
         WaitCondition condition = new WaitCondition(allowUnverified, until == Until.completed);
         Instant started = clock.instant();
         long t0 = System.nanoTime();
-        Optional<JsonNode> row = watcher.await(condition::match, timeout);
+        Optional<IndexRow> match = watcher.await(condition::match, timeout);
         long waitedMs = (System.nanoTime() - t0) / 1_000_000;
 
         ObjectNode result = Json.object();
         result.put("correlation_id", correlation);
-        if (row.isEmpty()) {
-            log.accept("timed out after " + timeout.toMillis() / 1000.0 + " s waiting for correlation " + correlation + ": "
+        if (match.isEmpty()) {
+            log.accept("timed out after " + Durations.describe(timeout) + " waiting for correlation " + correlation + ": "
                     + condition.describeUnmet(watcher.lastRows(), watcher.otherDeliveriesSince(started)));
             result.putNull("run_id");
             result.put("timed_out", true);
@@ -219,17 +176,17 @@ class WaitForWebhook implements Callable<Integer> {
             print(result);
             return ExitCode.TIMEOUT;
         }
-        JsonNode r = row.get();
-        result.set("run_id", r.get("run_id"));
-        result.put("status", Json.text(r, "status"));
-        if (until == Until.completed) result.put("conclusion", Json.text(r, "conclusion"));
-        result.put("delivery_id", Json.text(r, "delivery_id"));
-        result.put("verified", r.path("verified").asBoolean(false));
+        IndexRow row = match.get();
+        result.put("run_id", row.runId());
+        result.put("status", row.status());
+        if (until == Until.completed) result.put("conclusion", row.conclusion());
+        result.put("delivery_id", row.deliveryId());
+        result.put("verified", row.verified());
         result.put("waited_ms", waitedMs);
         print(result);
-        if (until == Until.completed && !"success".equals(Json.text(r, "conclusion"))) {
-            log.accept("run " + Json.text(r, "run_id") + " concluded " + Json.text(r, "conclusion"));
-            return ExitCode.GITHUB;
+        if (until == Until.completed && !"success".equals(row.conclusion())) {
+            log.accept("run " + row.runId() + " concluded " + row.conclusion());
+            return ExitCode.FAILURE;
         }
         return ExitCode.OK;
     }
@@ -237,24 +194,6 @@ class WaitForWebhook implements Callable<Integer> {
     private void print(ObjectNode result) {
         Output.json(spec.commandLine().getOut(), result);
         Output.githubOutput(env, result, "run_id", "correlation_id");
-    }
-
-    private static <T extends AutoCloseable> T push(Deque<AutoCloseable> open, T resource) {
-        open.push(resource);
-        return resource;
-    }
-
-    /** Closes newest first: the receiver drains its in-flight deliveries before the watcher goes. */
-    private static void closeAll(Deque<AutoCloseable> open) {
-        synchronized (open) {
-            while (!open.isEmpty()) {
-                try {
-                    open.pop().close();
-                } catch (Exception ignored) {
-                    // closing on the way out; nothing left to report to
-                }
-            }
-        }
     }
 
     private static void removeHook(Thread hook) {

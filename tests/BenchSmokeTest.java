@@ -1,7 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -22,6 +21,7 @@ import java.util.stream.Stream;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
 import lib.receiver.Receiver;
+import lib.store.IndexRow;
 import lib.store.RunStore;
 import lib.util.Json;
 import lib.webhook.Correlation;
@@ -129,7 +129,7 @@ class BenchSmokeTest {
             assertEquals(320, acked.size());
             Map<String, Integer> rows = new HashMap<>();
             for (String corr : corrs) {
-                for (JsonNode row : store.readIndex(corr)) rows.merge(corr + " " + Json.text(row, "delivery_id"), 1, Integer::sum);
+                for (IndexRow row : store.readIndex(corr)) rows.merge(corr + " " + row.deliveryId(), 1, Integer::sum);
             }
             for (String a : acked) assertEquals(1, rows.getOrDefault(a, 0), "rows for " + a);
             assertEquals(acked.size(), rows.size(), "rows that were never acknowledged");

@@ -3,7 +3,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Optional;
-import lib.cli.CommandException;
+import lib.cli.ExitCode;
+import lib.util.BadInputException;
 import lib.webhook.Correlation;
 import org.junit.jupiter.api.Test;
 
@@ -42,8 +43,8 @@ class CorrelationTest {
 
     @Test
     void customPatternNeedsExactlyOneGroup() {
-        assertEquals(2, assertThrows(CommandException.class, () -> Correlation.compile("no group")).exitCode());
-        assertEquals(2, assertThrows(CommandException.class, () -> Correlation.compile("(a)(b)")).exitCode());
-        assertEquals(2, assertThrows(CommandException.class, () -> Correlation.compile("(unclosed")).exitCode());
+        assertEquals(2, ExitCode.of(assertThrows(BadInputException.class, () -> Correlation.compile("no group"))));
+        assertEquals(2, ExitCode.of(assertThrows(BadInputException.class, () -> Correlation.compile("(a)(b)"))));
+        assertEquals(2, ExitCode.of(assertThrows(BadInputException.class, () -> Correlation.compile("(unclosed"))));
     }
 }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
-import lib.cli.CommandException;
 import lib.cli.Durations;
+import lib.util.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,8 +21,8 @@ class DurationsTest {
         assertEquals(Duration.ofMillis(500), Durations.parse("500ms"));
         assertEquals(Duration.ofMinutes(5), Durations.parse("5m"));
         assertEquals(Duration.ZERO, Durations.parse("0"));
-        assertThrows(CommandException.class, () -> Durations.parse("-1"));
-        assertThrows(CommandException.class, () -> Durations.parse("999999999m"));
+        assertThrows(BadInputException.class, () -> Durations.parse("-1"));
+        assertThrows(BadInputException.class, () -> Durations.parse("999999999m"));
     }
 
     @Test

@@ -17,10 +17,12 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import lib.cli.ExitCode;
 import lib.cli.GitHubOptions;
+import lib.cli.VerboseOption;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
 import lib.github.GitHubException;
 import lib.util.Json;
+import lib.util.Sleeper;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,7 +51,7 @@ class GitHubClientTest {
         return client(token, sim.apiUrl(), d -> sleeps.add(d));
     }
 
-    private GitHubClient client(String token, String apiUrl, GitHubClient.Sleeper sleeper) {
+    private GitHubClient client(String token, String apiUrl, Sleeper sleeper) {
         GitHubContext ctx = GitHubContext.resolve(sim.repo(), apiUrl, Testing.env("GH_TOKEN", token), Path.of("."));
         return new GitHubClient(ctx, FAST, sleeper, new PrintWriter(log, true));
     }
@@ -91,7 +93,7 @@ class GitHubClientTest {
         GitHubClient gh = client("ghp_wrongtoken123");
         GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
         assertEquals(401, e.status());
-        assertEquals(ExitCode.GITHUB, e.exitCode());
+        assertEquals(ExitCode.FAILURE, ExitCode.of(e));
         assertTrue(e.getMessage().startsWith("GitHub answered 401 on GET /repos/octo-org/octo-repo: Bad credentials"), e.getMessage());
         assertTrue(e.getMessage().contains("invalid or expired"), e.getMessage());
         assertFalse(e.getMessage().contains("ghp_wrongtoken123"));
@@ -164,7 +166,7 @@ class GitHubClientTest {
 
     @Test
     void secondaryLimitRetryAfterIsHonouredForAPost() {
-        GitHubClient gh = client(sim.token(), sim.apiUrl(), GitHubClient.Sleeper.REAL);
+        GitHubClient gh = client(sim.token(), sim.apiUrl(), Sleeper.REAL);
         sim.secondaryRateLimit(1, 1);
         long start = System.nanoTime();
         gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), Json.object().put("ref", "main"));
@@ -241,8 +243,8 @@ class GitHubClientTest {
         GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
         long tookMs = (System.nanoTime() - start) / 1_000_000;
         assertEquals(0, e.status());
-        assertEquals(ExitCode.GITHUB, e.exitCode());
-        assertEquals(1, e.exitCode());
+        assertEquals(ExitCode.FAILURE, ExitCode.of(e));
+        assertEquals(1, ExitCode.of(e));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertTrue(e.getMessage().startsWith("no answer from GitHub to GET /repos/octo-org/octo-repo"), e.getMessage());
         assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("timeout")
@@ -259,7 +261,7 @@ class GitHubClientTest {
         sim.secondaryRateLimit(1, 3600);
         GitHubException e = assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("")));
         assertEquals(403, e.status());
-        assertEquals(ExitCode.GITHUB, e.exitCode());
+        assertEquals(ExitCode.FAILURE, ExitCode.of(e));
         assertEquals("GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo); it asks us to wait 3600 s,"
                 + " longer than we wait (5 s); slow down and try again later", e.getMessage());
         assertTrue(sleeps.isEmpty(), sleeps.toString());
@@ -393,10 +395,12 @@ class GitHubClientTest {
     void optionsMixinBuildsAClientFromFlagsAndEnvironment() {
         GitHubOptions options = new GitHubOptions();
         options.apiUrl = sim.apiUrl();
-        options.verbose = true;
+        VerboseOption verbose = new VerboseOption();
+        verbose.verbose = true;
         Map<String, String> env = Testing.env("GITHUB_TOKEN", sim.token(), "GITHUB_REPOSITORY", sim.repo());
         StringWriter err = new StringWriter();
-        GitHubClient gh = options.client(env, Path.of("."), new PrintWriter(err, true));
+        GitHubClient gh = options.client(env, Path.of("."), verbose.log(new PrintWriter(err, true)),
+                GitHubClient.Policy.defaults(), Sleeper.REAL);
         assertEquals("octo-org/octo-repo", gh.context().repo());
         assertNull(gh.get(gh.repoPath("/hooks")).get(0));
         assertTrue(err.toString().contains("GET "), err.toString());

@@ -9,9 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
-import lib.cli.CommandException;
 import lib.cli.ExitCode;
 import lib.github.GitHubContext;
+import lib.util.BadInputException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -29,8 +29,8 @@ class GitHubContextTest {
 
     @Test
     void rejectsAnApiUrlThatIsNotHttp() {
-        CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveApiUrl("ftp://x", Map.of()));
-        assertEquals(ExitCode.USAGE, e.exitCode());
+        BadInputException e = assertThrows(BadInputException.class, () -> GitHubContext.resolveApiUrl("ftp://x", Map.of()));
+        assertEquals(ExitCode.USAGE, ExitCode.of(e));
     }
 
     @Test
@@ -61,8 +61,8 @@ class GitHubContextTest {
 
     @Test
     void noRepositoryAnywhereIsAUsageError() {
-        CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveRepo(null, Map.of(), tmp));
-        assertEquals(ExitCode.USAGE, e.exitCode());
+        BadInputException e = assertThrows(BadInputException.class, () -> GitHubContext.resolveRepo(null, Map.of(), tmp));
+        assertEquals(ExitCode.USAGE, ExitCode.of(e));
         assertTrue(e.getMessage().contains("--repo OWNER/NAME"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
@@ -70,8 +70,8 @@ class GitHubContextTest {
     @Test
     void rejectsMalformedRepoNames() {
         for (String bad : new String[] {"noslash", "a/b/c", "-bad/repo", "o/..", "o/", "o/r p"}) {
-            CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveRepo(bad, Map.of(), tmp), bad);
-            assertEquals(ExitCode.USAGE, e.exitCode());
+            BadInputException e = assertThrows(BadInputException.class, () -> GitHubContext.resolveRepo(bad, Map.of(), tmp), bad);
+            assertEquals(ExitCode.USAGE, ExitCode.of(e));
         }
     }
 
@@ -86,7 +86,7 @@ class GitHubContextTest {
     void enterpriseTokensCountOnlyForAnotherHost() {
         Map<String, String> env = Testing.env("GH_ENTERPRISE_TOKEN", "e");
         assertEquals("GH_ENTERPRISE_TOKEN", GitHubContext.resolveToken("https://ghe.example/api/v3", env)[1]);
-        assertThrows(CommandException.class, () -> GitHubContext.resolveToken("https://api.github.com", env));
+        assertThrows(BadInputException.class, () -> GitHubContext.resolveToken("https://api.github.com", env));
         assertEquals("GITHUB_ENTERPRISE_TOKEN", GitHubContext.resolveToken("https://ghe.example/api/v3",
                 Testing.env("GITHUB_ENTERPRISE_TOKEN", "e"))[1]);
     }
@@ -101,9 +101,9 @@ class GitHubContextTest {
 
     @Test
     void missingTokenIsAUsageErrorNamingTheVariables() {
-        CommandException e = assertThrows(CommandException.class,
+        BadInputException e = assertThrows(BadInputException.class,
                 () -> GitHubContext.resolve("o/r", null, Testing.env("PATH", tmp.toString()), tmp));
-        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertEquals(ExitCode.USAGE, ExitCode.of(e));
         assertTrue(e.getMessage().contains("GH_TOKEN"), e.getMessage());
     }
 
@@ -134,10 +134,10 @@ class GitHubContextTest {
     void aHangingGhIsGivenUpOnAfterTheTimeout() throws Exception {
         Path bin = fakeGh("slow-bin", "sleep 5\necho too-late-token");
         long start = System.nanoTime();
-        CommandException e = assertThrows(CommandException.class, () -> GitHubContext.resolveToken("https://api.github.com",
+        BadInputException e = assertThrows(BadInputException.class, () -> GitHubContext.resolveToken("https://api.github.com",
                 Testing.env("PATH", bin + ":/usr/bin:/bin"), java.time.Duration.ofMillis(300)));
         long millis = (System.nanoTime() - start) / 1_000_000;
-        assertEquals(ExitCode.USAGE, e.exitCode());
+        assertEquals(ExitCode.USAGE, ExitCode.of(e));
         assertTrue(millis < 3000, "gave up after " + millis + " ms");
     }
 

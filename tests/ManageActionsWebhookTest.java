@@ -213,7 +213,7 @@ class ManageActionsWebhookTest {
         Files.delete(stateFile()); // e.g. registered from another machine
 
         Testing.Run refused = register(receiverUrl());
-        assertEquals(ExitCode.GITHUB, refused.exitCode());
+        assertEquals(ExitCode.FAILURE, refused.exitCode());
         assertTrue(refused.err().contains("Hook already exists on this repository"), refused.err());
         assertTrue(refused.err().contains("--force"), refused.err());
         assertFalse(Files.exists(stateFile()));
@@ -239,7 +239,7 @@ class ManageActionsWebhookTest {
     void aBadTokenExitsOneAndSaysTheTokenIsInvalidWithoutShowingIt() {
         env.put("GH_TOKEN", "ghp_definitely_wrong_123");
         Testing.Run r = register(receiverUrl());
-        assertEquals(ExitCode.GITHUB, r.exitCode());
+        assertEquals(ExitCode.FAILURE, r.exitCode());
         assertTrue(r.err().contains("token") && r.err().contains("401"), r.err());
         assertFalse(r.all().contains("ghp_definitely_wrong_123"));
         assertFalse(Files.exists(stateFile()));
@@ -280,7 +280,7 @@ class ManageActionsWebhookTest {
         simClient().delete("/repos/" + sim.repo() + "/hooks/" + id);
 
         Testing.Run status = run("status");
-        assertEquals(ExitCode.GITHUB, status.exitCode());
+        assertEquals(ExitCode.FAILURE, status.exitCode());
         assertTrue(status.err().contains("no longer exists") && status.err().contains("register"), status.err());
 
         Testing.Run un = run("unregister");
@@ -296,7 +296,7 @@ class ManageActionsWebhookTest {
         assertEquals(0, register(receiverUrl()).exitCode());
         env.put("WEBHOOK_URL", "https://example.com/other");
         Testing.Run r = run("status");
-        assertEquals(ExitCode.GITHUB, r.exitCode());
+        assertEquals(ExitCode.FAILURE, r.exitCode());
         assertTrue(r.err().contains("https://example.com/other") && r.err().contains(receiverUrl()), r.err());
         assertEquals(receiverUrl(), json(r).get("url").asText(), "the configuration is still printed");
     }
@@ -377,7 +377,7 @@ class ManageActionsWebhookTest {
 
         env.remove("GH_REPO");
         Testing.Run wrongFlag = run("status", "--repo", "someone/else");
-        assertEquals(ExitCode.GITHUB, wrongFlag.exitCode(), "the flag overrides the record");
+        assertEquals(ExitCode.FAILURE, wrongFlag.exitCode(), "the flag overrides the record");
     }
 
     @Test
@@ -443,7 +443,7 @@ class ManageActionsWebhookTest {
         assertEquals(0, register(UNREACHABLE).exitCode());
         sim.awaitDeliveries(1, WAIT);
         Testing.Run ping = run("ping");
-        assertEquals(ExitCode.GITHUB, ping.exitCode(), ping.err());
+        assertEquals(ExitCode.FAILURE, ping.exitCode(), ping.err());
         assertTrue(ping.err().contains("failed to connect"), ping.err());
         assertEquals(0, json(ping).get("status_code").asInt());
 

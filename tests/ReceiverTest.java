@@ -28,11 +28,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import lib.cli.CommandException;
+import lib.cli.ExitCode;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
 import lib.receiver.Receiver;
 import lib.store.RunStore;
+import lib.util.BadInputException;
 import lib.util.Json;
 import lib.webhook.Secret;
 import org.junit.jupiter.api.AfterEach;
@@ -82,8 +83,8 @@ class ReceiverTest {
         assertTrue(url.getPort() > 0);
         assertEquals("/hook", url.getPath());
         assertEquals(new InetSocketAddress("127.0.0.1", 8080), Receiver.parseListen("8080"));
-        assertEquals(2, assertThrows(CommandException.class, () -> Receiver.parseListen("localhost:http")).exitCode());
-        assertEquals(2, assertThrows(CommandException.class, () -> Receiver.parseListen("70000")).exitCode());
+        assertEquals(2, ExitCode.of(assertThrows(BadInputException.class, () -> Receiver.parseListen("localhost:http"))));
+        assertEquals(2, ExitCode.of(assertThrows(BadInputException.class, () -> Receiver.parseListen("70000"))));
     }
 
     @Test
@@ -256,14 +257,14 @@ class ReceiverTest {
             out.write(body, 0, 100);
             out.flush();
             // the handler is now reading the body (other test classes' receivers are rarely blocked there)
-            awaitThreadIn(t -> true, "lib.Receiver", "answer", "readNBytes");
+            awaitThreadIn(t -> true, "lib.receiver.Receiver", "answer", "readNBytes");
             ExecutorService closer = Executors.newSingleThreadExecutor();
             java.util.concurrent.atomic.AtomicReference<Thread> closerThread = new java.util.concurrent.atomic.AtomicReference<>();
             Future<?> closing = closer.submit(() -> {
                 closerThread.set(Thread.currentThread());
                 receiver.close();
             });
-            awaitThreadIn(t -> t == closerThread.get(), "lib.Receiver", "close", "close");
+            awaitThreadIn(t -> t == closerThread.get(), "lib.receiver.Receiver", "close", "close");
             // A correct close stays in its drain loop however slow the machine; a wrong one returns at once.
             assertThrows(java.util.concurrent.TimeoutException.class, () -> closing.get(300, TimeUnit.MILLISECONDS),
                     "close must wait for the delivery in flight");

@@ -79,7 +79,7 @@ class TriggerAndTrackTest {
         env.putAll(extraEnv);
         cmd.env = env;
         cmd.workDir = tmp;
-        cmd.terminal = false;
+        cmd.stderrIsTerminal = false;
         cmd.policy = GitHubClient.Policy.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
         return cmd;
     }
@@ -338,7 +338,7 @@ class TriggerAndTrackTest {
         while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
         long runId = runOf(sim, corr);
         // what webhook ingest does to the metadata file, under the same lock
-        new RunStore(runs()).updateMetadata(corr, m -> m.put("run_id", runId).put("run_id_source", "webhook")
+        new RunStore(runs()).updateMetadata(corr, m -> m.json().put("run_id", runId).put("run_id_source", "webhook")
                 .put("webhook_run_id", runId).put("webhook_pending", false));
         Testing.Run r = running.get(30, TimeUnit.SECONDS);
         pool.shutdown();

@@ -34,7 +34,7 @@ class UnreachableGitHubTest {
         TriggerAndTrack cmd = new TriggerAndTrack();
         cmd.env = Map.of("GH_TOKEN", "t");
         cmd.workDir = tmp;
-        cmd.terminal = false;
+        cmd.stderrIsTerminal = false;
         cmd.sleeper = d -> {};
         Testing.Run r = Testing.run(cmd, "--repo", "o/r", "--api-url", CLOSED, "--ref", "main",
                 "--store-dir", tmp.resolve("runs").toString());

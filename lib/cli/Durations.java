@@ -3,6 +3,7 @@ package lib.cli;
 import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import lib.util.BadInputException;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
 
@@ -18,7 +19,7 @@ public final class Durations implements ITypeConverter<Duration> {
     public Duration convert(String value) {
         try {
             return parse(value);
-        } catch (CommandException e) {
+        } catch (BadInputException e) {
             throw new TypeConversionException(e.getMessage());
         }
     }
@@ -26,7 +27,7 @@ public final class Durations implements ITypeConverter<Duration> {
     public static Duration parse(String value) {
         Matcher m = FORM.matcher(value == null ? "" : value.strip());
         if (!m.matches()) {
-            throw CommandException.usage("not a duration (seconds, or a number with ms, s or m): " + value);
+            throw new BadInputException("not a duration (seconds, or a number with ms, s or m): " + value);
         }
         double amount = Double.parseDouble(m.group(1));
         String unit = m.group(2) == null ? "s" : m.group(2);
@@ -35,13 +36,18 @@ public final class Durations implements ITypeConverter<Duration> {
             case "m" -> amount * 60_000;
             default -> amount * 1000;
         };
-        if (millis > MAX.toMillis()) throw CommandException.usage("a duration of at most 30 days, not " + value);
+        if (millis > MAX.toMillis()) throw new BadInputException("a duration of at most 30 days, not " + value);
         return Duration.ofMillis(Math.round(millis));
+    }
+
+    /** For messages: seconds with a fraction, e.g. "15.0 s", "0.25 s". */
+    public static String describe(Duration d) {
+        return d.toMillis() / 1000.0 + " s";
     }
 
     /** {@code d} when it is more than zero, else a usage error naming {@code option} (a pause of 0 is not one). */
     public static Duration positive(Duration d, String option) {
-        if (d.isZero()) throw CommandException.usage(option + " must be a positive duration, e.g. 500ms or 2, not 0");
+        if (d.isZero()) throw new BadInputException(option + " must be a positive duration, e.g. 500ms or 2, not 0");
         return d;
     }
 }

@@ -1,18 +1,16 @@
 package lib.cli;
 
-//DEPS info.picocli:picocli:4.7.7
-
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Map;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
+import lib.util.Sleeper;
 import picocli.CommandLine.Option;
 
 /**
- * picocli mixin for commands that talk to GitHub: {@code --repo}, {@code --api-url}, {@code --verbose}.
- * The token is deliberately not an option: it comes from the environment or {@code gh}.
- * A command mixing this in must not also mix in {@link Cli.VerboseOption}.
+ * {@code --repo} and {@code --api-url} for commands that talk to GitHub. The token is deliberately
+ * not an option: it comes from the environment or {@code gh}.
  */
 public final class GitHubOptions {
     @Option(names = "--repo", paramLabel = "OWNER/NAME",
@@ -24,22 +22,15 @@ public final class GitHubOptions {
                     + GitHubContext.DEFAULT_API_URL + ".")
     public String apiUrl;
 
-    @Option(names = "--verbose", description = "Log each GitHub request to stderr and show stack traces.")
-    public boolean verbose;
-
-    /** A client with the default policy, logging requests to {@code err} when {@code --verbose} is given. */
-    public GitHubClient client(Map<String, String> env, Path workDir, PrintWriter err) {
-        return client(env, workDir, err, GitHubClient.Policy.defaults(), GitHubClient.Sleeper.REAL);
+    /** A client for --repo / --api-url (resolved from the environment when not given). */
+    public GitHubClient client(Map<String, String> env, Path workDir, PrintWriter verboseLog, GitHubClient.Policy policy,
+            Sleeper sleeper) {
+        return client(repo, apiUrl, env, workDir, verboseLog, policy, sleeper);
     }
 
-    public GitHubClient client(Map<String, String> env, Path workDir, PrintWriter err,
-            GitHubClient.Policy policy, GitHubClient.Sleeper sleeper) {
-        return client(repo, apiUrl, env, workDir, err, policy, sleeper);
-    }
-
-    /** As above for another repository or API URL (e.g. a recorded hook's); null ones are resolved as usual. */
-    public GitHubClient client(String repo, String apiUrl, Map<String, String> env, Path workDir, PrintWriter err,
-            GitHubClient.Policy policy, GitHubClient.Sleeper sleeper) {
-        return new GitHubClient(GitHubContext.resolve(repo, apiUrl, env, workDir), policy, sleeper, verbose ? err : null);
+    /** A client for another repository or API URL (e.g. a recorded hook's); null ones are resolved as usual. */
+    public static GitHubClient client(String repo, String apiUrl, Map<String, String> env, Path workDir,
+            PrintWriter verboseLog, GitHubClient.Policy policy, Sleeper sleeper) {
+        return new GitHubClient(GitHubContext.resolve(repo, apiUrl, env, workDir), policy, sleeper, verboseLog);
     }
 }

@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Map;
 import lib.util.Json;
+import lib.util.Text;
+import lib.util.TrackerException;
 
 /** The machine-readable result: one JSON line on stdout, and GITHUB_OUTPUT lines in an Actions step. */
 public final class Output {
@@ -22,7 +24,7 @@ public final class Output {
 
     /**
      * Appends {@code key=value} lines for the given fields to the file named by GITHUB_OUTPUT,
-     * when that variable is set. Null fields are written as empty values. A failed append exits 1: the
+     * when that variable is set. Null fields are written as empty values. A failed append is a general failure (exit 1): the
      * result is on stdout and stored, but the step's outputs are missing.
      */
     public static void githubOutput(Map<String, String> env, ObjectNode result, String... fields) {
@@ -38,8 +40,8 @@ public final class Output {
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         } catch (IOException e) {
             // The work is done (and printed); only the step's outputs are missing: not a usage error.
-            throw new CommandException(ExitCode.GITHUB, "done, but the step outputs are missing: cannot append to the"
-                    + " GITHUB_OUTPUT file " + target + ": " + Cli.messageOf(e));
+            throw new TrackerException("done, but the step outputs are missing: cannot append to the"
+                    + " GITHUB_OUTPUT file " + target + ": " + Text.describe(e));
         }
     }
 }

@@ -6,7 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Pattern;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 import lib.util.Json;
 
 /**
@@ -41,20 +41,20 @@ public final class DispatchInputs {
             int eq = pair.indexOf('=');
             String key = eq < 0 ? pair : pair.substring(0, eq).strip();
             if (eq < 0 || !KEY.matcher(key).matches()) {
-                throw CommandException.usage("--input needs KEY=VALUE with a name of letters, digits, '_' or '-': '"
+                throw new BadInputException("--input needs KEY=VALUE with a name of letters, digits, '_' or '-': '"
                         + pair + "'");
             }
             if (key.equals(CORRELATION_ID)) {
-                throw CommandException.usage("the input correlation_id is set by this command; use --correlation-id");
+                throw new BadInputException("the input correlation_id is set by this command; use --correlation-id");
             }
             if (key.equals(WEBHOOK_URL) && webhookUrl != null) {
-                throw CommandException.usage("webhook_url is given twice (--input and --webhook-url/WEBHOOK_URL)");
+                throw new BadInputException("webhook_url is given twice (--input and --webhook-url/WEBHOOK_URL)");
             }
-            if (all.containsKey(key)) throw CommandException.usage("the input '" + key + "' is given twice");
+            if (all.containsKey(key)) throw new BadInputException("the input '" + key + "' is given twice");
             all.put(key, pair.substring(eq + 1));
         }
         if (all.size() > MAX_INPUTS) {
-            throw CommandException.usage("GitHub accepts at most " + MAX_INPUTS + " inputs; this dispatch has "
+            throw new BadInputException("GitHub accepts at most " + MAX_INPUTS + " inputs; this dispatch has "
                     + all.size() + " (including " + CORRELATION_ID + (webhookUrl != null ? " and " + WEBHOOK_URL : "")
                     + ")");
         }

@@ -3,12 +3,11 @@ package lib.dispatch;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
 import lib.util.Json;
 import lib.util.Processes;
+import lib.util.TrackerException;
 
 /**
  * Which ref to dispatch on: {@code --ref}; else the current branch when the working directory is a
@@ -35,7 +34,7 @@ public final class DispatchRef {
         if (branch != null) return new Choice(branch, GIT);
         String defaultBranch = Json.text(client.get(client.repoPath("")), "default_branch");
         if (defaultBranch == null || defaultBranch.isBlank()) {
-            throw new CommandException(ExitCode.GITHUB, "the repository " + client.context().repo()
+            throw new TrackerException("the repository " + client.context().repo()
                     + " has no default branch (is it empty?); pass --ref");
         }
         return new Choice(defaultBranch, DEFAULT);

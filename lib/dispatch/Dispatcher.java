@@ -2,14 +2,14 @@ package lib.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.function.Consumer;
 import lib.github.ApiFeatures;
 import lib.github.GitHubClient;
 import lib.github.GitHubException;
+import lib.github.GitHubUnreachableException;
 import lib.util.Json;
+import lib.util.Text;
 
 /**
  * {@code POST .../actions/workflows/{wf}/dispatches} with {@code return_run_details: true} where the server
@@ -46,7 +46,7 @@ public final class Dispatcher {
     public Result dispatch(String workflow, String ref, Map<String, String> inputs, String serverVersion) {
         String apiUrl = client.context().apiUrl();
         boolean ask = features.mayHave(apiUrl, ApiFeatures.RETURN_RUN_DETAILS, serverVersion);
-        String path = client.repoPath("/actions/workflows/" + URLEncoder.encode(workflow, StandardCharsets.UTF_8)
+        String path = client.repoPath("/actions/workflows/" + Text.urlEncode(workflow)
                 + "/dispatches");
         if (ask) {
             try {
@@ -75,7 +75,7 @@ public final class Dispatcher {
      * A refused connection is certain: nothing reached GitHub.
      */
     public static boolean isUncertain(GitHubException e) {
-        return (e.status() == 0 && !e.neverSent()) || e.status() >= 500;
+        return (e instanceof GitHubUnreachableException u && !u.neverSent()) || e.status() >= 500;
     }
 
     static ObjectNode body(String ref, Map<String, String> inputs, boolean returnRunDetails) {

@@ -1,8 +1,6 @@
 package lib.dispatch;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -14,11 +12,12 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
 import lib.github.GitHubClient;
 import lib.github.GitHubException;
 import lib.util.Json;
+import lib.util.Sleeper;
+import lib.util.Text;
+import lib.util.TrackerException;
 import lib.webhook.Correlation;
 
 /**
@@ -51,12 +50,12 @@ public final class RunFinder {
 
     private final GitHubClient client;
     private final Pattern runNamePattern;
-    private final GitHubClient.Sleeper sleeper;
+    private final Sleeper sleeper;
     private final LongSupplier nanoTime;
     private final Consumer<Progress> progress;
     private final Consumer<String> warn;
 
-    public RunFinder(GitHubClient client, Pattern runNamePattern, GitHubClient.Sleeper sleeper, LongSupplier nanoTime,
+    public RunFinder(GitHubClient client, Pattern runNamePattern, Sleeper sleeper, LongSupplier nanoTime,
             Consumer<Progress> progress, Consumer<String> warn) {
         this.client = client;
         this.runNamePattern = runNamePattern;
@@ -83,14 +82,14 @@ public final class RunFinder {
      */
     public String listPath(String workflow, String branch, Instant dispatchedAt) {
         String since = dispatchedAt.minus(CLOCK_SKEW_MARGIN).truncatedTo(ChronoUnit.SECONDS).toString();
-        return client.repoPath("/actions/workflows/" + encode(workflow) + "/runs")
-                + "?event=workflow_dispatch&branch=" + encode(branch) + "&created=" + encode(">=" + since)
+        return client.repoPath("/actions/workflows/" + Text.urlEncode(workflow) + "/runs")
+                + "?event=workflow_dispatch&branch=" + Text.urlEncode(branch) + "&created=" + Text.urlEncode(">=" + since)
                 + "&per_page=100";
     }
 
     /**
      * Polls until exactly one run carries {@code correlationId}, or {@code timeout} passes (then
-     * {@link Outcome#timedOut()}). Two or more matches fail with exit 1 naming their ids. Only the first page
+     * {@link Outcome#timedOut()}). Two or more matches fail (a {@link TrackerException} naming their ids). Only the first page
      * is read: it holds the newest 100 runs of the window, and ours is among the newest.
      * {@code shortcut} is asked before every request (e.g. "did a webhook already record the run id?");
      * a non-null answer ends the poll without spending a request.
@@ -119,7 +118,7 @@ public final class RunFinder {
                 }
                 if (matches.size() > 1) {
                     List<String> ids = matches.stream().map(r -> r.get("id").asText()).toList();
-                    throw new CommandException(ExitCode.GITHUB, matches.size() + " runs carry correlation id "
+                    throw new TrackerException(matches.size() + " runs carry correlation id "
                             + correlationId + " (run ids " + String.join(", ", ids)
                             + "); cannot tell which one this dispatch started - look at them on GitHub");
                 }
@@ -145,7 +144,7 @@ public final class RunFinder {
                 sleeper.sleep(wait);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new CommandException(ExitCode.GITHUB, "interrupted while waiting for the run of correlation id "
+                throw new TrackerException("interrupted while waiting for the run of correlation id "
                         + correlationId);
             }
         }
@@ -153,9 +152,5 @@ public final class RunFinder {
 
     private static Iterable<JsonNode> iterable(JsonNode array) {
         return array.isArray() ? array : List.of();
-    }
-
-    private static String encode(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 }

@@ -18,8 +18,10 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.Sleeper;
+import lib.util.TrackerException;
 import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -76,14 +78,6 @@ public final class GitHubClient {
             return new Policy(maxAttempts, initialBackoff, maxBackoff, maxRateLimitWait, secondaryLimitWait, connect,
                     read, call);
         }
-    }
-
-    /** Waits between attempts; tests may record instead of sleeping. */
-    @FunctionalInterface
-    public interface Sleeper {
-        void sleep(Duration d) throws InterruptedException;
-
-        Sleeper REAL = d -> Thread.sleep(d.toMillis());
     }
 
     /** One answer: status, parsed body (null when empty), headers, and whether a 304 served the cached body. */
@@ -171,7 +165,7 @@ public final class GitHubClient {
         return send("DELETE", path, null);
     }
 
-    /** Any method; throws {@link GitHubException} for every status of 400 and above. */
+    /** Any method; throws {@link GitHubApiException} for every status of 400 and above, {@link GitHubUnreachableException} without an answer. */
     public Reply send(String method, String path, JsonNode body) {
         return execute(method, resolve(path).toString(), body, null);
     }
@@ -218,7 +212,7 @@ public final class GitHubClient {
         if (path.startsWith("http://") || path.startsWith("https://")) return HttpUrl.get(path);
         String relative = path.startsWith("/") ? path.substring(1) : path;
         HttpUrl url = base.resolve(relative);
-        if (url == null) throw CommandException.usage("cannot build a GitHub URL from '" + path + "'");
+        if (url == null) throw new BadInputException("cannot build a GitHub URL from '" + path + "'");
         return url;
     }
 
@@ -245,7 +239,7 @@ public final class GitHubClient {
                 }
                 String what = e instanceof ConnectException || e instanceof UnknownHostException
                         ? "could not reach GitHub at " : "no answer from GitHub to ";
-                throw new GitHubException(what + describe(method, target) + ": "
+                throw new GitHubUnreachableException(what + describe(method, target) + ": "
                         + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
             }
             logLine(method, target, String.valueOf(status), headers.get("x-ratelimit-remaining"));
@@ -295,7 +289,7 @@ public final class GitHubClient {
             Duration wait = Duration.between(now, reset).plusSeconds(1);
             if (wait.isNegative()) wait = Duration.ofSeconds(1);
             if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
-                throw new GitHubException(status, body, "GitHub's API rate limit is used up (" + describe(method, url)
+                throw new GitHubApiException(status, body, "GitHub's API rate limit is used up (" + describe(method, url)
                         + "); it resets at " + reset + ", in " + wait.toSeconds()
                         + " s, which is longer than we wait (" + policy.maxRateLimitWait().toSeconds() + " s); try again later");
             }
@@ -313,7 +307,7 @@ public final class GitHubClient {
             }
         }
         if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
-            throw new GitHubException(status, body, "GitHub's secondary rate limit hit (" + describe(method, url)
+            throw new GitHubApiException(status, body, "GitHub's secondary rate limit hit (" + describe(method, url)
                     + "); it asks us to wait " + wait.toSeconds() + " s, longer than we wait ("
                     + policy.maxRateLimitWait().toSeconds() + " s); slow down and try again later");
         }
@@ -338,11 +332,11 @@ public final class GitHubClient {
             sleeper.sleep(d);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new GitHubException("interrupted while waiting to retry a GitHub request", e);
+            throw new TrackerException("interrupted while waiting to retry a GitHub request", e);
         }
     }
 
-    private GitHubException error(int status, JsonNode body, byte[] raw, String method, HttpUrl url) {
+    private GitHubApiException error(int status, JsonNode body, byte[] raw, String method, HttpUrl url) {
         StringBuilder m = new StringBuilder("GitHub answered ").append(status).append(" on ").append(describe(method, url));
         String detail = detail(body, raw);
         if (!detail.isEmpty()) m.append(": ").append(detail);
@@ -354,7 +348,7 @@ public final class GitHubClient {
             m.append(" - the repository or resource does not exist, or the token from ").append(context.tokenOrigin())
                     .append(" has no access to it");
         }
-        return new GitHubException(status, body != null && body.isObject() ? body : Json.object(), oneLine(m.toString()));
+        return new GitHubApiException(status, body, oneLine(m.toString()));
     }
 
     /** "Validation Failed: Hook already exists on this repository"; one line whatever GitHub sent. */

@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 import lib.util.Processes;
 
 /**
@@ -36,7 +36,7 @@ public final class GitHubContext {
         String[] parts = splitRepo(repo, "repository");
         this.owner = parts[0];
         this.name = parts[1];
-        if (token == null || token.isBlank()) throw CommandException.usage("no GitHub token given");
+        if (token == null || token.isBlank()) throw new BadInputException("no GitHub token given");
         this.token = token.strip();
         this.tokenOrigin = tokenOrigin;
     }
@@ -69,12 +69,12 @@ public final class GitHubContext {
         if (remote != null) {
             String parsed = parseRemote(remote);
             if (parsed == null) {
-                throw CommandException.usage("cannot read OWNER/NAME from the git origin remote '" + remote
+                throw new BadInputException("cannot read OWNER/NAME from the git origin remote '" + remote
                         + "'; pass --repo OWNER/NAME");
             }
             return validRepo(parsed, "the git origin remote");
         }
-        throw CommandException.usage("no repository given: pass --repo OWNER/NAME, set GITHUB_REPOSITORY or GH_REPO,"
+        throw new BadInputException("no repository given: pass --repo OWNER/NAME, set GITHUB_REPOSITORY or GH_REPO,"
                 + " or run inside a git checkout with an 'origin' remote");
     }
 
@@ -98,7 +98,7 @@ public final class GitHubContext {
         }
         String fromGh = ghAuthToken(apiUrl, env, ghTimeout);
         if (fromGh != null) return new String[] {fromGh, "gh auth token"};
-        throw CommandException.usage("no GitHub token: set GH_TOKEN or GITHUB_TOKEN"
+        throw new BadInputException("no GitHub token: set GH_TOKEN or GITHUB_TOKEN"
                 + (enterprise ? " (or GH_ENTERPRISE_TOKEN)" : "") + ", or log in with 'gh auth login'");
     }
 
@@ -163,11 +163,11 @@ public final class GitHubContext {
         try {
             uri = URI.create(u);
         } catch (IllegalArgumentException e) {
-            throw CommandException.usage("the API URL '" + u + "' is not a valid URL");
+            throw new BadInputException("the API URL '" + u + "' is not a valid URL");
         }
         if (!("https".equals(uri.getScheme()) || "http".equals(uri.getScheme())) || uri.getHost() == null
                 || uri.getQuery() != null || uri.getUserInfo() != null) {
-            throw CommandException.usage("the API URL must look like https://api.github.com or https://HOST/api/v3, not '"
+            throw new BadInputException("the API URL must look like https://api.github.com or https://HOST/api/v3, not '"
                     + u + "'");
         }
         return u;
@@ -175,7 +175,7 @@ public final class GitHubContext {
 
     private static String validRepo(String value, String source) {
         String repo = value.strip();
-        if (!isValidRepo(repo)) throw CommandException.usage(source + " must be OWNER/NAME, not '" + repo + "'");
+        if (!isValidRepo(repo)) throw new BadInputException(source + " must be OWNER/NAME, not '" + repo + "'");
         return repo;
     }
 

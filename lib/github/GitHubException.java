@@ -1,51 +1,32 @@
 package lib.github;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.net.ConnectException;
-import java.net.UnknownHostException;
 import java.util.Locale;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
 import lib.util.Json;
+import lib.util.TrackerException;
 
 /**
- * GitHub answered with an error (or could not be reached: status 0). Exit code {@link ExitCode#GITHUB}.
- * Carries the status and the parsed error body so callers can branch, e.g. on 422 "already exists".
+ * A request to GitHub failed: either GitHub answered with an error ({@link GitHubApiException}) or
+ * gave no answer at all ({@link GitHubUnreachableException}). Callers branch on the type or the status.
  */
-public final class GitHubException extends CommandException {
-    private final int status;
-    private final JsonNode body;
-
-    public GitHubException(int status, JsonNode body, String message) {
-        super(ExitCode.GITHUB, message);
-        this.status = status;
-        this.body = body == null ? Json.object() : body;
-    }
-
-    public GitHubException(String message, Throwable cause) {
-        super(ExitCode.GITHUB, message, cause);
-        this.status = 0;
-        this.body = Json.object();
-    }
-
-    /** True when the request never left: the connection was refused or the host unknown. */
-    public boolean neverSent() {
-        return getCause() instanceof ConnectException || getCause() instanceof UnknownHostException;
+public abstract sealed class GitHubException extends TrackerException
+        permits GitHubApiException, GitHubUnreachableException {
+    GitHubException(String message, Throwable cause) {
+        super(message, cause);
     }
 
     /** The HTTP status, or 0 when GitHub was not reached or gave no answer. */
-    public int status() {
-        return status;
-    }
+    public abstract int status();
 
     /** GitHub's parsed error body ({@code message}, {@code errors}, {@code documentation_url}); empty object if none. */
-    public JsonNode body() {
-        return body;
-    }
+    public abstract JsonNode body();
+
+    /** The same failure told in other words, e.g. with a hint for the command at hand. */
+    public abstract GitHubException withMessage(String message);
 
     /** GitHub's top-level {@code message}, or null. */
     public String githubMessage() {
-        return Json.text(body, "message");
+        return Json.text(body(), "message");
     }
 
     /** True when the message or any {@code errors[].message} contains {@code fragment}, ignoring case. */
@@ -53,7 +34,7 @@ public final class GitHubException extends CommandException {
         String f = fragment.toLowerCase(Locale.ROOT);
         String m = githubMessage();
         if (m != null && m.toLowerCase(Locale.ROOT).contains(f)) return true;
-        for (JsonNode e : body.path("errors")) {
+        for (JsonNode e : body().path("errors")) {
             String em = e.isTextual() ? e.asText() : Json.text(e, "message");
             if (em != null && em.toLowerCase(Locale.ROOT).contains(f)) return true;
         }

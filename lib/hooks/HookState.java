@@ -11,8 +11,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import lib.cli.CommandException;
 import lib.github.GitHubContext;
+import lib.util.BadInputException;
 import lib.util.Json;
 import lib.util.SafeFiles;
 
@@ -53,13 +53,13 @@ public record HookState(long id, String repo, String apiUrl, String url, List<St
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw CommandException.usage("cannot read " + file + ": " + e.getMessage());
+            throw new BadInputException("cannot read " + file + ": " + e.getMessage());
         }
         JsonNode id = node.get("id");
         String repo = Json.text(node, "repo");
         String apiUrl = Json.text(node, "api_url");
         if (id == null || !id.canConvertToLong() || repo == null || apiUrl == null) {
-            throw CommandException.usage(file + " lacks id, repo or api_url; fix it or delete it and register again");
+            throw new BadInputException(file + " lacks id, repo or api_url; fix it or delete it and register again");
         }
         List<String> events = new ArrayList<>();
         node.path("events").forEach(e -> events.add(e.asText()));

@@ -1,11 +1,13 @@
 package lib.hooks;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
-import java.util.Optional;
+import java.util.regex.Pattern;
+import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
-import lib.github.GitHubException;
+import lib.util.BadInputException;
 import lib.util.Json;
 import lib.webhook.Secret;
 
@@ -13,6 +15,10 @@ import lib.webhook.Secret;
 public final class RepoHooks {
     /** What our hook subscribes to. */
     public static final List<String> EVENTS = List.of("workflow_run", "workflow_job");
+    /** How many recent deliveries a GUID is searched among. */
+    public static final int GUID_SEARCH_LIMIT = 1000;
+    private static final Pattern NUMERIC = Pattern.compile("\\d{1,19}");
+    private static final Pattern GUID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,99}");
 
     private final GitHubClient gh;
 
@@ -43,7 +49,7 @@ public final class RepoHooks {
         try {
             gh.delete(gh.repoPath("/hooks/" + hookId));
             return true;
-        } catch (GitHubException e) {
+        } catch (GitHubApiException e) {
             if (e.status() == 404) return false;
             throw e;
         }
@@ -68,11 +74,29 @@ public final class RepoHooks {
         return gh.paginate(gh.repoPath(path), limit);
     }
 
-    /** The newest delivery attempt with this GUID among the latest {@code searchLimit} deliveries. */
-    public Optional<JsonNode> findByGuid(long hookId, String guid, int searchLimit) {
-        return deliveries(hookId, searchLimit, false).stream()
-                .filter(d -> guid.equalsIgnoreCase(Json.text(d, "guid")))
-                .findFirst();
+    /**
+     * A delivery by its numeric id, or by its GUID (the X-GitHub-Delivery header) searched among the latest
+     * {@value #GUID_SEARCH_LIMIT}: the newest attempt. Bad input when the key has neither form or nothing matches.
+     */
+    public JsonNode lookupDelivery(long hookId, String guidOrId) {
+        String key = guidOrId.strip();
+        if (NUMERIC.matcher(key).matches()) {
+            try {
+                return delivery(hookId, Long.parseLong(key));
+            } catch (GitHubApiException e) {
+                if (e.status() != 404) throw e;
+                throw new BadInputException("hook " + hookId + " has no delivery with id " + key);
+            }
+        }
+        if (!GUID.matcher(key).matches()) {
+            throw new BadInputException("'" + guidOrId + "' is neither a delivery GUID nor a numeric delivery id");
+        }
+        return deliveries(hookId, GUID_SEARCH_LIMIT, false).stream()
+                .filter(d -> key.equalsIgnoreCase(Json.text(d, "guid")))
+                .findFirst()
+                .orElseThrow(() -> new BadInputException("no delivery with GUID " + key + " among the latest "
+                        + GUID_SEARCH_LIMIT + " deliveries of hook " + hookId + "; see '" + HookRegistration.COMMAND
+                        + " deliveries'"));
     }
 
     /** GET one delivery (with request and response); a 404 propagates. */
@@ -83,6 +107,20 @@ public final class RepoHooks {
     /** POST .../deliveries/{id}/attempts (202): GitHub sends it again, with the same GUID. */
     public void redeliver(long hookId, long deliveryId) {
         gh.send("POST", gh.repoPath("/hooks/" + hookId + "/deliveries/" + deliveryId + "/attempts"), null);
+    }
+
+    /** Looks the delivery up (see {@link #lookupDelivery}), asks GitHub to send it again, and returns it. */
+    public JsonNode redeliver(long hookId, String guidOrId) {
+        JsonNode delivery = lookupDelivery(hookId, guidOrId);
+        redeliver(hookId, delivery.path("id").asLong());
+        return delivery;
+    }
+
+    /** {@link #deliveries} in the shape of {@link #deliverySummary}. */
+    public ArrayNode deliverySummaries(long hookId, int limit, boolean failedOnly) {
+        ArrayNode result = Json.array();
+        deliveries(hookId, limit, failedOnly).forEach(d -> result.add(deliverySummary(d)));
+        return result;
     }
 
     /** The fields of a delivery worth showing. */

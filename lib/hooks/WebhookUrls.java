@@ -6,7 +6,7 @@ import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.util.Locale;
 import java.util.regex.Pattern;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 
 /** Checks a webhook delivery URL (WEBHOOK_URL) before it is sent to GitHub. */
 public final class WebhookUrls {
@@ -17,17 +17,17 @@ public final class WebhookUrls {
     /** The URL itself when it is an absolute http(s) URL with a host; a usage error (exit 2) otherwise. */
     public static URI requireHttp(String url, String source) {
         if (url == null || url.isBlank()) {
-            throw CommandException.usage("no webhook URL: set WEBHOOK_URL or pass --url https://...");
+            throw new BadInputException("no webhook URL: set WEBHOOK_URL or pass --url https://...");
         }
         URI uri;
         try {
             uri = new URI(url.strip());
         } catch (URISyntaxException e) {
-            throw CommandException.usage(source + " is not a valid URL: '" + url + "' (" + e.getReason() + ")");
+            throw new BadInputException(source + " is not a valid URL: '" + url + "' (" + e.getReason() + ")");
         }
         String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
         if (!uri.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || uri.getHost() == null) {
-            throw CommandException.usage(source + " must be an absolute http:// or https:// URL with a host, not '"
+            throw new BadInputException(source + " must be an absolute http:// or https:// URL with a host, not '"
                     + url + "'");
         }
         return uri;

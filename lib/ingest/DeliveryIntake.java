@@ -1,23 +1,21 @@
 package lib.ingest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Optional;
 import java.util.function.Consumer;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
 import lib.store.RunStore;
 import lib.util.Json;
 import lib.webhook.WebhookDelivery;
+import lib.webhook.WorkflowJobEvent;
 
 /**
  * What every delivery source (receiver, webhook.site, GitHub's deliveries API) hands its
- * deliveries to: {@link Ingest} for workflow_run and ping, plus {@code workflow_job} filing once
- * the job's run is known. Signature and input problems stay {@link CommandException}s
- * (exit codes 3 and 2); everything else becomes an {@link Outcome}.
+ * deliveries to: workflow_run deliveries are stored through {@link Ingest}, pings are acknowledged,
+ * workflow_job deliveries are filed once their run is known, other events are ignored. A bad
+ * signature or a bad delivery is thrown as by {@link Ingest#check}; everything else is an {@link Outcome}.
  */
 public final class DeliveryIntake {
     public enum Kind { STORED, DUPLICATE, PING, IGNORED }
@@ -28,7 +26,6 @@ public final class DeliveryIntake {
     private final Ingest ingest;
     private final JobFiler jobs;
     private final RunStore store;
-    private final String verifiedBy;
     private volatile Runnable afterStore = () -> {};
 
     /** {@code options} must verify (no skip-verify): a filed delivery is always a verified one. */
@@ -37,7 +34,6 @@ public final class DeliveryIntake {
         this.ingest = new Ingest(store, options, clock, warn);
         this.jobs = new JobFiler(store, clock);
         this.store = store;
-        this.verifiedBy = options.trustedBy() != null ? options.trustedBy() : "hmac";
     }
 
     /** Called after each newly stored delivery (e.g. to wake a waiter in the same process). */
@@ -46,31 +42,27 @@ public final class DeliveryIntake {
     }
 
     public Outcome accept(WebhookDelivery delivery) {
-        ObjectNode summary;
-        try {
-            summary = ingest.process(delivery);
-        } catch (CommandException e) {
-            if (e.exitCode() != ExitCode.WRONG_EVENT) throw e;
-            // Ingest checks the signature before it looks at the event, so this delivery is verified.
-            return otherEvent(delivery);
+        CheckedDelivery checked = ingest.check(delivery);
+        switch (checked.event()) {
+            case "workflow_run":
+                return stored(ingest.storeRun(checked));
+            case "ping":
+                return new Outcome(Kind.PING, Ingest.pingSummary(checked).put("stored", false));
+            case "workflow_job":
+                return fileJob(checked);
+            default:
+                return ignored("'" + checked.event() + "' deliveries are not stored");
         }
-        if ("ping".equals(Json.text(summary, "event"))) return new Outcome(Kind.PING, summary.put("stored", false));
-        return stored(summary);
     }
 
-    private Outcome otherEvent(WebhookDelivery delivery) {
-        JsonNode payload = Json.parse(delivery.payloadText().getBytes(StandardCharsets.UTF_8), "the payload");
-        String event = delivery.event() != null ? delivery.event() : Ingest.eventFromShape(payload);
-        if (!"workflow_job".equals(event)) {
-            return ignored("'" + event + "' deliveries are not stored");
-        }
-        long runId = JobFiler.runIdOf(payload);
+    private Outcome fileJob(CheckedDelivery checked) {
+        WorkflowJobEvent job = WorkflowJobEvent.from(checked.payload());
         try {
-            var correlation = store.correlationOfRun(runId);
+            Optional<String> correlation = store.correlationOfRun(job.runId());
             if (correlation.isEmpty()) {
-                return ignored("workflow_job of run " + runId + ", whose workflow_run has not been stored yet");
+                return ignored("workflow_job of run " + job.runId() + ", whose workflow_run has not been stored yet");
             }
-            return stored(jobs.file(delivery, payload, correlation.get(), verifiedBy));
+            return stored(jobs.file(checked, job, correlation.get()));
         } catch (IOException e) {
             throw new UncheckedIOException("could not store the workflow_job delivery", e);
         }

@@ -1,7 +1,6 @@
 package lib.ingest;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,22 +11,27 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
+import lib.store.IndexRow;
+import lib.store.RunMetadata;
 import lib.store.RunStore;
 import lib.util.Json;
 import lib.util.SafeFiles;
+import lib.util.Text;
+import lib.webhook.BadDeliveryException;
 import lib.webhook.Correlation;
 import lib.webhook.Hmac;
 import lib.webhook.Secret;
 import lib.webhook.Secrets;
+import lib.webhook.SignatureException;
 import lib.webhook.WebhookDelivery;
 import lib.webhook.WorkflowRunEvent;
+import lib.webhook.WrongEventException;
 
 /**
  * The one ingest pipeline behind every delivery source (file, stdin, receiver, API fetchers):
- * verify, parse, find the correlation, store, update metadata, and summarise.
- * Rejections are {@link CommandException}s carrying the shared exit codes.
+ * {@link #check} verifies and parses a delivery, {@link #storeRun} files a workflow_run delivery
+ * (event file, index row, metadata), and {@link #process} does both for the one-delivery command.
+ * Rejections are {@link SignatureException}, {@link BadDeliveryException} and {@link WrongEventException}.
  */
 public final class Ingest {
     /**
@@ -58,12 +62,6 @@ public final class Ingest {
         }
     }
 
-    /** {@code problem} says why an unverified delivery could not be verified. */
-    private record Verification(boolean verified, String by, String problem) {}
-
-    /** How many delivery ids the metadata file lists; the rest are counted. */
-    static final int MAX_LISTED_DELIVERIES = 100;
-
     private final RunStore store;
     private final Options options;
     private final Clock clock;
@@ -76,208 +74,139 @@ public final class Ingest {
         this.warn = warn;
     }
 
-    /** Processes one delivery and returns the summary printed on stdout. */
+    public Options options() {
+        return options;
+    }
+
+    /** Processes one delivery of any event and returns the summary printed on stdout; only workflow_run (and ping) pass. */
     public ObjectNode process(WebhookDelivery delivery) {
-        if (delivery.body().length == 0) throw CommandException.usage("the payload is empty");
+        CheckedDelivery checked = check(delivery);
+        switch (checked.event()) {
+            case "workflow_run":
+                return storeRun(checked);
+            case "ping":
+                return pingSummary(checked);
+            case "workflow_job":
+                throw new WrongEventException(checked.event(), jobGuidance(checked.payload()));
+            default:
+                throw new WrongEventException(checked.event(),
+                        "this is a '" + checked.event() + "' delivery; only workflow_run deliveries are processed");
+        }
+    }
+
+    /**
+     * Checks what arrived before anything is stored: size, a safe delivery id, the signature over the
+     * exact bytes (before parsing), then the JSON. Names the event from the header, else the payload's shape.
+     */
+    public CheckedDelivery check(WebhookDelivery delivery) {
+        if (delivery.body().length == 0) throw new BadDeliveryException("the payload is empty");
         if (delivery.body().length > WebhookDelivery.MAX_BYTES) {
-            throw CommandException.usage("the payload exceeds GitHub's 25 MB cap");
+            throw new BadDeliveryException("the payload exceeds GitHub's 25 MB cap");
         }
         String deliveryId = delivery.deliveryId();
         if (deliveryId != null && !SafeFiles.isSafeName(deliveryId)) {
-            throw CommandException.usage("the delivery id is not a safe file name (letters, digits, '.', '_', '-'): "
-                    + printable(deliveryId));
+            throw new BadDeliveryException("the delivery id is not a safe file name (letters, digits, '.', '_', '-'): "
+                    + Text.printable(deliveryId));
         }
-        Verification verification = verify(delivery);
-
+        String verifiedBy = null;
+        String problem;
+        if (options.trustedBy() != null) {
+            verifiedBy = options.trustedBy();
+            problem = null;
+        } else if (options.secret().isEmpty()) {
+            problem = "no webhook secret is configured (--secret-file, " + Secrets.ENV_VAR + " or " + options.secretFile() + ")";
+        } else {
+            Hmac.Result result = Hmac.verify(options.secret().get().bytes(), delivery.body(), delivery.signature256());
+            verifiedBy = result == Hmac.Result.VALID ? "hmac" : null;
+            problem = result == Hmac.Result.VALID ? null : result.describe();
+        }
+        if (verifiedBy == null && !options.skipVerify()) {
+            throw new SignatureException("signature check failed: " + problem
+                    + "; nothing was stored (use --skip-verify to store it unverified)");
+        }
         JsonNode payload = Json.parse(delivery.payloadText().getBytes(StandardCharsets.UTF_8), "the payload");
-        if (!payload.isObject()) throw CommandException.usage("the payload is not a JSON object");
+        if (!payload.isObject()) throw new BadDeliveryException("the payload is not a JSON object");
         String event = delivery.event() != null ? delivery.event() : eventFromShape(payload);
+        String id = deliveryId != null ? deliveryId : delivery.payloadHashId();
+        return new CheckedDelivery(delivery, payload, event, id, verifiedBy, problem);
+    }
 
-        switch (event) {
-            case "workflow_run":
-                break;
-            case "ping":
-                return pingSummary(payload, deliveryId, verification);
-            case "workflow_job":
-                throw new CommandException(ExitCode.WRONG_EVENT, jobGuidance(payload));
-            default:
-                throw new CommandException(ExitCode.WRONG_EVENT,
-                        "this is a '" + event + "' delivery; only workflow_run deliveries are processed");
-        }
-
-        WorkflowRunEvent run = WorkflowRunEvent.from(payload);
-        Optional<String> correlation =
-                Correlation.find(options.runNamePattern(), run.displayTitle(), run.name());
+    /** Files a checked workflow_run delivery under its correlation (or unknown/) and returns the summary. */
+    public ObjectNode storeRun(CheckedDelivery checked) {
+        WorkflowRunEvent run = WorkflowRunEvent.from(checked.payload());
+        Optional<String> correlation = Correlation.find(options.runNamePattern(), run.displayTitle(), run.name());
         if (correlation.isEmpty()) {
             warn.accept("no correlation id in the run name '" + firstNonEmpty(run.displayTitle(), run.name())
                     + "'; filing under " + RunStore.UNKNOWN + "/");
         }
-        if (!verification.verified()) {
-            warn.accept("signature not verified (" + verification.problem() + "); storing with \"verified\": false");
+        if (!checked.verified()) {
+            warn.accept("signature not verified (" + checked.problem() + "); storing with \"verified\": false");
         }
-        String id = deliveryId != null ? deliveryId : delivery.payloadHashId();
         try {
-            return store(delivery, run, correlation.orElse(null), id, verification);
+            return store(checked, run, correlation.orElse(null));
         } catch (IOException e) {
             throw new UncheckedIOException("could not store the delivery under " + store.root(), e);
         }
     }
 
-    private Verification verify(WebhookDelivery delivery) {
-        if (options.trustedBy() != null) return new Verification(true, options.trustedBy(), null);
-        String problem;
-        if (options.secret().isEmpty()) {
-            problem = "no webhook secret is configured (--secret-file, " + Secrets.ENV_VAR
-                    + " or " + options.secretFile() + ")";
-        } else {
-            Hmac.Result result = Hmac.verify(options.secret().get().bytes(), delivery.body(), delivery.signature256());
-            if (result == Hmac.Result.VALID) return new Verification(true, "hmac", null);
-            problem = result.describe();
-        }
-        if (!options.skipVerify()) {
-            throw new CommandException(ExitCode.SIGNATURE, "signature check failed: " + problem
-                    + "; nothing was stored (use --skip-verify to store it unverified)");
-        }
-        return new Verification(false, null, problem);
-    }
-
-    private ObjectNode store(WebhookDelivery delivery, WorkflowRunEvent run, String correlation,
-                             String deliveryId, Verification verification) throws IOException {
+    private ObjectNode store(CheckedDelivery checked, WorkflowRunEvent run, String correlation) throws IOException {
         String folder = RunStore.folderFor(correlation);
+        String deliveryId = checked.id();
         return store.withLock(folder, () -> {
-            Optional<JsonNode> earlier = store.storedDelivery(folder, deliveryId);
+            Optional<IndexRow> earlier = store.storedDelivery(folder, deliveryId);
             if (earlier.isPresent()) {
-                ObjectNode summary = summary(correlation, run, verification, deliveryId,
-                        store.webhookDir(folder).resolve(Json.text(earlier.get(), "file")));
-                summary.put("duplicate", true);
-                return summary;
+                return summary(correlation, run, checked, store.webhookDir(folder).resolve(earlier.get().file()))
+                        .put("duplicate", true);
             }
             // Read (and so validate) the metadata before writing anything, so a bad file stops us early.
             Optional<Path> metadataFile = correlation == null ? Optional.empty() : store.findMetadata(correlation);
-            ObjectNode metadata = metadataFile.isPresent() ? store.readObject(metadataFile.get()) : null;
+            RunMetadata metadata = metadataFile.isPresent() ? store.readMetadata(metadataFile.get()) : null;
 
             Instant received = clock.instant();
             RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);
-            store.writeEvent(slot, delivery.body());
+            store.writeEvent(slot, checked.delivery().body());
             if (correlation != null) store.rememberRun(run.runId(), correlation);
             if (metadata != null) {
-                mergeIntoMetadata(metadata, run, deliveryId, received);
-                store.writeObject(metadataFile.get(), metadata);
+                metadata.recordWebhook(run, deliveryId, received).forEach(warn);
+                store.writeMetadata(metadataFile.get(), metadata);
             } else if (correlation != null) {
                 Path orphan = store.orphanFile(run.runId());
-                ObjectNode record = store.readObject(orphan);
-                record.put("correlation_id", correlation);
-                mergeIntoMetadata(record, run, deliveryId, received);
-                store.writeObject(orphan, record);
+                RunMetadata record = store.readMetadata(orphan);
+                record.recordCorrelation(correlation);
+                record.recordWebhook(run, deliveryId, received).forEach(warn);
+                store.writeMetadata(orphan, record);
                 warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + orphan);
             }
-            ObjectNode row = indexRow(run, deliveryId, delivery.event(), received, verification,
-                    store.webhookDir(folder).relativize(slot.file()).toString(), correlation);
+            IndexRow row = IndexRow.ofRun(run, correlation, deliveryId, checked.delivery().event(), received,
+                    checked.verifiedBy(), store.webhookDir(folder).relativize(slot.file()).toString());
             store.commitDelivery(folder, deliveryId, slot, row); // last: marks the delivery as stored
-            return summary(correlation, run, verification, deliveryId, slot.file());
+            return summary(correlation, run, checked, slot.file());
         });
     }
 
-    /** Adds what the webhook says to metadata, keeping every key already there. */
-    private void mergeIntoMetadata(ObjectNode metadata, WorkflowRunEvent run, String deliveryId, Instant received) {
-        JsonNode known = metadata.get("webhook_run_id");
-        if (known == null || known.isNull()) {
-            metadata.put("webhook_run_id", run.runId());
-        } else if (known.asLong() != run.runId()) {
-            mismatch(metadata, "webhook_run_id", known.asLong(), run, deliveryId);
-        }
-        JsonNode runId = metadata.get("run_id");
-        if (metadata.has("correlation_id") || metadata.has("dispatched_at")) { // a dispatch metadata file
-            if (runId == null || runId.isNull()) {
-                metadata.put("run_id", run.runId());
-                metadata.put("run_id_source", "webhook");
-                metadata.put("webhook_pending", false);
-            } else if (runId.asLong() != run.runId()) {
-                mismatch(metadata, "run_id", runId.asLong(), run, deliveryId);
-            }
-        }
-        JsonNode dispatchRunId = metadata.get("dispatch_run_id");
-        if (dispatchRunId != null && !dispatchRunId.isNull() && dispatchRunId.asLong() != run.runId()) {
-            mismatch(metadata, "dispatch_run_id", dispatchRunId.asLong(), run, deliveryId);
-        }
-        recordDelivery(metadata, deliveryId);
-        if (WorkflowRunEvent.statusRank(run.status()) >= WorkflowRunEvent.statusRank(Json.text(metadata, "webhook_status"))) {
-            metadata.put("webhook_status", run.status());
-            metadata.put("webhook_conclusion", run.conclusion());
-        }
-        if (run.htmlUrl() != null && !metadata.has("run_url")) metadata.put("run_url", run.htmlUrl());
-        metadata.put("webhook_updated_at", received.toString());
-    }
-
-    /**
-     * Lists the delivery id in {@code webhook_deliveries}, capped so the metadata file does not
-     * grow with every delivery (index.json has them all); {@code webhook_delivery_count} counts them.
-     */
-    private static void recordDelivery(ObjectNode metadata, String deliveryId) {
-        ArrayNode deliveries = metadata.has("webhook_deliveries") && metadata.get("webhook_deliveries").isArray()
-                ? (ArrayNode) metadata.get("webhook_deliveries")
-                : metadata.putArray("webhook_deliveries");
-        for (JsonNode known : deliveries) {
-            if (deliveryId.equals(known.asText())) return; // a resumed delivery is counted once
-        }
-        if (deliveries.size() < MAX_LISTED_DELIVERIES) deliveries.add(deliveryId);
-        metadata.put("webhook_delivery_count", metadata.path("webhook_delivery_count").asLong(deliveries.size() - 1) + 1);
-    }
-
-    private void mismatch(ObjectNode metadata, String field, long recorded, WorkflowRunEvent run, String deliveryId) {
-        ObjectNode m = (metadata.has("webhook_mismatches") && metadata.get("webhook_mismatches").isArray()
-                ? (ArrayNode) metadata.get("webhook_mismatches") : metadata.putArray("webhook_mismatches")).addObject();
-        m.put("field", field).put("recorded", recorded).put("webhook_run_id", run.runId()).put("delivery_id", deliveryId);
-        warn.accept(field + " " + recorded + " differs from the webhook's run id " + run.runId() + "; kept, mismatch recorded");
-    }
-
-    private static ObjectNode indexRow(WorkflowRunEvent run, String deliveryId, String headerEvent, Instant received,
-                                       Verification v, String file, String correlation) {
-        ObjectNode row = Json.object();
-        row.put("delivery_id", deliveryId);
-        row.put("event", headerEvent != null ? headerEvent : "workflow_run");
-        row.put("action", run.action());
-        row.put("run_id", run.runId());
-        row.put("run_number", run.runNumber());
-        row.put("run_attempt", run.runAttempt());
-        row.put("status", run.status());
-        row.put("conclusion", run.conclusion());
-        row.put("correlation_id", correlation);
-        row.put("display_title", run.displayTitle());
-        row.put("run_name", run.name());
-        row.put("head_branch", run.headBranch());
-        row.put("trigger_event", run.triggerEvent());
-        row.put("repository", run.repository());
-        row.put("html_url", run.htmlUrl());
-        row.put("received_at", received.toString());
-        row.put("verified", v.verified());
-        row.put("verified_by", v.by());
-        row.put("file", file);
-        return row;
-    }
-
-    private static ObjectNode summary(String correlation, WorkflowRunEvent run, Verification v, String deliveryId, Path stored) {
+    private static ObjectNode summary(String correlation, WorkflowRunEvent run, CheckedDelivery checked, Path stored) {
         ObjectNode s = Json.object();
         s.put("correlation_id", correlation);
         s.put("run_id", run.runId());
         s.put("status", run.status());
         s.put("conclusion", run.conclusion());
         s.put("action", run.action());
-        s.put("verified", v.verified());
+        s.put("verified", checked.verified());
         s.put("event", "workflow_run");
-        s.put("delivery_id", deliveryId);
+        s.put("delivery_id", checked.id());
         s.put("stored", stored.toString());
         return s;
     }
 
-    private static ObjectNode pingSummary(JsonNode payload, String deliveryId, Verification v) {
+    /** What a ping says: GitHub's hook id and zen line; nothing is stored. */
+    public static ObjectNode pingSummary(CheckedDelivery checked) {
         ObjectNode s = Json.object();
         s.put("event", "ping");
-        s.put("verified", v.verified());
-        s.put("delivery_id", deliveryId);
-        JsonNode hookId = payload.get("hook_id");
+        s.put("verified", checked.verified());
+        s.put("delivery_id", checked.delivery().deliveryId());
+        JsonNode hookId = checked.payload().get("hook_id");
         if (hookId != null) s.set("hook_id", hookId);
-        s.put("zen", Json.text(payload, "zen"));
+        s.put("zen", Json.text(checked.payload(), "zen"));
         return s;
     }
 
@@ -298,9 +227,5 @@ public final class Ingest {
 
     private static String firstNonEmpty(String a, String b) {
         return a != null && !a.isEmpty() ? a : b == null ? "" : b;
-    }
-
-    private static String printable(String s) {
-        return s.replaceAll("[^\\x20-\\x7e]", "?");
     }
 }

@@ -17,12 +17,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
 import lib.ingest.DeliveryIntake;
-import lib.store.StoreException;
+import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.Text;
 import lib.webhook.Headers;
+import lib.webhook.SignatureException;
 import lib.webhook.WebhookDelivery;
 
 /**
@@ -76,18 +76,18 @@ public final class Receiver implements AutoCloseable {
             if (p < 0 || p > 65535 || host.isEmpty()) throw new NumberFormatException();
             return new InetSocketAddress(InetAddress.getByName(host), p);
         } catch (NumberFormatException | IOException e) {
-            throw CommandException.usage("--listen expects [HOST:]PORT (e.g. 8080 or 127.0.0.1:8080), got: " + spec);
+            throw new BadInputException("--listen expects [HOST:]PORT (e.g. 8080 or 127.0.0.1:8080), got: " + spec);
         }
     }
 
     public static Receiver start(InetSocketAddress address, String path, DeliveryIntake intake, Consumer<String> log)
             throws IOException {
-        if (!path.startsWith("/")) throw CommandException.usage("--path must start with '/': " + path);
+        if (!path.startsWith("/")) throw new BadInputException("--path must start with '/': " + path);
         HttpServer server;
         try {
             server = HttpServer.create(address, 64);
         } catch (IOException e) {
-            throw CommandException.usage("cannot listen on " + address + ": " + e.getMessage());
+            throw new BadInputException("cannot listen on " + address + ": " + e.getMessage());
         }
         AtomicInteger n = new AtomicInteger();
         ExecutorService executor = Executors.newFixedThreadPool(DEFAULT_THREADS, r -> {
@@ -175,15 +175,12 @@ public final class Receiver implements AutoCloseable {
         try {
             DeliveryIntake.Outcome outcome = intake.accept(new WebhookDelivery(body, headers));
             answer = new Answer(outcome.kind() == DeliveryIntake.Kind.IGNORED ? 202 : 200, outcome.summary());
-        } catch (StoreException e) { // our runs folder's problem: the sender gets no local path
-            log.accept("error: storing delivery " + deliveryId + " failed: " + e.getMessage());
-            answer = error(500, "could not store the delivery");
-        } catch (CommandException e) {
-            answer = e.exitCode() == ExitCode.SIGNATURE
-                    ? error(401, "signature missing or invalid; nothing stored")
-                    : error(400, e.getMessage());
-        } catch (RuntimeException e) {
-            log.accept("error: storing delivery " + deliveryId + " failed: " + e.getMessage());
+        } catch (SignatureException e) {
+            answer = error(401, "signature missing or invalid; nothing stored");
+        } catch (BadInputException e) { // the sender's problem: say what is wrong with the delivery
+            answer = error(400, e.getMessage());
+        } catch (RuntimeException e) { // ours (e.g. a damaged file in the runs folder): the sender gets no local path
+            log.accept("error: storing delivery " + Text.printable(deliveryId) + " failed: " + Text.describe(e));
             answer = error(500, "could not store the delivery");
         }
         return logged(deliveryId, headers, answer);
@@ -194,7 +191,7 @@ public final class Receiver implements AutoCloseable {
         String detail = b.has("reason") ? Json.text(b, "reason") : b.has("error") ? Json.text(b, "error")
                 : b.has("run_id") ? "run " + Json.text(b, "run_id") + " " + Json.text(b, "status")
                         + (b.path("duplicate").asBoolean() ? " (duplicate)" : "") : "";
-        log.accept("delivery " + printable(deliveryId) + " " + printable(headers.get(Headers.EVENT))
+        log.accept("delivery " + Text.printable(deliveryId) + " " + Text.printable(headers.get(Headers.EVENT))
                 + " -> " + answer.status() + (detail.isEmpty() ? "" : " " + detail));
         return answer;
     }
@@ -222,7 +219,4 @@ public final class Receiver implements AutoCloseable {
         return new Answer(status, body);
     }
 
-    private static String printable(String s) {
-        return s == null ? "-" : s.replaceAll("[^\\x21-\\x7e]", "?");
-    }
 }

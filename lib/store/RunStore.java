@@ -1,7 +1,6 @@
 package lib.store;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -22,14 +21,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 import lib.util.FileLocks;
 import lib.util.Json;
 import lib.util.SafeFiles;
 import lib.webhook.Correlation;
 
 /**
- * The {@code runs/} layout (see the README's storage section):
+ * The {@code runs/} layout (see docs/storage.md):
  * <pre>
  * runs/&lt;uuid&gt;.json                                   dispatch metadata (trigger-and-track)
  * runs/&lt;uuid|unknown&gt;/webhook/events/&lt;time&gt;-&lt;delivery&gt;.json   raw payloads, never overwritten
@@ -101,45 +100,52 @@ public final class RunStore {
         return FileLocks.withLock(root.resolve(".locks").resolve(checked(folder) + ".lock"), work);
     }
 
-    /** Reads a JSON object file; absent gives an empty object; anything else is left untouched and reported. */
-    public ObjectNode readObject(Path file) throws IOException {
-        JsonNode node = readJson(file);
-        if (node == null) return Json.object();
-        if (!node.isObject()) throw new StoreException(file + " does not hold a JSON object; left unchanged");
-        return (ObjectNode) node;
+    /** The metadata of a correlation ({@code runs/<uuid>.json}); empty when there is none yet. */
+    public RunMetadata readMetadata(String correlationId) throws IOException {
+        return readMetadata(findMetadata(correlationId).orElse(metadataFile(correlationId)));
     }
 
-    public void writeObject(Path file, ObjectNode node) throws IOException {
-        SafeFiles.writeAtomically(file, Json.pretty(node));
+    /** A metadata or orphan file; an absent one reads as empty, a damaged one is left untouched and reported. */
+    public RunMetadata readMetadata(Path file) throws IOException {
+        JsonNode node = readJson(file);
+        if (node == null) return new RunMetadata(Json.object());
+        if (!node.isObject()) throw new DamagedFileException(file + " does not hold a JSON object; left unchanged");
+        return new RunMetadata((ObjectNode) node);
+    }
+
+    public void writeMetadata(Path file, RunMetadata metadata) throws IOException {
+        SafeFiles.writeAtomically(file, Json.pretty(metadata.json()));
     }
 
     /** Read-modify-write of {@code runs/<uuid>.json} under the correlation's lock; other keys are kept. */
-    public ObjectNode updateMetadata(String correlationId, Consumer<ObjectNode> change) throws IOException {
+    public RunMetadata updateMetadata(String correlationId, Consumer<RunMetadata> change) throws IOException {
         String folder = folderFor(correlationId);
         return withLock(folder, () -> {
             Path file = findMetadata(folder).orElse(metadataFile(folder));
-            ObjectNode metadata = readObject(file);
+            RunMetadata metadata = readMetadata(file);
             change.accept(metadata);
-            writeObject(file, metadata);
+            writeMetadata(file, metadata);
             return metadata;
         });
     }
 
     /** The delivery rows of a folder's index (empty when none). */
-    public ArrayNode readIndex(String folder) throws IOException {
+    public List<IndexRow> readIndex(String folder) throws IOException {
         Path file = indexFile(folder);
         JsonNode node = readJson(file);
-        if (node == null) return Json.array();
-        if (!node.isArray()) throw new StoreException(file + " does not hold a JSON array; left unchanged");
-        return (ArrayNode) node;
+        if (node == null) return List.of();
+        if (!node.isArray()) throw new DamagedFileException(file + " does not hold a JSON array; left unchanged");
+        List<IndexRow> rows = new ArrayList<>(node.size());
+        node.forEach(r -> rows.add(IndexRow.of(r)));
+        return rows;
     }
 
     // --- storing one delivery: call these in order, holding the folder's lock -------------------
 
     /** The row of a delivery already stored in this folder, if any. */
-    public Optional<JsonNode> storedDelivery(String folder, String deliveryId) throws IOException {
+    public Optional<IndexRow> storedDelivery(String folder, String deliveryId) throws IOException {
         JsonNode row = readJson(deliveryMarker(folder, deliveryId, ".json"));
-        return Optional.ofNullable(row);
+        return Optional.ofNullable(row).map(IndexRow::of);
     }
 
     /**
@@ -178,11 +184,11 @@ public final class RunStore {
      * delivery whose row already made it into the index, the row is not appended twice; other
      * deliveries may have been appended after it meanwhile, so that (rare) case reads the index.
      */
-    public void commitDelivery(String folder, String deliveryId, EventSlot slot, ObjectNode row) throws IOException {
+    public void commitDelivery(String folder, String deliveryId, EventSlot slot, IndexRow row) throws IOException {
         if (!(slot.resumed() && indexHolds(folder, deliveryId))) {
-            appendIndexRow(folder, row);
+            appendIndexRow(folder, row.json());
         }
-        SafeFiles.writeAtomically(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row));
+        SafeFiles.writeAtomically(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row.json()));
         Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
     }
 
@@ -223,45 +229,43 @@ public final class RunStore {
                 }
             }
         }
-        ArrayNode rows;
+        List<IndexRow> rows;
         try {
-            rows = readIndex(folder);
-        } catch (StoreException damaged) {
+            rows = new ArrayList<>(readIndex(folder));
+        } catch (DamagedFileException damaged) {
             rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
         }
-        rows.add(row);
+        rows.add(IndexRow.of(row));
         StringBuilder text = new StringBuilder("[\n");
         for (int i = 0; i < rows.size(); i++) {
-            text.append(Json.compact(rows.get(i))).append(i + 1 < rows.size() ? ",\n" : "");
+            text.append(Json.compact(rows.get(i).json())).append(i + 1 < rows.size() ? ",\n" : "");
         }
         SafeFiles.writeAtomically(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path). */
     private boolean indexHolds(String folder, String deliveryId) throws IOException {
-        for (JsonNode r : readIndex(folder)) {
-            if (deliveryId.equals(Json.text(r, "delivery_id"))) return true;
+        for (IndexRow r : readIndex(folder)) {
+            if (deliveryId.equals(r.deliveryId())) return true;
         }
         return false;
     }
 
     /** The index rebuilt from the "stored" markers (each holds its row), in the order they were received. */
-    private ArrayNode rowsFromMarkers(String folder) throws IOException {
-        List<JsonNode> rows = new ArrayList<>();
+    private List<IndexRow> rowsFromMarkers(String folder) throws IOException {
+        List<IndexRow> rows = new ArrayList<>();
         Path dir = webhookDir(folder).resolve("deliveries");
         if (Files.isDirectory(dir)) {
             try (DirectoryStream<Path> markers = Files.newDirectoryStream(dir, "*.json")) {
                 for (Path marker : markers) {
                     JsonNode row = readJson(marker);
-                    if (row != null && row.isObject()) rows.add(row);
+                    if (row != null && row.isObject()) rows.add(IndexRow.of(row));
                 }
             }
         }
-        rows.sort(Comparator.comparing((JsonNode r) -> r.path("received_at").asText())
-                .thenComparing(r -> r.path("delivery_id").asText()));
-        ArrayNode index = Json.array();
-        rows.forEach(index::add);
-        return index;
+        rows.sort(Comparator.comparing((IndexRow r) -> r.receivedAt().orElse(Instant.EPOCH))
+                .thenComparing(r -> String.valueOf(r.deliveryId())));
+        return rows;
     }
 
     private static boolean endsWith(FileChannel ch, byte[] suffix) throws IOException {
@@ -275,7 +279,7 @@ public final class RunStore {
     }
 
     private Path deliveryMarker(String folder, String deliveryId, String suffix) {
-        if (!SafeFiles.isSafeName(deliveryId)) throw CommandException.usage("unsafe delivery id: " + deliveryId);
+        if (!SafeFiles.isSafeName(deliveryId)) throw new BadInputException("unsafe delivery id: " + deliveryId);
         return webhookDir(folder).resolve("deliveries").resolve(deliveryId + suffix);
     }
 
@@ -293,13 +297,13 @@ public final class RunStore {
         try {
             return Json.MAPPER.readTree(bytes);
         } catch (IOException e) {
-            throw new StoreException(file + " is not valid JSON; left unchanged (fix or move it)");
+            throw new DamagedFileException(file + " is not valid JSON; left unchanged (fix or move it)");
         }
     }
 
     private static String checked(String folder) {
         if (!UNKNOWN.equals(folder) && !Correlation.isValid(folder)) {
-            throw CommandException.usage("not a correlation id: " + folder);
+            throw new BadInputException("not a correlation id: " + folder);
         }
         return folder;
     }

@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import lib.cli.CommandException;
 
 /** One shared Jackson mapper and the few helpers every command needs. */
 public final class Json {
@@ -33,12 +32,12 @@ public final class Json {
     public static JsonNode parse(byte[] bytes, String what) {
         try {
             JsonNode node = MAPPER.readTree(bytes);
-            if (node == null || node.isMissingNode()) throw CommandException.usage(what + " is empty");
+            if (node == null || node.isMissingNode()) throw new BadInputException(what + " is empty");
             return node;
         } catch (JsonProcessingException e) {
-            throw CommandException.usage(what + " is not valid JSON: " + e.getOriginalMessage());
+            throw new BadInputException(what + " is not valid JSON: " + e.getOriginalMessage());
         } catch (IOException e) {
-            throw CommandException.usage(what + " could not be read: " + e.getMessage());
+            throw new BadInputException(what + " could not be read: " + e.getMessage());
         }
     }
 

@@ -1,7 +1,5 @@
 package lib.wait;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import java.io.IOException;
 import java.nio.file.ClosedWatchServiceException;
 import java.nio.file.DirectoryStream;
@@ -12,7 +10,6 @@ import java.nio.file.WatchKey;
 import java.nio.file.WatchService;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -20,9 +17,9 @@ import java.util.Set;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import lib.cli.CommandException;
+import lib.store.DamagedFileException;
+import lib.store.IndexRow;
 import lib.store.RunStore;
-import lib.util.Json;
 import lib.webhook.Correlation;
 
 /**
@@ -42,7 +39,7 @@ public final class DeliveryWatcher implements AutoCloseable {
     private final Set<Path> watched = new HashSet<>();
     private final Semaphore changed = new Semaphore(0);
     private final Thread pump;
-    private volatile ArrayNode lastRows = Json.array();
+    private volatile List<IndexRow> lastRows = List.of();
 
     public DeliveryWatcher(RunStore store, String correlationId, Duration fallbackPoll) throws IOException {
         this.store = store;
@@ -58,12 +55,12 @@ public final class DeliveryWatcher implements AutoCloseable {
      * Returns the first answer of {@code check} over the index rows, re-evaluated whenever the
      * folder changes, or empty when {@code timeout} passes. Rows stored before the call count.
      */
-    public <T> Optional<T> await(Function<ArrayNode, Optional<T>> check, Duration timeout)
+    public <T> Optional<T> await(Function<List<IndexRow>, Optional<T>> check, Duration timeout)
             throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             watchDeepestFolder(); // before reading, so a change after the read is never missed
-            Optional<ArrayNode> rows = readRows();
+            Optional<List<IndexRow>> rows = readRows();
             if (rows.isPresent()) {
                 lastRows = rows.get();
                 Optional<T> answer = check.apply(rows.get());
@@ -77,7 +74,7 @@ public final class DeliveryWatcher implements AutoCloseable {
     }
 
     /** The rows seen by the last successful read (empty before any). */
-    public ArrayNode lastRows() {
+    public List<IndexRow> lastRows() {
         return lastRows;
     }
 
@@ -90,11 +87,10 @@ public final class DeliveryWatcher implements AutoCloseable {
                 String name = dir.getFileName().toString();
                 if (name.equals(folder) || !(Correlation.isValid(name) || RunStore.UNKNOWN.equals(name))) continue;
                 try {
-                    for (JsonNode row : store.readIndex(name)) {
-                        String at = Json.text(row, "received_at");
-                        if (at != null && !Instant.parse(at).isBefore(since)) count++;
+                    for (IndexRow row : store.readIndex(name)) {
+                        if (row.receivedAt().filter(at -> !at.isBefore(since)).isPresent()) count++;
                     }
-                } catch (CommandException | DateTimeParseException unreadable) {
+                } catch (DamagedFileException unreadable) {
                     // another folder's problem; not worth failing the report
                 }
             }
@@ -124,10 +120,10 @@ public final class DeliveryWatcher implements AutoCloseable {
     }
 
     /** The index, or empty while it cannot be parsed (it is replaced by rename, so this is rare). */
-    private Optional<ArrayNode> readRows() throws IOException {
+    private Optional<List<IndexRow>> readRows() throws IOException {
         try {
             return Optional.of(store.readIndex(folder));
-        } catch (CommandException notJsonYet) {
+        } catch (DamagedFileException notJsonYet) {
             return Optional.empty();
         }
     }

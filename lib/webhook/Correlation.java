@@ -6,7 +6,7 @@ import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 
 /** Finds the correlation UUID that a dispatched run carries in its run-name. */
 public final class Correlation {
@@ -29,7 +29,7 @@ public final class Correlation {
 
     /** The canonical (lower-case) form of a correlation id, or a usage error when it is not a UUID. */
     public static String canonical(String id) {
-        if (!isValid(id)) throw CommandException.usage("not a correlation id (a UUID was expected): " + id);
+        if (!isValid(id)) throw new BadInputException("not a correlation id (a UUID was expected): " + id);
         return id.toLowerCase(Locale.ROOT);
     }
 
@@ -38,11 +38,11 @@ public final class Correlation {
         try {
             Pattern p = Pattern.compile(regex);
             if (p.matcher("").groupCount() != 1) {
-                throw CommandException.usage("--run-name-pattern needs exactly one capture group: " + regex);
+                throw new BadInputException("--run-name-pattern needs exactly one capture group: " + regex);
             }
             return p;
         } catch (PatternSyntaxException e) {
-            throw CommandException.usage("--run-name-pattern is not a valid regular expression: " + e.getDescription());
+            throw new BadInputException("--run-name-pattern is not a valid regular expression: " + e.getDescription());
         }
     }
 

@@ -26,6 +26,17 @@ public final class Headers {
         return value == null ? this : set(name, value);
     }
 
+    /** Headers as a JSON object of name to value, or to an array of values (the first counts), as webhook.site lists them. */
+    public static Headers fromJson(JsonNode node) {
+        Headers headers = new Headers();
+        node.properties().forEach(e -> {
+            JsonNode v = e.getValue();
+            if (v.isArray()) v = v.size() == 0 ? null : v.get(0);
+            if (v != null && !v.isNull() && !v.isContainerNode()) headers.set(e.getKey(), v.asText());
+        });
+        return headers;
+    }
+
     public String get(String name) {
         return values.get(name.toLowerCase(Locale.ROOT));
     }
@@ -36,16 +47,8 @@ public final class Headers {
      */
     public static Headers parse(byte[] bytes) {
         String text = new String(bytes, StandardCharsets.UTF_8).strip();
+        if (text.startsWith("{")) return fromJson(Json.parse(bytes, "headers file"));
         Headers headers = new Headers();
-        if (text.startsWith("{")) {
-            JsonNode node = Json.parse(bytes, "headers file");
-            node.properties().forEach(e -> {
-                JsonNode v = e.getValue();
-                if (v.isArray()) v = v.size() == 0 ? null : v.get(0);
-                if (v != null && !v.isNull() && !v.isContainerNode()) headers.set(e.getKey(), v.asText());
-            });
-            return headers;
-        }
         for (String line : text.split("\r?\n")) {
             int colon = line.indexOf(':');
             if (colon <= 0) continue;

@@ -13,7 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 import lib.util.SafeFiles;
 
 /** Finds, generates and stores the webhook secret. Never prints it. */
@@ -37,7 +37,7 @@ public final class Secrets {
     public static Optional<Secret> resolve(Path secretFile, Map<String, String> env, Path stateDir) {
         if (secretFile != null) {
             return Optional.of(readFile(secretFile)
-                    .orElseThrow(() -> CommandException.usage("secret file not found: " + secretFile)));
+                    .orElseThrow(() -> new BadInputException("secret file not found: " + secretFile)));
         }
         String fromEnv = env.get(ENV_VAR);
         if (fromEnv != null && !fromEnv.isBlank()) return Optional.of(new Secret(fromEnv.strip(), ENV_VAR));
@@ -104,12 +104,12 @@ public final class Secrets {
     private static Optional<Secret> readFile(Path file) {
         try {
             String value = Files.readString(file, StandardCharsets.UTF_8).strip();
-            if (value.isEmpty()) throw CommandException.usage("secret file is empty: " + file);
+            if (value.isEmpty()) throw new BadInputException("secret file is empty: " + file);
             return Optional.of(new Secret(value, file.toString()));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
-            throw CommandException.usage("cannot read secret file " + file + ": " + e.getMessage());
+            throw new BadInputException("cannot read secret file " + file + ": " + e.getMessage());
         }
     }
 }

@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import lib.cli.CommandException;
 
 /**
  * What arrived: the exact body bytes (the signature covers them) and the request headers.
@@ -55,11 +54,11 @@ public record WebhookDelivery(byte[] body, Headers headers) {
                 try {
                     return URLDecoder.decode(pair.substring("payload=".length()), StandardCharsets.UTF_8);
                 } catch (IllegalArgumentException e) {
-                    throw CommandException.usage("the form-encoded payload is malformed: " + e.getMessage());
+                    throw new BadDeliveryException("the form-encoded payload is malformed: " + e.getMessage());
                 }
             }
         }
-        throw CommandException.usage("the form-encoded body has no 'payload' parameter");
+        throw new BadDeliveryException("the form-encoded body has no 'payload' parameter");
     }
 
     private static String strictUtf8(byte[] bytes) {
@@ -70,7 +69,7 @@ public record WebhookDelivery(byte[] body, Headers headers) {
                     .decode(ByteBuffer.wrap(bytes))
                     .toString();
         } catch (CharacterCodingException e) {
-            throw CommandException.usage("the payload is not valid UTF-8");
+            throw new BadDeliveryException("the payload is not valid UTF-8");
         }
     }
 }

@@ -1,7 +1,6 @@
 package lib.webhook;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import lib.cli.CommandException;
 import lib.util.Json;
 
 /** The fields of a {@code workflow_run} delivery that tracking needs. */
@@ -23,12 +22,12 @@ public record WorkflowRunEvent(
     public static WorkflowRunEvent from(JsonNode payload) {
         JsonNode run = payload.get("workflow_run");
         if (run == null || !run.isObject()) {
-            throw CommandException.usage("the payload has no workflow_run object");
+            throw new BadDeliveryException("the payload has no workflow_run object");
         }
         JsonNode id = run.get("id");
         if (id == null || !(id.isIntegralNumber() || id.isTextual() && id.asText().matches("[0-9]{1,19}"))
                 || id.asLong() <= 0) {
-            throw CommandException.usage("the payload has no valid workflow_run.id");
+            throw new BadDeliveryException("the payload has no valid workflow_run.id");
         }
         return new WorkflowRunEvent(
                 id.asLong(),

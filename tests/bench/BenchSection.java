@@ -99,7 +99,7 @@ abstract class BenchSection {
         m.put("workflow", "dispatch-webhook.yml");
         m.put("dispatched_at", java.time.Instant.now().toString());
         m.put("webhook_pending", true);
-        store.writeObject(store.metadataFile(corr), m);
+        store.updateMetadata(corr, metadata -> metadata.json().setAll(m));
     }
 
     // ================================================================ helpers: processes

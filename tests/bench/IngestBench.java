@@ -1,4 +1,3 @@
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.net.URI;
@@ -23,6 +22,7 @@ import java.util.stream.Stream;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
 import lib.receiver.Receiver;
+import lib.store.IndexRow;
 import lib.store.RunStore;
 import lib.util.Json;
 import lib.webhook.Correlation;
@@ -226,8 +226,8 @@ final class IngestBench extends BenchSection {
         long rows = 0;
         for (String c : corrs) {
             Map<String, Integer> count = new HashMap<>();
-            for (JsonNode row : store.readIndex(RunStore.folderFor(c))) {
-                count.merge(Json.text(row, "delivery_id"), 1, Integer::sum);
+            for (IndexRow row : store.readIndex(RunStore.folderFor(c))) {
+                count.merge(row.deliveryId(), 1, Integer::sum);
                 rows++;
             }
             seen.put(c, count);

@@ -1,4 +1,3 @@
-import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -12,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import lib.ingest.Ingest;
+import lib.store.IndexRow;
 import lib.store.RunStore;
 import lib.util.Json;
 import lib.wait.DeliveryWatcher;
@@ -37,7 +37,7 @@ final class WaitBench extends BenchSection {
             String corr = Correlation.newId();
             writeDispatchMetadata(store, corr);
             AtomicLong doneAt = new AtomicLong();
-            AtomicReference<Optional<JsonNode>> answer = new AtomicReference<>();
+            AtomicReference<Optional<IndexRow>> answer = new AtomicReference<>();
             try (DeliveryWatcher watcher = new DeliveryWatcher(store, corr, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
                 Thread waiter = new Thread(() -> {
                     try {

@@ -1,8 +1,9 @@
-package lib.ingest;
+package lib.sources;
 
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import lib.ingest.DeliveryIntake;
 import lib.webhook.WebhookDelivery;
 
 /**

@@ -1,4 +1,4 @@
-package lib.ingest;
+package lib.sources;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
@@ -12,11 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import lib.cli.CommandException;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
 import lib.hooks.HookState;
+import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.Sleeper;
 import lib.webhook.Headers;
 import lib.webhook.WebhookDelivery;
 
@@ -58,11 +59,11 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     /** The hook from {@code stateDir}, the token from the environment (or gh). */
     public static GitHubDeliveriesSource fromState(Path stateDir, Map<String, String> env, Duration interval,
             PrintWriter verboseLog) {
-        HookState hook = HookState.read(stateDir).orElseThrow(() -> CommandException.usage(
+        HookState hook = HookState.read(stateDir).orElseThrow(() -> new BadInputException(
                 "no registered hook: " + HookState.file(stateDir) + " is missing (run manage-actions-webhook register)"));
         String[] token = GitHubContext.resolveToken(hook.apiUrl(), env);
         GitHubContext context = new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
-        GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), GitHubClient.Sleeper.REAL, verboseLog);
+        GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), Sleeper.REAL, verboseLog);
         return new GitHubDeliveriesSource(client, hook.id(), interval);
     }
 

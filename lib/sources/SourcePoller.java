@@ -1,4 +1,4 @@
-package lib.ingest;
+package lib.sources;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -7,10 +7,11 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import lib.cli.Cli;
-import lib.cli.CommandException;
-import lib.cli.ExitCode;
+import lib.ingest.DeliveryIntake;
+import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.Text;
+import lib.webhook.SignatureException;
 import lib.webhook.WebhookDelivery;
 
 /**
@@ -55,7 +56,7 @@ public final class SourcePoller implements AutoCloseable {
             batch.addAll(source.poll());
             lastProblem = null;
         } catch (IOException | RuntimeException e) {
-            String problem = source.name() + ": " + Cli.messageOf(e);
+            String problem = source.name() + ": " + Text.describe(e);
             if (!problem.equals(lastProblem)) log.accept("warning: " + problem); // once per distinct problem
             lastProblem = problem;
         } catch (InterruptedException e) {
@@ -73,13 +74,14 @@ public final class SourcePoller implements AutoCloseable {
             if (outcome.kind() == DeliveryIntake.Kind.STORED) {
                 log.accept(source.name() + ": stored delivery " + id + " (run " + Json.text(outcome.summary(), "run_id") + ")");
             }
-        } catch (CommandException e) {
-            String why = e.exitCode() == ExitCode.SIGNATURE ? "signature missing or invalid" : e.getMessage();
-            log.accept(source.name() + ": delivery " + id + " not stored: " + why);
+        } catch (SignatureException e) {
+            log.accept(source.name() + ": delivery " + id + " not stored: signature missing or invalid");
+        } catch (BadInputException e) {
+            log.accept(source.name() + ": delivery " + id + " not stored: " + e.getMessage());
         } catch (RuntimeException e) {
-            // Not the delivery's fault (e.g. the store could not be written): try it again next poll.
+            // Not the delivery's fault (e.g. the store could not be written, a damaged file): try it again next poll.
             retry.add(delivery);
-            if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Cli.messageOf(e));
+            if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Text.describe(e));
         }
     }
 

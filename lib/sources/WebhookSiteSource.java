@@ -1,9 +1,8 @@
-package lib.ingest;
+package lib.sources;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -15,8 +14,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import lib.cli.CommandException;
+import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.Text;
 import lib.webhook.Headers;
 import lib.webhook.WebhookDelivery;
 
@@ -43,10 +43,10 @@ public final class WebhookSiteSource implements DeliverySource {
 
     public WebhookSiteSource(String baseUrl, String token, String apiKey, Duration interval) {
         if (token == null || !token.matches("[A-Za-z0-9-]{1,64}")) {
-            throw CommandException.usage("--from-webhook-site expects a webhook.site token (a UUID), got: " + token);
+            throw new BadInputException("--from-webhook-site expects a webhook.site token (a UUID), got: " + token);
         }
         String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
-        this.listUrl = URI.create(base + "/token/" + URLEncoder.encode(token, StandardCharsets.UTF_8)
+        this.listUrl = URI.create(base + "/token/" + Text.urlEncode(token)
                 + "/requests?sorting=newest&per_page=100");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
         this.interval = interval;
@@ -92,7 +92,7 @@ public final class WebhookSiteSource implements DeliverySource {
             if (uuid == null || !seen.add(uuid)) continue; // a request may shift onto the next page meanwhile
             String content = Json.text(item, "content");
             if (!"POST".equalsIgnoreCase(Json.text(item, "method")) || content == null || content.isEmpty()) continue;
-            fresh.add(new WebhookDelivery(content.getBytes(StandardCharsets.UTF_8), headersOf(item.path("headers"))));
+            fresh.add(new WebhookDelivery(content.getBytes(StandardCharsets.UTF_8), Headers.fromJson(item.path("headers"))));
         }
         Collections.reverse(fresh); // the API lists newest first; ingest in arrival order
         return fresh;
@@ -114,16 +114,5 @@ public final class WebhookSiteSource implements DeliverySource {
             throw new IOException("the API answered HTTP " + response.statusCode() + " for " + url.getPath());
         }
         return Json.parse(response.body(), "webhook.site's answer");
-    }
-
-    /** webhook.site lists headers by lower-case name, each with an array of values. */
-    static Headers headersOf(JsonNode headers) {
-        Headers result = new Headers();
-        headers.properties().forEach(e -> {
-            JsonNode v = e.getValue();
-            if (v.isArray()) v = v.size() == 0 ? null : v.get(0);
-            if (v != null && v.isValueNode() && !v.isNull()) result.set(e.getKey(), v.asText());
-        });
-        return result;
     }
 }

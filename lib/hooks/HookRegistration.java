@@ -1,0 +1,153 @@
+package lib.hooks;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import lib.github.GitHubApiException;
+import lib.github.GitHubClient;
+import lib.util.BadInputException;
+import lib.util.Json;
+import lib.webhook.Secret;
+import lib.webhook.Secrets;
+
+/**
+ * {@code register}: creates the repository hook for workflow_run and workflow_job and records it in
+ * {@code <state-dir>/active-hook.json}. Refuses when a hook is already recorded, unless {@code force}:
+ * then it deletes the recorded hook (carrying on when it is already gone) and every hook of the
+ * repository with the same URL before creating the new one. Hooks with other URLs and the secret file
+ * are left alone.
+ */
+public final class HookRegistration {
+    /** The command operators run; named in hints. */
+    public static final String COMMAND = "manage-actions-webhook";
+
+    /** The hook as recorded (in {@code recordFile}), whether its secret was generated now, and the hooks it replaced. */
+    public record Result(HookState hook, Path recordFile, boolean secretGenerated, List<Long> replaced) {
+        public String message() {
+            return "registered hook " + hook.id() + " on " + hook.repo() + " (" + String.join(", ", hook.events()) + " -> "
+                    + hook.url() + "); recorded in " + recordFile;
+        }
+
+        /** The record plus {registered, secret_generated, replaced}, as register prints it. */
+        public ObjectNode toJson() {
+            ObjectNode json = hook.toJson().put("registered", true).put("secret_generated", secretGenerated);
+            replaced.forEach(json.putArray("replaced")::add);
+            return json;
+        }
+    }
+
+    /**
+     * What unregister did: the hook (null when none was recorded), its repository, whether it was already gone,
+     * the record file removed, and the secret file kept (or null).
+     */
+    public record Removal(HookState hook, String repo, boolean alreadyGone, Path recordFile, Path secretFileKept) {
+        public ObjectNode toJson() {
+            if (hook == null) return Json.object().put("unregistered", false).put("reason", "nothing recorded");
+            return Json.object().put("unregistered", true).put("id", hook.id()).put("repo", repo)
+                    .put("already_gone", alreadyGone).put("secret_file_kept", secretFileKept == null ? null : secretFileKept.toString());
+        }
+
+        /** What to tell the operator, line by line. */
+        public List<String> messages() {
+            if (hook == null) return List.of("nothing to unregister: no hook recorded in " + recordFile);
+            return List.of(alreadyGone ? "hook " + hook.id() + " was already gone from " + repo : "deleted hook " + hook.id() + " on " + repo,
+                    "removed " + recordFile + (secretFileKept == null ? "" : "; kept the webhook secret in " + secretFileKept
+                            + " (delete it yourself once nothing needs to verify old deliveries)"));
+        }
+    }
+
+    private final HookTarget target;
+    private final Path stateDir;
+    private final Map<String, String> env;
+    private final Consumer<String> info;
+
+    public HookRegistration(HookTarget target, Map<String, String> env, Consumer<String> info) {
+        this.target = target;
+        this.stateDir = target.stateDir();
+        this.env = env;
+        this.info = info;
+    }
+
+    public Result register(URI url, Path secretFile, boolean force) throws IOException {
+        String hookUrl = url.toString();
+        Optional<HookState> recorded = HookState.read(stateDir);
+        if (recorded.isPresent() && !force) {
+            HookState r = recorded.get();
+            throw new BadInputException("a hook is already recorded in " + HookState.file(stateDir) + " (id " + r.id()
+                    + " on " + r.repo() + ", delivering to " + r.url() + "); run '" + COMMAND + " unregister' first, or"
+                    + " pass --force to delete it and register a new one");
+        }
+        if (WebhookUrls.isLocalOrPrivate(url)) {
+            info.accept("warning: " + url.getHost() + " is a loopback or private address: github.com refuses to"
+                    + " deliver there (GHES and test servers may accept it); trying anyway");
+        }
+        GitHubClient gh = target.client(null, null);
+        RepoHooks hooks = new RepoHooks(gh);
+        Secret secret = Secrets.resolveOrGenerate(secretFile, env, stateDir, info);
+        List<Long> replaced = force ? replace(recorded, hooks, hookUrl) : List.of();
+
+        JsonNode created;
+        try {
+            created = hooks.create(hookUrl, secret, RepoHooks.EVENTS);
+        } catch (GitHubApiException e) {
+            if (e.status() == 422 && e.mentions("already exists")) {
+                throw e.withMessage(e.getMessage() + " - " + gh.context().repo() + " already has a hook delivering to "
+                        + hookUrl + "; pass --force to delete it and create a new one");
+            }
+            throw e;
+        }
+        HookState registered = HookState.fromHook(created, gh.context().repo(), gh.context().apiUrl(), secret.origin());
+        registered.write(stateDir);
+        return new Result(registered, HookState.file(stateDir), secret.origin().equals(Secrets.GENERATED), replaced);
+    }
+
+    /**
+     * Deletes the recorded hook on GitHub (already gone is fine) and then its record; keeps the secret file.
+     * Nothing recorded is fine too (idempotent).
+     */
+    public Removal unregister() throws IOException {
+        Optional<HookState> recorded = HookState.read(stateDir);
+        if (recorded.isEmpty()) return new Removal(null, null, false, HookState.file(stateDir), null);
+        HookState hook = recorded.get();
+        RepoHooks hooks = target.hooksOf(hook);
+        boolean deleted = hooks.delete(hook.id());
+        HookState.delete(stateDir);
+        Path secret = Secrets.defaultFile(stateDir);
+        return new Removal(hook, hooks.client().context().repo(), !deleted, HookState.file(stateDir),
+                Files.exists(secret) ? secret : null);
+    }
+
+    /** --force: the recorded hook (wherever it lives) and every hook here with the same URL go first. */
+    private List<Long> replace(Optional<HookState> recorded, RepoHooks hooks, String hookUrl) throws IOException {
+        List<Long> replaced = new ArrayList<>();
+        String repo = hooks.client().context().repo();
+        if (recorded.isPresent()) {
+            HookState r = recorded.get();
+            boolean sameTarget = r.repo().equalsIgnoreCase(repo) && r.apiUrl().equals(hooks.client().context().apiUrl());
+            RepoHooks old = sameTarget ? hooks : new RepoHooks(target.client(r.repo(), r.apiUrl()));
+            if (old.delete(r.id())) {
+                replaced.add(r.id());
+                info.accept("--force: deleted the recorded hook " + r.id() + " on " + r.repo());
+            } else {
+                info.accept("--force: the recorded hook " + r.id() + " was already gone from " + r.repo());
+            }
+            HookState.delete(stateDir);
+        }
+        for (JsonNode h : hooks.withUrl(hookUrl)) {
+            long id = h.path("id").asLong();
+            if (hooks.delete(id)) {
+                replaced.add(id);
+                info.accept("--force: deleted hook " + id + " on " + repo + ", which also delivered to " + hookUrl);
+            }
+        }
+        return replaced;
+    }
+}

@@ -1,0 +1,122 @@
+package lib.sources;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import lib.ingest.DeliveryIntake;
+import lib.ingest.Ingest;
+import lib.receiver.Receiver;
+import lib.store.RunStore;
+import lib.webhook.Secret;
+
+/**
+ * The delivery sources wait-for-webhook runs: the embedded receiver ({@code --listen}), webhook.site and
+ * GitHub's deliveries API (polled). All feed the same store through {@link DeliveryIntake}; signed
+ * sources verify with the webhook secret, GitHub's API is trusted. Closing stops them newest first, so
+ * the receiver drains its in-flight deliveries before anything it relies on goes.
+ */
+public final class Sources implements AutoCloseable {
+    /**
+     * Which sources to start. {@code listen} is {@code [HOST:]PORT} or null; {@code webhookSiteToken} null for none;
+     * {@code pollInterval} null for each source's default; {@code verboseLog} null for silence.
+     */
+    public record Config(String listen, String path, String webhookSiteToken, String webhookSiteUrl, boolean fromGitHub,
+            Duration pollInterval, Path stateDir, PrintWriter verboseLog) {
+        public boolean any() {
+            return listen != null || webhookSiteToken != null || fromGitHub;
+        }
+
+        boolean signed() {
+            return listen != null || webhookSiteToken != null;
+        }
+    }
+
+    private final Deque<AutoCloseable> open = new ArrayDeque<>();
+    private volatile URI listeningUrl;
+
+    private Sources() {}
+
+    /**
+     * Starts every configured source. {@code secret} is asked only when a signed source is configured;
+     * {@code afterStore} runs after each newly stored delivery (e.g. to wake a waiter).
+     */
+    public static Sources start(Config config, RunStore store, Ingest.Options options, Supplier<Secret> secret,
+            Map<String, String> env, Clock clock, Runnable afterStore, Consumer<String> log) throws IOException {
+        Sources sources = new Sources();
+        try {
+            if (config.signed()) {
+                Ingest.Options signed = Ingest.Options.verifying(Optional.of(secret.get()))
+                        .withRunNamePattern(options.runNamePattern());
+                DeliveryIntake intake = intake(store, signed, clock, afterStore, log);
+                if (config.listen() != null) {
+                    Receiver receiver = sources.push(Receiver.start(Receiver.parseListen(config.listen()), config.path(),
+                            intake, log));
+                    sources.listeningUrl = receiver.url();
+                    log.accept("listening on " + receiver.url());
+                }
+                if (config.webhookSiteToken() != null) {
+                    var site = WebhookSiteSource.fromEnv(config.webhookSiteToken(), config.webhookSiteUrl(), env,
+                            interval(config, WebhookSiteSource.DEFAULT_INTERVAL));
+                    sources.push(new SourcePoller(site, intake, log).start());
+                }
+            }
+            if (config.fromGitHub()) {
+                var github = GitHubDeliveriesSource.fromState(config.stateDir(), env,
+                        interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), config.verboseLog());
+                Ingest.Options trusted = Ingest.Options.verifying(Optional.empty())
+                        .withRunNamePattern(options.runNamePattern()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
+                sources.push(new SourcePoller(github, intake(store, trusted, clock, afterStore, log), log).start());
+            }
+            return sources;
+        } catch (IOException | RuntimeException e) {
+            sources.close();
+            throw e;
+        }
+    }
+
+    /** The receiver's URL once it listens (null without --listen). */
+    public URI listeningUrl() {
+        return listeningUrl;
+    }
+
+    /** Closes newest first: the receiver drains its in-flight deliveries before the pollers go. Safe to call twice. */
+    @Override
+    public void close() {
+        synchronized (open) {
+            while (!open.isEmpty()) {
+                try {
+                    open.pop().close();
+                } catch (Exception ignored) {
+                    // closing on the way out; nothing left to report to
+                }
+            }
+        }
+    }
+
+    private <T extends AutoCloseable> T push(T resource) {
+        synchronized (open) {
+            open.push(resource);
+        }
+        return resource;
+    }
+
+    private static DeliveryIntake intake(RunStore store, Ingest.Options options, Clock clock, Runnable afterStore,
+            Consumer<String> log) {
+        DeliveryIntake intake = new DeliveryIntake(store, options, clock, m -> log.accept("warning: " + m));
+        intake.afterStore(afterStore);
+        return intake;
+    }
+
+    private static Duration interval(Config config, Duration fallback) {
+        return config.pollInterval() != null ? config.pollInterval() : fallback;
+    }
+}

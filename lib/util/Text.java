@@ -1,0 +1,55 @@
+package lib.util;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
+import java.util.Locale;
+
+/** Small text helpers shared by messages, logs and URLs. */
+public final class Text {
+    private Text() {}
+
+    /**
+     * The value with every character outside visible ASCII (controls, spaces, non-ASCII) shown as '?',
+     * so text from a sender can be put into one log line or message safely; null shows as "-".
+     */
+    public static String printable(String s) {
+        return s == null ? "-" : s.replaceAll("[^\\x21-\\x7e]", "?");
+    }
+
+    /** One path segment or query value, percent-encoded (form style, UTF-8). */
+    public static String urlEncode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * One line for an error: a {@link TrackerException}'s own message; otherwise the message and those of its
+     * causes, e.g. "could not store the delivery under runs: runs/x: Not a directory". File errors come
+     * without class names, unexpected ones (a NullPointerException) with.
+     */
+    public static String describe(Throwable ex) {
+        if (ex instanceof TrackerException) return ex.getMessage();
+        StringBuilder line = new StringBuilder();
+        Throwable e = ex;
+        for (int depth = 0; e != null && depth < 5; e = e.getCause(), depth++) {
+            String part = part(e);
+            if (part == null || line.indexOf(part) >= 0) continue;
+            line.append(line.length() == 0 ? "" : ": ").append(part);
+        }
+        if (line.length() == 0) line.append(ex.getClass().getSimpleName());
+        return line.toString().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static String part(Throwable e) {
+        String m = e.getMessage();
+        if (m != null && e.getCause() != null && m.equals(e.getCause().toString())) return null; // a bare wrapper
+        if (e instanceof FileSystemException f && f.getReason() == null) { // e.g. AccessDeniedException: "/x: access denied"
+            m = m + ": " + f.getClass().getSimpleName().replace("Exception", "")
+                    .replaceAll("(?<=[a-z])(?=[A-Z])", " ").toLowerCase(Locale.ROOT);
+        }
+        if (e instanceof IOException || e instanceof UncheckedIOException) return m;
+        return e.getClass().getSimpleName() + (m == null ? "" : ": " + m);
+    }
+}
