@@ -83,6 +83,17 @@ class DistributionTest {
         }
     }
 
+    /**
+     * The keys JBang reads in a catalog alias (as {@code jbang alias add} writes them). JBang ignores any
+     * other key without a word, so a misspelt one (say {@code java-version} for {@code java}) would
+     * silently drop the setting.
+     */
+    static final Set<String> ALIAS_KEYS = Set.of("script-ref", "description", "arguments", "runtime-options",
+            "java-options", "sources", "files", "dependencies", "repositories", "classpaths", "properties", "java",
+            "main", "module", "compile-options", "native-image", "native-options", "jfr", "debug", "cds",
+            "interactive", "enable-preview", "enable-assertions", "enable-system-assertions", "manifest-options",
+            "java-agents", "docs");
+
     @Test
     void theCatalogHasOneDescribedAliasPerScript() throws Exception {
         JsonNode aliases = Json.read(root.resolve("jbang-catalog.json")).path("aliases");
@@ -91,8 +102,12 @@ class DistributionTest {
         assertEquals(new TreeSet<>(SandboxFlow.SCRIPTS.stream().map(s -> s.replace(".java", "")).toList()), names);
         aliases.properties().forEach(e -> {
             JsonNode a = e.getValue();
+            Set<String> keys = new TreeSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            keys.removeAll(ALIAS_KEYS);
+            assertEquals(Set.of(), keys, e.getKey() + ": keys JBang does not read (and ignores without a warning)");
             assertEquals(e.getKey() + ".java", Json.text(a, "script-ref"), "a path relative to the catalog");
-            assertEquals("17+", Json.text(a, "java-version"));
+            assertEquals("17+", Json.text(a, "java"), e.getKey() + ": JBang's alias key for the Java version is 'java'");
             assertTrue(Json.text(a, "description").length() > 20, e.getKey());
         });
     }
