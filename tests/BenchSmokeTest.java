@@ -197,7 +197,11 @@ class BenchSmokeTest {
 
     /**
      * In a fresh JVM (as wait-for-webhook --listen runs), sequential deliveries over one connection are
-     * answered well under the 40 ms that a Nagle / delayed-ACK stall costs each of them.
+     * answered faster than the 40 ms that a Nagle / delayed-ACK stall costs each of them. The stall is a
+     * floor (Linux delays an ACK by at least 40 ms), while a busy machine only makes answers slow
+     * sometimes: so this samples until three answers came in under 38 ms, which takes a handful of
+     * requests on an idle machine and gives a busy one up to 60 s or 500 requests. With the stall none
+     * ever does, and the test fails after 500 answers of over 40 ms each.
      */
     @Test
     void receiverAnswersWithoutTheDelayedAckStall() throws Exception {
@@ -209,22 +213,23 @@ class BenchSmokeTest {
             URI url = URI.create(out.readLine());
             String corr = Correlation.newId();
             byte[] body = Fixtures.workflowRun("completed", corr, 79_000_001L);
-            int n = 30;
-            double[] ms = new double[n];
-            for (int i = 0; i < n + 5; i++) { // the first 5 warm up
+            double boundMs = 38;
+            int wanted = 3;
+            List<Double> ms = new ArrayList<>();
+            int fast = 0;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (int i = 0; fast < wanted && i < 5 + 500 && System.nanoTime() < deadline; i++) { // the first 5 warm up
                 long t = System.nanoTime();
                 HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", "seq-" + i, body);
                 assertEquals(200, r.statusCode(), r.body());
-                if (i >= 5) ms[i - 5] = (System.nanoTime() - t) / 1e6;
+                double took = (System.nanoTime() - t) / 1e6;
+                if (i < 5) continue;
+                ms.add(took);
+                if (took < boundMs) fast++;
             }
-            // With the stall every answer waits for a ~40 ms delayed ACK, so even the fastest is slow;
-            // the few fastest answers stay quick on a loaded machine (parallel test classes on 2 cores),
-            // where a median, or even the fastest quarter, may not.
-            double[] sorted = ms.clone();
-            Arrays.sort(sorted);
-            double thirdFastest = sorted[2];
-            assertTrue(thirdFastest < 35, String.format("the third fastest answer took %.1f ms:"
-                    + " the 40 ms delayed-ACK stall is back? %s", thirdFastest, Arrays.toString(ms)));
+            List<Double> sorted = ms.stream().sorted().toList();
+            assertTrue(fast >= wanted, String.format("%d of %d answers came in under %.0f ms (fastest %s):"
+                    + " the 40 ms delayed-ACK stall is back?", fast, ms.size(), boundMs, sorted.subList(0, Math.min(5, sorted.size()))));
         } finally {
             p.destroy();
             deleteTree(runs.getParent().equals(tmp) ? runs : runs.getParent());
