@@ -52,7 +52,10 @@ class RunTests {
                         "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
                         "junit.jupiter.execution.parallel.config.strategy", "fixed",
                         "junit.jupiter.execution.parallel.config.fixed.parallelism", "4",
-                        "junit.jupiter.execution.timeout.default", "120 s"))
+                        "junit.jupiter.execution.timeout.default", "120 s",
+                        // a class setup may build the four scripts through JBang: minutes on a cold cache
+                        // (a fresh clone or source archive) while other classes load the machine
+                        "junit.jupiter.execution.timeout.beforeall.method.default", "600 s"))
                 .build();
         Summary summary = new Summary(new PrintWriter(System.out, true));
         long start = System.nanoTime();
