@@ -23,6 +23,7 @@ import lib.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,7 +31,12 @@ import org.junit.jupiter.api.io.TempDir;
  * JBang home, the scripts run directly through their first line, and the launcher from elsewhere
  * and through a symlink. A temporary JBang home never touches the user's shell start-up files:
  * its bin/ is on PATH (so JBang sees nothing to set up) and user.home points into the temp folder.
+ *
+ * Each test runs JBang several times as subprocesses, each bounded by {@link #run}'s own 120 s. In a
+ * fresh clone or source archive the first runs also build the scripts and the launcher's fast-path
+ * archives, so a test as a whole may need more than the suite's default 120 s on a busy machine.
  */
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
 class DistributionTest {
     static Path root;
     static String cleanPath;   // PATH without any other jbang, so our launcher is the one found
