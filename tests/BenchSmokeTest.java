@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -200,8 +201,9 @@ class BenchSmokeTest {
      * answered faster than the 40 ms that a Nagle / delayed-ACK stall costs each of them. The stall is a
      * floor (Linux delays an ACK by at least 40 ms), while a busy machine only makes answers slow
      * sometimes: so this samples until three answers came in under 38 ms, which takes a handful of
-     * requests on an idle machine and gives a busy one up to 60 s or 500 requests. With the stall none
-     * ever does, and the test fails after 500 answers of over 40 ms each.
+     * requests on an idle machine and gives a busy one up to 60 s or 500 requests (one not answered
+     * within the client's 10 s counts as slow). With the stall none ever is, and the test fails after
+     * 500 answers of over 40 ms each.
      */
     @Test
     void receiverAnswersWithoutTheDelayedAckStall() throws Exception {
@@ -220,8 +222,13 @@ class BenchSmokeTest {
             long deadline = System.nanoTime() + 60_000_000_000L;
             for (int i = 0; fast < wanted && i < 5 + 500 && System.nanoTime() < deadline; i++) { // the first 5 warm up
                 long t = System.nanoTime();
-                HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", "seq-" + i, body);
-                assertEquals(200, r.statusCode(), r.body());
+                try {
+                    HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", "seq-" + i, body);
+                    assertEquals(200, r.statusCode(), r.body());
+                } catch (HttpTimeoutException starved) {
+                    // not answered within the client's 10 s: a machine this busy gave neither JVM the CPU;
+                    // a slow answer like any other (the receiver's answers are ReceiverTest's concern)
+                }
                 double took = (System.nanoTime() - t) / 1e6;
                 if (i < 5) continue;
                 ms.add(took);
