@@ -1,11 +1,13 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +35,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Cheap guards for what tests/bench/bench.java measures at length: the store's per-delivery cost does
- * not grow with a correlation's deliveries, a concurrent receiver burst loses nothing, and the receiver
- * answers without the 40 ms Nagle / delayed-ACK stall. Generous bounds: a loaded 2-core machine passes.
+ * not grow with a correlation's deliveries (counted in I/O, not timed), a concurrent receiver burst
+ * loses nothing, and the receiver answers without the 40 ms Nagle / delayed-ACK stall. Generous bounds:
+ * a loaded 2-core machine passes.
  */
 class BenchSmokeTest {
     @TempDir Path tmp;
@@ -59,33 +62,83 @@ class BenchSmokeTest {
                 .set(Headers.SIGNATURE_256, Deliveries.sign(body)));
     }
 
-    static double median(double[] v, int from, int to) {
-        double[] w = Arrays.copyOfRange(v, from, to);
+    /** The I/O this thread has done so far (Linux): bytes and calls through read and write. */
+    record ThreadIo(long readBytes, long writtenBytes, long readCalls, long writeCalls) {
+        static final Path FILE = Path.of("/proc/thread-self/io");
+
+        static ThreadIo now() throws IOException {
+            Map<String, Long> v = new HashMap<>();
+            for (String line : Files.readAllLines(FILE, StandardCharsets.US_ASCII)) {
+                String[] kv = line.split(":\\s*", 2);
+                if (kv.length == 2) v.put(kv[0], Long.parseLong(kv[1].strip()));
+            }
+            return new ThreadIo(v.get("rchar"), v.get("wchar"), v.get("syscr"), v.get("syscw"));
+        }
+
+        long bytes() {
+            return readBytes + writtenBytes;
+        }
+
+        long calls() {
+            return readCalls + writeCalls;
+        }
+
+        ThreadIo minus(ThreadIo o) {
+            return new ThreadIo(readBytes - o.readBytes, writtenBytes - o.writtenBytes, readCalls - o.readCalls,
+                    writeCalls - o.writeCalls);
+        }
+    }
+
+    static long median(long[] v, int from, int to) {
+        long[] w = Arrays.copyOfRange(v, from, to);
         Arrays.sort(w);
         return w[w.length / 2];
     }
 
+    /**
+     * Storing a delivery reads and writes as much with 1,000 deliveries stored for its correlation as with
+     * 100: counted in bytes and calls through read/write (this thread's, so parallel test classes do not
+     * count), not in time, which a busy machine distorts. An index rewritten per delivery instead of
+     * appended to, or a duplicate check that reads the index, makes the later deliveries cost hundreds of
+     * KB more. The timing itself is tests/bench/bench.java's (section 2b).
+     */
     @Test
     void perDeliveryCostDoesNotGrowWithOneCorrelationsDeliveries() throws Exception {
+        assumeTrue(Files.isReadable(ThreadIo.FILE), "per-thread I/O counters need Linux's " + ThreadIo.FILE);
         Path runs = base().resolve("runs");
         try {
             RunStore store = new RunStore(runs);
             Ingest ingest = new Ingest(store, verifying(), Clock.systemUTC(), m -> {});
             String corr = Correlation.newId();
+            // as trigger-and-track leaves it, so deliveries update the metadata (not an orphan record)
+            store.updateMetadata(corr, m -> m.json().put("correlation_id", corr).putNull("run_id"));
             byte[] body = Fixtures.workflowRun("completed", corr, 77_000_001L);
-            int n = 3000;
-            int window = 500;
-            double[] ms = new double[n];
+            // ids 100..999 are all as long, so every delivery from the 100th on (the metadata lists the
+            // first 100 ids, then stops growing) should cost exactly the same
+            int n = 1000;
+            int window = 200;
+            long[] bytes = new long[n];
+            long[] calls = new long[n];
             for (int i = 0; i < n; i++) {
                 WebhookDelivery d = signed(body, "smoke-" + i);
-                long t = System.nanoTime();
+                ThreadIo before = ThreadIo.now();
                 ingest.process(d);
-                ms[i] = (System.nanoTime() - t) / 1e6;
+                ThreadIo cost = ThreadIo.now().minus(before);
+                bytes[i] = cost.bytes();
+                calls[i] = cost.calls();
             }
-            double first = median(ms, 0, window);
-            double last = median(ms, n - window, n);
             assertEquals(n, store.readIndex(corr).size());
-            assertTrue(last <= 3 * first + 0.5, String.format("median per delivery: first %d %.3f ms, last %d %.3f ms", window, first, window, last));
+            int early = 100;
+            long firstBytes = median(bytes, early, early + window);
+            long lastBytes = median(bytes, n - window, n);
+            long firstCalls = median(calls, early, early + window);
+            long lastCalls = median(calls, n - window, n);
+            String what = String.format("median per delivery, deliveries %d-%d: %d bytes in %d calls; %d-%d: %d bytes in %d calls",
+                    early, early + window - 1, firstBytes, firstCalls, n - window, n - 1, lastBytes, lastCalls);
+            assertTrue(firstBytes >= body.length, "the payload was written: " + what);
+            // a stored row is about 600 bytes; 1 KB of slack is far below what an O(n) step adds here
+            assertTrue(lastBytes <= firstBytes + 1024, "the per-delivery I/O grows with the stored deliveries: " + what);
+            assertTrue(lastCalls <= firstCalls + 4, "the per-delivery I/O calls grow with the stored deliveries: " + what);
         } finally {
             deleteTree(runs.getParent().equals(tmp) ? runs : runs.getParent());
         }
@@ -145,7 +198,12 @@ class BenchSmokeTest {
 
     /**
      * In a fresh JVM (as wait-for-webhook --listen runs), sequential deliveries over one connection are
-     * answered well under the 40 ms that a Nagle / delayed-ACK stall costs each of them.
+     * answered faster than the 40 ms that a Nagle / delayed-ACK stall costs each of them. The stall is a
+     * floor (Linux delays an ACK by at least 40 ms), while a busy machine only makes answers slow
+     * sometimes: so this samples until three answers came in under 38 ms, which takes a handful of
+     * requests on an idle machine and gives a busy one up to 60 s or 500 requests (one not answered
+     * within the client's 10 s counts as slow). With the stall none ever is, and the test fails after
+     * 500 answers of over 40 ms each.
      */
     @Test
     void receiverAnswersWithoutTheDelayedAckStall() throws Exception {
@@ -157,22 +215,28 @@ class BenchSmokeTest {
             URI url = URI.create(out.readLine());
             String corr = Correlation.newId();
             byte[] body = Fixtures.workflowRun("completed", corr, 79_000_001L);
-            int n = 30;
-            double[] ms = new double[n];
-            for (int i = 0; i < n + 5; i++) { // the first 5 warm up
+            double boundMs = 38;
+            int wanted = 3;
+            List<Double> ms = new ArrayList<>();
+            int fast = 0;
+            long deadline = System.nanoTime() + 60_000_000_000L;
+            for (int i = 0; fast < wanted && i < 5 + 500 && System.nanoTime() < deadline; i++) { // the first 5 warm up
                 long t = System.nanoTime();
-                HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", "seq-" + i, body);
-                assertEquals(200, r.statusCode(), r.body());
-                if (i >= 5) ms[i - 5] = (System.nanoTime() - t) / 1e6;
+                try {
+                    HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", "seq-" + i, body);
+                    assertEquals(200, r.statusCode(), r.body());
+                } catch (HttpTimeoutException starved) {
+                    // not answered within the client's 10 s: a machine this busy gave neither JVM the CPU;
+                    // a slow answer like any other (the receiver's answers are ReceiverTest's concern)
+                }
+                double took = (System.nanoTime() - t) / 1e6;
+                if (i < 5) continue;
+                ms.add(took);
+                if (took < boundMs) fast++;
             }
-            // With the stall every answer waits for a ~40 ms delayed ACK, so even the fastest is slow;
-            // the few fastest answers stay quick on a loaded machine (parallel test classes on 2 cores),
-            // where a median, or even the fastest quarter, may not.
-            double[] sorted = ms.clone();
-            Arrays.sort(sorted);
-            double thirdFastest = sorted[2];
-            assertTrue(thirdFastest < 35, String.format("the third fastest answer took %.1f ms:"
-                    + " the 40 ms delayed-ACK stall is back? %s", thirdFastest, Arrays.toString(ms)));
+            List<Double> sorted = ms.stream().sorted().toList();
+            assertTrue(fast >= wanted, String.format("%d of %d answers came in under %.0f ms (fastest %s):"
+                    + " the 40 ms delayed-ACK stall is back?", fast, ms.size(), boundMs, sorted.subList(0, Math.min(5, sorted.size()))));
         } finally {
             p.destroy();
             deleteTree(runs.getParent().equals(tmp) ? runs : runs.getParent());

@@ -7,6 +7,8 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -20,6 +22,7 @@ import lib.util.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -27,7 +30,12 @@ import org.junit.jupiter.api.io.TempDir;
  * JBang home, the scripts run directly through their first line, and the launcher from elsewhere
  * and through a symlink. A temporary JBang home never touches the user's shell start-up files:
  * its bin/ is on PATH (so JBang sees nothing to set up) and user.home points into the temp folder.
+ *
+ * Each test runs JBang several times as subprocesses, each bounded by {@link #run}'s own 120 s. In a
+ * fresh clone or source archive the first runs also build the scripts and the launcher's fast-path
+ * archives, so a test as a whole may need more than the suite's default 120 s on a busy machine.
  */
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
 class DistributionTest {
     static Path root;
     static String cleanPath;   // PATH without any other jbang, so our launcher is the one found
@@ -82,6 +90,17 @@ class DistributionTest {
         }
     }
 
+    /**
+     * The keys JBang reads in a catalog alias (as {@code jbang alias add} writes them). JBang ignores any
+     * other key without a word, so a misspelt one (say {@code java-version} for {@code java}) would
+     * silently drop the setting.
+     */
+    static final Set<String> ALIAS_KEYS = Set.of("script-ref", "description", "arguments", "runtime-options",
+            "java-options", "sources", "files", "dependencies", "repositories", "classpaths", "properties", "java",
+            "main", "module", "compile-options", "native-image", "native-options", "jfr", "debug", "cds",
+            "interactive", "enable-preview", "enable-assertions", "enable-system-assertions", "manifest-options",
+            "java-agents", "docs");
+
     @Test
     void theCatalogHasOneDescribedAliasPerScript() throws Exception {
         JsonNode aliases = Json.read(root.resolve("jbang-catalog.json")).path("aliases");
@@ -90,8 +109,12 @@ class DistributionTest {
         assertEquals(new TreeSet<>(SandboxFlow.SCRIPTS.stream().map(s -> s.replace(".java", "")).toList()), names);
         aliases.properties().forEach(e -> {
             JsonNode a = e.getValue();
+            Set<String> keys = new TreeSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            keys.removeAll(ALIAS_KEYS);
+            assertEquals(Set.of(), keys, e.getKey() + ": keys JBang does not read (and ignores without a warning)");
             assertEquals(e.getKey() + ".java", Json.text(a, "script-ref"), "a path relative to the catalog");
-            assertEquals("17+", Json.text(a, "java-version"));
+            assertEquals("17+", Json.text(a, "java"), e.getKey() + ": JBang's alias key for the Java version is 'java'");
             assertTrue(Json.text(a, "description").length() > 20, e.getKey());
         });
     }
@@ -182,15 +205,41 @@ class DistributionTest {
         assertEquals("trigger-and-track 1.0.0", fromElsewhere.out().strip());
     }
 
+    /**
+     * The modes as committed, not only as on this disk. In a checkout git's index says (a local chmod
+     * would hide a file committed as 100644); in a source archive ({@code git archive}, no .git) the
+     * files carry the committed modes, so the disk says, and the test still runs there.
+     */
     @Test
     void theExecutableBitIsCommittedForTheScriptsAndTheLauncher() throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.exists(root.resolve(".git")), "a source archive, not a checkout");
-        Result r = run(root, Map.of(), "git", "ls-files", "-s", "--", "jbang", "manage-actions-webhook.java",
-                "trigger-and-track.java", "process-workflow-webhook.java", "wait-for-webhook.java", "tests/sandbox.java");
-        org.junit.jupiter.api.Assumptions.assumeTrue(r.code() == 0, "git is not available here");
-        List<String> modes = r.out().lines().map(l -> l.split("\\s+")[0] + " " + l.substring(l.indexOf('\t') + 1)).toList();
-        assertEquals(6, modes.size(), r.out());
-        for (String m : modes) assertTrue(m.startsWith("100755 "), m);
+        List<String> files = new ArrayList<>(List.of("jbang", "tests/sandbox.java"));
+        files.addAll(SandboxFlow.SCRIPTS);
+        if (isGitCheckout(root)) {
+            List<String> command = new ArrayList<>(List.of("git", "ls-files", "-s", "--"));
+            command.addAll(files);
+            Result r = run(root, Map.of(), command.toArray(String[]::new));
+            assertEquals(0, r.code(), r.err());
+            List<String> modes = r.out().lines().map(l -> l.split("\\s+")[0] + " " + l.substring(l.indexOf('\t') + 1)).toList();
+            assertEquals(files.size(), modes.size(), r.out());
+            for (String m : modes) assertTrue(m.startsWith("100755 "), m);
+        } else {
+            for (String f : files) {
+                Set<PosixFilePermission> perms = Files.getPosixFilePermissions(root.resolve(f));
+                assertTrue(perms.containsAll(Set.of(PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.GROUP_EXECUTE,
+                        PosixFilePermission.OTHERS_EXECUTE)), f + " is " + PosixFilePermissions.toString(perms));
+            }
+        }
+    }
+
+    /** Whether {@code dir} is the top of a git work tree (and git is here to ask), not a folder unpacked from an archive. */
+    static boolean isGitCheckout(Path dir) throws Exception {
+        Result top;
+        try {
+            top = run(dir, Map.of(), "git", "rev-parse", "--show-toplevel");
+        } catch (IOException noGit) {
+            return false;
+        }
+        return top.code() == 0 && Path.of(top.out().strip()).toRealPath().equals(dir.toRealPath());
     }
 
     @Test

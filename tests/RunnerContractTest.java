@@ -2,6 +2,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
 import java.io.File;
@@ -17,8 +18,9 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * The test runner's contract: failures are printed, the last line is "N passed, N failed", and the exit
- * code is non-zero on any failure or when no test ran. The sample classes are static nested classes, which
+ * The test runner's contract: failures and skips are printed, "N skipped" comes just before the last
+ * line, the last line is "N passed, N failed", a test aborted by an assumption is skipped (not failed),
+ * and the exit code is non-zero on any failure or when no test passed. The sample classes are static nested classes, which
  * the runner's discovery (top-level *Test classes only) never picks up, so they do not fail the suite.
  */
 class RunnerContractTest {
@@ -48,6 +50,46 @@ class RunnerContractTest {
 
         @Test
         void neverRuns() {}
+    }
+
+    /** One test of each outcome: passed, aborted by an assumption, failed. */
+    static class WithAssumption {
+        @Test
+        void passes() {}
+
+        @Test
+        void aborts() {
+            assumeTrue(false, "the sample assumption");
+        }
+
+        @Test
+        void fails() {
+            fail("the sample failure");
+        }
+    }
+
+    /** A class whose setup is aborted by an assumption: both its tests are skipped, none failed. */
+    static class AbortedSetup {
+        @BeforeAll
+        static void setUp() {
+            assumeTrue(false, "the sample setup assumption");
+        }
+
+        @Test
+        void first() {}
+
+        @Test
+        void second() {}
+    }
+
+    static class PassAndAbort {
+        @Test
+        void passes() {}
+
+        @Test
+        void aborts() {
+            assumeTrue(false, "the sample assumption");
+        }
     }
 
     /** Named like a test class, but nested: discovery must still skip it. */
@@ -94,6 +136,35 @@ class RunnerContractTest {
 
         RunTests.Summary nothing = new RunTests.Summary(new PrintWriter(new StringWriter()));
         assertEquals(1, RunTests.exitCode(nothing), "no test ran");
+    }
+
+    @Test
+    void aTestAbortedByAnAssumptionIsSkippedNotFailed() {
+        Outcome o = runWithSummary(WithAssumption.class);
+        List<String> lines = o.printed().lines().toList();
+        assertEquals("1 passed, 1 failed", lines.get(lines.size() - 1), o.printed());
+        assertEquals("1 skipped", lines.get(lines.size() - 2), o.printed());
+        assertEquals(List.of("FAILED RunnerContractTest$WithAssumption > fails()"),
+                lines.stream().filter(l -> l.startsWith("FAILED")).toList());
+        assertEquals(List.of("SKIPPED RunnerContractTest$WithAssumption > aborts()"),
+                lines.stream().filter(l -> l.startsWith("SKIPPED")).toList());
+        assertTrue(o.printed().contains("the sample assumption"), o.printed());
+        assertEquals(1, o.summary().skipped.get());
+        assertEquals(1, RunTests.exitCode(o.summary()), "the failure still fails the run");
+
+        Outcome green = runWithSummary(PassAndAbort.class);
+        assertTrue(green.printed().endsWith("1 skipped\n1 passed, 0 failed\n"), green.printed());
+        assertEquals(0, RunTests.exitCode(green.summary()), "a skip alone does not fail the run");
+    }
+
+    @Test
+    void aClassSetupAbortedByAnAssumptionSkipsItsTests() {
+        Outcome o = runWithSummary(AbortedSetup.class);
+        assertTrue(o.printed().endsWith("2 skipped\n0 passed, 0 failed\n"), o.printed());
+        assertFalse(o.printed().contains("FAILED"), o.printed());
+        assertTrue(o.printed().contains("SKIPPED RunnerContractTest$AbortedSetup\n"), o.printed());
+        assertTrue(o.printed().contains("the sample setup assumption"), o.printed());
+        assertEquals(1, RunTests.exitCode(o.summary()), "no test ran");
     }
 
     @Test

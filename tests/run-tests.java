@@ -5,7 +5,7 @@
 //SOURCES ../*.java
 //SOURCES support/*.java
 //SOURCES *Test.java
-//DESCRIPTION Runs every *Test class in tests/ and ends with 'N passed, N failed'.
+//DESCRIPTION Runs every *Test class in tests/; prints 'N skipped', then ends with 'N passed, N failed'.
 //MAIN RunTests
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
@@ -18,6 +18,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.jar.JarFile;
@@ -27,13 +29,16 @@ import org.junit.platform.engine.discovery.ClassSelector;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.TestPlan;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * Usage: ./jbang tests/run-tests.java [NAME...]
  * With names, runs only the test classes whose simple name contains one of them.
- * Exit code: 0 when at least one test ran and none failed, else 1.
+ * Prints each failure and skip, then "N skipped" and, as the very last line, "N passed, N failed".
+ * A test aborted by an assumption (or disabled) is skipped, not failed.
+ * Exit code: 0 when at least one test passed and none failed, else 1.
  */
 class RunTests {
     public static void main(String[] args) throws Exception {
@@ -47,7 +52,10 @@ class RunTests {
                         "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
                         "junit.jupiter.execution.parallel.config.strategy", "fixed",
                         "junit.jupiter.execution.parallel.config.fixed.parallelism", "4",
-                        "junit.jupiter.execution.timeout.default", "120 s"))
+                        "junit.jupiter.execution.timeout.default", "120 s",
+                        // a class setup may build the four scripts through JBang: minutes on a cold cache
+                        // (a fresh clone or source archive) while other classes load the machine
+                        "junit.jupiter.execution.timeout.beforeall.method.default", "600 s"))
                 .build();
         Summary summary = new Summary(new PrintWriter(System.out, true));
         long start = System.nanoTime();
@@ -56,7 +64,7 @@ class RunTests {
         System.exit(exitCode(summary));
     }
 
-    /** 0 when at least one test ran and none failed (a failing class setup counts as a failure), else 1. */
+    /** 0 when at least one test passed and none failed (a failing class setup counts as a failure), else 1. */
     static int exitCode(Summary summary) {
         return summary.failed.get() == 0 && summary.passed.get() > 0 ? 0 : 1;
     }
@@ -82,43 +90,75 @@ class RunTests {
                 .toList();
     }
 
+    /**
+     * Counts and prints results. A test aborted by an assumption, or disabled, is skipped (so is every
+     * test of a class whose setup was aborted or which is disabled); a failed class setup is one failure.
+     */
     static final class Summary implements TestExecutionListener {
         final AtomicLong passed = new AtomicLong();
         final AtomicLong failed = new AtomicLong();
         final AtomicLong skipped = new AtomicLong();
         final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         final PrintWriter out;
+        private final Set<String> reported = ConcurrentHashMap.newKeySet();
+        private volatile TestPlan plan;
 
         Summary(PrintWriter out) {
             this.out = out;
         }
 
         @Override
+        public void testPlanExecutionStarted(TestPlan testPlan) {
+            plan = testPlan;
+        }
+
+        @Override
         public void executionSkipped(TestIdentifier id, String reason) {
-            if (id.isTest()) skipped.incrementAndGet();
+            skip(id, reason);
         }
 
         @Override
         public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-            if (result.getStatus() == TestExecutionResult.Status.SUCCESSFUL) {
-                if (id.isTest()) passed.incrementAndGet();
-                return;
+            switch (result.getStatus()) {
+                case SUCCESSFUL -> {
+                    if (id.isTest() && reported.add(id.getUniqueId())) passed.incrementAndGet();
+                }
+                case ABORTED -> skip(id, result.getThrowable().map(Throwable::getMessage).orElse("aborted"));
+                case FAILED -> {
+                    reported.add(id.getUniqueId());
+                    failed.incrementAndGet();
+                    String cause = result.getThrowable().map(RunTests::describe).orElse(result.getStatus().toString());
+                    String line = "FAILED " + path(id) + "\n" + cause;
+                    failures.add(line);
+                    out.println(line);
+                }
             }
-            if (id.isTest()) failed.incrementAndGet();
-            else if (result.getStatus() == TestExecutionResult.Status.FAILED) failed.incrementAndGet();
-            String cause = result.getThrowable().map(RunTests::describe).orElse(result.getStatus().toString());
-            String line = "FAILED " + id.getUniqueIdObject().getSegments().stream()
-                    .skip(1).map(s -> s.getValue()).reduce((a, b) -> a + " > " + b).orElse(id.getDisplayName())
-                    + "\n" + cause;
-            failures.add(line);
-            out.println(line);
         }
 
+        /** Counts a skipped test, or the tests of a skipped class that were not reported on their own. */
+        private void skip(TestIdentifier id, String reason) {
+            long tests = 0;
+            if (id.isTest()) {
+                if (reported.add(id.getUniqueId())) tests = 1;
+            } else if (plan != null) {
+                for (TestIdentifier d : plan.getDescendants(id)) {
+                    if (d.isTest() && reported.add(d.getUniqueId())) tests++;
+                }
+            }
+            skipped.addAndGet(tests);
+            out.println("SKIPPED " + path(id) + (reason == null || reason.isBlank() ? "" : "\n    " + reason));
+        }
+
+        private static String path(TestIdentifier id) {
+            return id.getUniqueIdObject().getSegments().stream()
+                    .skip(1).map(s -> s.getValue()).reduce((a, b) -> a + " > " + b).orElse(id.getDisplayName());
+        }
+
+        /** The skipped count on its own line, then the last line, always "N passed, N failed" (CI greps it). */
         void report(long millis) {
             out.printf("%nRan in %.1f s%n", millis / 1000.0);
-            String line = passed.get() + " passed, " + failed.get() + " failed";
-            if (skipped.get() > 0) line += ", " + skipped.get() + " skipped";
-            out.println(line);
+            out.println(skipped.get() + " skipped");
+            out.println(passed.get() + " passed, " + failed.get() + " failed");
         }
     }
 

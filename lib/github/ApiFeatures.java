@@ -16,7 +16,7 @@ import lib.util.SafeFiles;
 
 /**
  * What we learned about an API server's features, so later runs skip a request that is known to fail.
- * Kept in {@code <store-dir>/.api-features.json}, keyed by API URL:
+ * Kept in {@code <runs-dir>/.api-features.json}, keyed by API URL:
  * <pre>
  * {"https://ghe.example.com/api/v3": {"return_run_details": false, "server_version": "3.20.0",
  *                                      "recorded_at": "2026-03-01T10:00:00Z"}}
