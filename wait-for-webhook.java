@@ -118,9 +118,10 @@ class WaitForWebhook implements Callable<Integer> {
                 err.flush();
             }
         };
-        RunStore store = storage.store();
+        // A receiver journals its deliveries: one flush makes many durable (lib/store/Journal).
         // Watch before any source starts, so nothing stored from here on can be missed.
-        try (DeliveryWatcher watcher = correlation == null ? null
+        try (RunStore store = listen != null ? RunStore.journaled(storage.runs.runsDir, m -> log.accept("warning: " + m)) : storage.store();
+                DeliveryWatcher watcher = correlation == null ? null
                 : new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL);
                 Sources sources = Sources.start(new Sources.Config(listen, path, webhookSiteToken, webhookSiteUrl,
                         fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)), store, storage.verifying(env),

@@ -36,6 +36,14 @@ public final class DeliveryIntake {
         this.store = store;
     }
 
+    /**
+     * Stores again what a receiver that died left in the store's journal (see {@link lib.store.Journal});
+     * returns how many journaled deliveries were replayed. Call before accepting new deliveries.
+     */
+    public int recoverJournal() {
+        return store.recover(ingest::replay);
+    }
+
     /** Called after each newly stored delivery (e.g. to wake a waiter in the same process). */
     public void afterStore(Runnable action) {
         this.afterStore = action;

@@ -12,6 +12,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import lib.store.IndexRow;
+import lib.store.Journal;
+import lib.store.JournalEntry;
 import lib.store.RunMetadata;
 import lib.store.RunStore;
 import lib.util.Json;
@@ -19,6 +21,7 @@ import lib.util.SafeFiles;
 import lib.util.Text;
 import lib.webhook.BadDeliveryException;
 import lib.webhook.Correlation;
+import lib.webhook.Headers;
 import lib.webhook.Hmac;
 import lib.webhook.Secret;
 import lib.webhook.Secrets;
@@ -152,36 +155,82 @@ public final class Ingest {
     private ObjectNode store(CheckedDelivery checked, WorkflowRunEvent run, String correlation) throws IOException {
         String folder = RunStore.folderFor(correlation);
         String deliveryId = checked.id();
-        return store.withLock(folder, () -> {
+        Stored stored = store.withLock(folder, () -> {
             Optional<IndexRow> earlier = store.storedDelivery(folder, deliveryId);
             if (earlier.isPresent()) {
-                return summary(correlation, run, checked, store.webhookDir(folder).resolve(earlier.get().file()))
-                        .put("duplicate", true);
+                return new Stored(summary(correlation, run, checked, store.webhookDir(folder).resolve(earlier.get().file()))
+                        .put("duplicate", true), null);
             }
-            // Read (and so validate) the metadata before writing anything, so a bad file stops us early.
-            Optional<Path> metadataFile = correlation == null ? Optional.empty() : store.findMetadata(correlation);
-            RunMetadata metadata = metadataFile.isPresent() ? store.readMetadata(metadataFile.get()) : null;
-
+            Metadata metadata = Metadata.read(store, correlation); // validated before anything is written
             Instant received = clock.instant();
             RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);
-            store.writeEvent(slot, checked.delivery().body());
+            JournalEntry entry = new JournalEntry("workflow_run", run.runId(), folder, deliveryId,
+                    slot.file().getFileName().toString(), received, checked.verifiedBy(), checked.delivery().event(),
+                    checked.delivery().body());
+            Journal.Ticket ticket = writeRun(entry, run, correlation, metadata, slot, true);
+            return new Stored(summary(correlation, run, checked, slot.file()), ticket);
+        });
+        store.awaitDurable(stored.ticket()); // before the caller (a receiver) says 2xx
+        return stored.summary();
+    }
+
+    private record Stored(ObjectNode summary, Journal.Ticket ticket) {}
+
+    /**
+     * Stores a journaled delivery again where anything of it is missing (a receiver died before its journal
+     * was checkpointed, and the machine may have lost files it had not flushed): the same event file
+     * bytes, its index row unless the index has it, the metadata merge, the marker. Idempotent.
+     */
+    public void replay(JournalEntry entry) throws IOException {
+        if ("workflow_job".equals(entry.kind())) {
+            new JobFiler(store, clock).replay(entry);
+            return;
+        }
+        JsonNode payload = Json.parse(new WebhookDelivery(entry.body(), new Headers()).payloadText()
+                .getBytes(StandardCharsets.UTF_8), "the journaled payload");
+        WorkflowRunEvent run = WorkflowRunEvent.from(payload);
+        String correlation = RunStore.UNKNOWN.equals(entry.folder()) ? null : entry.folder();
+        store.withLock(entry.folder(), () ->
+                writeRun(entry, run, correlation, Metadata.read(store, correlation), store.journaledSlot(entry), false));
+    }
+
+    /** The correlation's metadata file and its content, when there is one; reading it validates it. */
+    private record Metadata(Path file, RunMetadata content) {
+        static Metadata read(RunStore store, String correlation) throws IOException {
+            Optional<Path> file = correlation == null ? Optional.empty() : store.findMetadata(correlation);
+            return file.isEmpty() ? null : new Metadata(file.get(), store.readMetadata(file.get()));
+        }
+    }
+
+    /**
+     * Under the folder's lock: journals the delivery (when asked, in a journaled store) and writes its event
+     * file, run pointer, metadata (or orphan record) and index row, the delivery marker last.
+     */
+    private Journal.Ticket writeRun(JournalEntry entry, WorkflowRunEvent run, String correlation, Metadata metadata,
+            RunStore.EventSlot slot, boolean journal) throws IOException {
+        Journal.Ticket ticket = journal ? store.journal(entry) : null;
+        try {
+            String deliveryId = entry.deliveryId();
+            store.writeEvent(slot, entry.body());
             if (correlation != null) store.rememberRun(run.runId(), correlation);
             if (metadata != null) {
-                metadata.recordWebhook(run, deliveryId, received).forEach(warn);
-                store.writeMetadata(metadataFile.get(), metadata);
+                metadata.content().recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
+                store.writeMetadata(metadata.file(), metadata.content());
             } else if (correlation != null) {
                 Path orphan = store.orphanFile(run.runId());
                 RunMetadata record = store.readMetadata(orphan);
                 record.recordCorrelation(correlation);
-                record.recordWebhook(run, deliveryId, received).forEach(warn);
+                record.recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
                 store.writeMetadata(orphan, record);
                 warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + orphan);
             }
-            IndexRow row = IndexRow.ofRun(run, correlation, deliveryId, checked.delivery().event(), received,
-                    checked.verifiedBy(), store.webhookDir(folder).relativize(slot.file()).toString());
-            store.commitDelivery(folder, deliveryId, slot, row); // last: marks the delivery as stored
-            return summary(correlation, run, checked, slot.file());
-        });
+            IndexRow row = IndexRow.ofRun(run, correlation, deliveryId, entry.headerEvent(), entry.receivedAt(),
+                    entry.verifiedBy(), store.webhookDir(entry.folder()).relativize(slot.file()).toString());
+            store.commitDelivery(entry.folder(), deliveryId, slot, row); // last: marks the delivery as stored
+            return ticket;
+        } finally {
+            store.written(ticket);
+        }
     }
 
     private static ObjectNode summary(String correlation, WorkflowRunEvent run, CheckedDelivery checked, Path stored) {

@@ -58,6 +58,8 @@ public final class Sources implements AutoCloseable {
                         .withRunNamePattern(options.runNamePattern());
                 DeliveryIntake intake = intake(store, signed, clock, afterStore, log);
                 if (config.listen() != null) {
+                    int replayed = intake.recoverJournal();
+                    if (replayed > 0) log.accept("replayed " + replayed + " journaled deliveries left by a receiver that stopped");
                     Receiver receiver = sources.push(Receiver.start(Receiver.parseListen(config.listen()), config.path(),
                             intake, log));
                     sources.listeningUrl = receiver.url();

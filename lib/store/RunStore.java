@@ -17,13 +17,18 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Consumer;
 import lib.util.BadInputException;
 import lib.util.FileLocks;
 import lib.util.Json;
+import lib.util.Processes;
 import lib.util.SafeFiles;
 import lib.webhook.Correlation;
 
@@ -41,9 +46,15 @@ import lib.webhook.Correlation;
  * Storing a delivery costs the same however many are already stored for its correlation: the
  * duplicate check is one file lookup and the index grows by one in-place append. Whole-file
  * writes go through a temp file renamed into place; every read-modify-write holds the lock.
+ * <p>
+ * Durability: a plain store flushes each file as it writes it. A {@link #journaled} store (a busy
+ * receiver) appends each delivery to its {@link Journal} first and writes the files without their
+ * own flush: one journal flush makes all the deliveries that arrived meanwhile durable, and the
+ * files are flushed together at the journal's next checkpoint ({@code runs/.journal/}).
  */
-public final class RunStore {
+public final class RunStore implements AutoCloseable {
     public static final String UNKNOWN = "unknown";
+    private static final java.time.Duration SYNC_TIMEOUT = java.time.Duration.ofSeconds(60);
     private static final DateTimeFormatter EVENT_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final byte[] INDEX_END = "\n]\n".getBytes(StandardCharsets.UTF_8);
@@ -52,9 +63,29 @@ public final class RunStore {
     public record EventSlot(Path file, boolean resumed) {}
 
     private final Path root;
+    private final Journal journal; // null: every file is flushed as it is written
+    private final Consumer<String> warn;
+    private Map<String, Set<String>> replayIndexed; // during recover(): each folder's indexed delivery ids, read once
 
     public RunStore(Path root) {
+        this(root, false, m -> {});
+    }
+
+    private RunStore(Path root, boolean journaled, Consumer<String> warn) {
         this.root = root;
+        this.warn = warn;
+        this.journal = journaled ? new Journal(root.resolve(Journal.DIR), this::flush, warn) : null;
+    }
+
+    /** A store for a long-running receiver: deliveries are journaled and made durable in groups (see the class comment). */
+    public static RunStore journaled(Path root, Consumer<String> warn) {
+        return new RunStore(root, true, warn);
+    }
+
+    /** Checkpoints and closes the journal (nothing to do for a plain store). */
+    @Override
+    public void close() {
+        if (journal != null) journal.close();
     }
 
     public Path root() {
@@ -114,7 +145,7 @@ public final class RunStore {
     }
 
     public void writeMetadata(Path file, RunMetadata metadata) throws IOException {
-        SafeFiles.writeAtomically(file, Json.pretty(metadata.json()));
+        replace(file, Json.pretty(metadata.json()));
     }
 
     /** Read-modify-write of {@code runs/<uuid>.json} under the correlation's lock; other keys are kept. */
@@ -161,8 +192,46 @@ public final class RunStore {
             // the usual case: a new delivery
         }
         String name = EVENT_TIME.format(received) + "-" + deliveryId + ".json";
-        SafeFiles.writeHint(pending, name.getBytes(StandardCharsets.UTF_8));
+        if (journal == null) SafeFiles.writeHint(pending, name.getBytes(StandardCharsets.UTF_8)); // the journal keeps it otherwise
         return new EventSlot(eventsDir(folder).resolve(name), false);
+    }
+
+    /** The slot a journaled delivery chose, for its replay. */
+    public EventSlot journaledSlot(JournalEntry entry) {
+        if (!SafeFiles.isSafeName(entry.eventFile())) throw new BadInputException("unsafe event file name in the journal");
+        return new EventSlot(eventsDir(entry.folder()).resolve(entry.eventFile()), true);
+    }
+
+    // --- the journal of a journaled store (each a no-op for a plain store) ------------------------
+
+    /** Appends the delivery to the journal before its files are written; null for a plain store. */
+    public Journal.Ticket journal(JournalEntry entry) throws IOException {
+        return journal == null ? null : journal.append(entry);
+    }
+
+    /** The journaled delivery's files are written (or failed to be). */
+    public void written(Journal.Ticket ticket) {
+        if (ticket != null) journal.written(ticket);
+    }
+
+    /** Returns once the journaled delivery is durable (one flush serves every delivery waiting meanwhile). */
+    public void awaitDurable(Journal.Ticket ticket) throws IOException {
+        if (ticket != null) journal.awaitDurable(ticket);
+    }
+
+    /** How many journal flushes made deliveries durable so far (0 for a plain store). */
+    public long journalFlushes() {
+        return journal == null ? 0 : journal.flushes();
+    }
+
+    /** Replays journal segments that a process which died left behind; returns how many deliveries were replayed. */
+    public int recover(Journal.ReplayAction replay) {
+        replayIndexed = new HashMap<>();
+        try {
+            return Journal.recover(root.resolve(Journal.DIR), replay, this::flush, warn);
+        } finally {
+            replayIndexed = null;
+        }
     }
 
     /**
@@ -176,7 +245,12 @@ public final class RunStore {
                 for (Path leftover : leftovers) Files.deleteIfExists(leftover);
             }
         }
-        SafeFiles.writeNew(slot.file(), raw);
+        if (slot.resumed() && journal != null && Files.exists(slot.file())) {
+            // a journal replay: the file may have been torn by a crash; these are the bytes that were received
+            if (!Arrays.equals(Files.readAllBytes(slot.file()), raw)) replace(slot.file(), raw);
+            return;
+        }
+        SafeFiles.writeNew(slot.file(), raw, journal == null);
     }
 
     /**
@@ -187,8 +261,9 @@ public final class RunStore {
     public void commitDelivery(String folder, String deliveryId, EventSlot slot, IndexRow row) throws IOException {
         if (!(slot.resumed() && indexHolds(folder, deliveryId))) {
             appendIndexRow(folder, row.json());
+            if (replayIndexed != null && replayIndexed.containsKey(folder)) replayIndexed.get(folder).add(deliveryId);
         }
-        SafeFiles.writeAtomically(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row.json()));
+        replace(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row.json()));
         Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
     }
 
@@ -224,7 +299,7 @@ public final class RunStore {
                     tail.put((byte) ',').put((byte) '\n').put(line).put(INDEX_END).flip();
                     long at = size - INDEX_END.length;
                     while (tail.hasRemaining()) at += ch.write(tail, at);
-                    ch.force(false);
+                    if (journal == null) ch.force(false);
                     return;
                 }
             }
@@ -240,15 +315,48 @@ public final class RunStore {
         for (int i = 0; i < rows.size(); i++) {
             text.append(Json.compact(rows.get(i).json())).append(i + 1 < rows.size() ? ",\n" : "");
         }
-        SafeFiles.writeAtomically(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
+        replace(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** A whole-file write by temp file and rename: flushed now, or at the journal's checkpoint. */
+    private void replace(Path file, byte[] bytes) throws IOException {
+        if (journal == null) SafeFiles.writeAtomically(file, bytes);
+        else SafeFiles.writeHint(file, bytes);
+    }
+
+    /**
+     * Makes the files of journaled deliveries durable: the whole file system at once where the system's
+     * {@code sync -f} can (one syncfs), else each delivery's files and folders one by one.
+     */
+    private void flush(List<JournalEntry> entries) throws IOException {
+        if (entries.isEmpty()) return;
+        if (Processes.run(List.of("sync", "-f", root.toString()), null, null, SYNC_TIMEOUT).isPresent()) return;
+        java.util.Set<Path> paths = new java.util.LinkedHashSet<>();
+        for (JournalEntry e : entries) {
+            Path webhook = webhookDir(e.folder());
+            paths.add(eventsDir(e.folder()).resolve(e.eventFile()));
+            paths.add(deliveryMarker(e.folder(), e.deliveryId(), ".json"));
+            paths.add(indexFile(e.folder()));
+            if (!UNKNOWN.equals(e.folder())) paths.add(metadataFile(e.folder()));
+            paths.add(orphanFile(e.runId()));
+            paths.add(runPointer(e.runId()));
+            paths.add(eventsDir(e.folder()));
+            paths.add(webhook.resolve("deliveries"));
+            paths.add(webhook);
+        }
+        paths.add(root.resolve("webhook_orphans"));
+        paths.add(runPointer(0).getParent());
+        paths.add(root);
+        for (Path p : paths) SafeFiles.force(p);
     }
 
     /** Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path). */
     private boolean indexHolds(String folder, String deliveryId) throws IOException {
-        for (IndexRow r : readIndex(folder)) {
-            if (deliveryId.equals(r.deliveryId())) return true;
-        }
-        return false;
+        if (replayIndexed != null && replayIndexed.containsKey(folder)) return replayIndexed.get(folder).contains(deliveryId);
+        Set<String> ids = new HashSet<>();
+        for (IndexRow r : readIndex(folder)) ids.add(r.deliveryId());
+        if (replayIndexed != null) replayIndexed.put(folder, ids);
+        return ids.contains(deliveryId);
     }
 
     /** The index rebuilt from the "stored" markers (each holds its row), in the order they were received. */

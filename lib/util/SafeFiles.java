@@ -48,15 +48,20 @@ public final class SafeFiles {
         }
     }
 
-    /** Writes a new file; never replaces an existing one. Returns false when it already existed. */
+    /** Writes a new file, fsynced; never replaces an existing one. Returns false when it already existed. */
     public static boolean writeNew(Path file, byte[] bytes) throws IOException {
+        return writeNew(file, bytes, true);
+    }
+
+    /** As {@link #writeNew(Path, byte[])}; {@code durable} false leaves the flush to a later checkpoint. */
+    public static boolean writeNew(Path file, byte[] bytes, boolean durable) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
         Files.createDirectories(dir);
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
                 ch.write(java.nio.ByteBuffer.wrap(bytes));
-                ch.force(true);
+                if (durable) ch.force(true);
             }
             try {
                 Files.createLink(file, tmp); // atomic "create if absent" with complete content
@@ -70,6 +75,15 @@ public final class SafeFiles {
             }
         } finally {
             Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Flushes a file or a folder (its entries) to disk; one that is gone needs nothing. */
+    public static void force(Path path) throws IOException {
+        try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (java.nio.file.NoSuchFileException gone) {
+            // nothing to flush
         }
     }
 

@@ -1,0 +1,321 @@
+package lib.store;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+
+/**
+ * The write-ahead journal that lets a busy receiver make many deliveries durable with one flush.
+ * Each delivery is appended here before its files are written (without their own fsync); a 2xx
+ * waits until the journal is flushed up to its entry, and whichever waiter flushes first flushes for
+ * all the deliveries appended meanwhile (group commit). Every {@link #CHECKPOINT_EVERY} (2 s) the journal
+ * starts a new segment; once the old segment's deliveries have all been written, their files are
+ * flushed ({@link Flusher}) and the segment is deleted. A segment left behind by a process that died
+ * is replayed by the next one ({@link #recover}): its deliveries are stored again where they are missing.
+ * <p>
+ * Segments live in {@code runs/.journal/}, one file at a time per process, each locked by its process
+ * (so a live process's segment is never replayed by another).
+ */
+public final class Journal implements AutoCloseable {
+    public static final String DIR = ".journal";
+    /** How often a busy journal starts a new segment and checkpoints the old one (tests may stretch it). */
+    static final Duration CHECKPOINT_EVERY = Duration.ofMillis(Long.getLong("awt.journal.checkpointMillis", 2000));
+    private static final Set<Path> OWNED = ConcurrentHashMap.newKeySet(); // segments of this JVM: never replayed here
+    private static final AtomicLong SEQUENCE = new AtomicLong();
+
+    /** Makes the files of a segment's deliveries durable (e.g. syncfs, or an fsync per file). */
+    @FunctionalInterface
+    public interface Flusher {
+        void flush(List<JournalEntry> entries) throws IOException;
+    }
+
+    /** Where one appended entry ends, in which segment: what a delivery waits on before its 2xx. */
+    public static final class Ticket {
+        private final Segment segment;
+        private final long end;
+
+        private Ticket(Segment segment, long end) {
+            this.segment = segment;
+            this.end = end;
+        }
+    }
+
+    private static final class Segment {
+        final Path file;
+        final FileChannel channel;
+        final FileLock ownership;
+        final List<JournalEntry> entries = new ArrayList<>(); // bodies dropped: what the flusher needs
+        long written;
+        long durable;
+        boolean syncing;
+        int writing; // appended, files not yet written
+        boolean checkpointed;
+
+        Segment(Path file, FileChannel channel, FileLock ownership) {
+            this.file = file;
+            this.channel = channel;
+            this.ownership = ownership;
+        }
+    }
+
+    private final Path dir;
+    private final Flusher flusher;
+    private final Consumer<String> warn;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final List<Segment> sealed = new ArrayList<>();
+    private final Thread checkpointer;
+    private final AtomicLong flushes = new AtomicLong();
+    private Segment current;
+    private boolean closed;
+
+    Journal(Path dir, Flusher flusher, Consumer<String> warn) {
+        this.dir = dir;
+        this.flusher = flusher;
+        this.warn = warn;
+        this.checkpointer = new Thread(this::checkpointLoop, "journal-checkpoint");
+        checkpointer.setDaemon(true);
+        checkpointer.start();
+    }
+
+    /** Appends an entry (before the delivery's files are written); call {@link #written} once they are. */
+    public Ticket append(JournalEntry entry) throws IOException {
+        byte[] bytes = entry.encode();
+        lock.lock();
+        try {
+            if (closed) throw new IOException("the journal is closed");
+            if (current == null) current = openSegment();
+            Segment s = current;
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            long at = s.written;
+            while (buffer.hasRemaining()) at += s.channel.write(buffer, at);
+            s.written = at;
+            s.writing++;
+            s.entries.add(entry.withoutBody());
+            return new Ticket(s, at);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The entry's files are written (or the attempt failed): its segment may be checkpointed once all are. */
+    public void written(Ticket ticket) {
+        lock.lock();
+        try {
+            ticket.segment.writing--;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Returns once the journal is flushed up to the ticket's entry (or its segment was checkpointed,
+     * which made the delivery's own files durable). One waiter flushes for all that are waiting.
+     */
+    public void awaitDurable(Ticket ticket) throws IOException {
+        Segment s = ticket.segment;
+        lock.lock();
+        try {
+            while (s.durable < ticket.end && !s.checkpointed) {
+                if (s.syncing) {
+                    changed.awaitUninterruptibly();
+                    continue;
+                }
+                s.syncing = true;
+                long target = s.written; // everything appended so far rides on this flush
+                boolean flushed = false;
+                lock.unlock();
+                try {
+                    s.channel.force(false);
+                    flushes.incrementAndGet();
+                    flushed = true;
+                } finally {
+                    lock.lock();
+                    s.syncing = false;
+                    if (flushed) s.durable = Math.max(s.durable, target);
+                    changed.signalAll();
+                }
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** How many times the journal was flushed so far: far fewer than deliveries under load. */
+    public long flushes() {
+        return flushes.get();
+    }
+
+    /** Checkpoints what was written and deletes the journal's segments; later appends fail. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            if (closed) return;
+            closed = true;
+            seal();
+        } finally {
+            lock.unlock();
+        }
+        checkpointer.interrupt();
+        try {
+            checkpointer.join(60_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        checkpointSealed(); // whatever the loop did not get to
+    }
+
+    /**
+     * Replays the segments in {@code dir} that no live process owns (a process that died left them):
+     * each entry goes to {@code replay}, which stores it again where it is missing; then the files are
+     * flushed and the segment deleted. A segment whose replay fails is kept for the next time.
+     */
+    public static int recover(Path dir, ReplayAction replay, Flusher flusher, Consumer<String> warn) {
+        if (!Files.isDirectory(dir)) return 0;
+        int replayed = 0;
+        List<Path> segments = new ArrayList<>();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.wal")) {
+            files.forEach(segments::add);
+        } catch (IOException e) {
+            warn.accept("cannot list the journal " + dir + ": " + e.getMessage());
+            return 0;
+        }
+        segments.sort(null);
+        for (Path segment : segments) {
+            if (OWNED.contains(segment.toAbsolutePath().normalize())) continue;
+            try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                FileLock lock;
+                try {
+                    lock = channel.tryLock();
+                } catch (OverlappingFileLockException e) {
+                    continue;
+                }
+                if (lock == null) continue; // its process is alive
+                List<JournalEntry> entries = read(channel);
+                for (JournalEntry entry : entries) {
+                    replay.replay(entry);
+                    replayed++;
+                }
+                flusher.flush(entries);
+                Files.delete(segment);
+            } catch (IOException | RuntimeException e) {
+                warn.accept("could not replay the journal segment " + segment + " (kept for the next start): " + e.getMessage());
+            }
+        }
+        return replayed;
+    }
+
+    /** Stores one journaled delivery again where it is missing. */
+    @FunctionalInterface
+    public interface ReplayAction {
+        void replay(JournalEntry entry) throws IOException;
+    }
+
+    static List<JournalEntry> read(FileChannel channel) throws IOException {
+        ByteBuffer all = ByteBuffer.allocate((int) Math.min(channel.size(), Integer.MAX_VALUE - 8));
+        while (all.hasRemaining() && channel.read(all, all.position()) > 0) {
+            // read the whole segment
+        }
+        all.flip();
+        List<JournalEntry> entries = new ArrayList<>();
+        for (JournalEntry e = JournalEntry.decode(all); e != null; e = JournalEntry.decode(all)) entries.add(e);
+        return entries;
+    }
+
+    private Segment openSegment() throws IOException {
+        Files.createDirectories(dir);
+        Path file = dir.resolve(ProcessHandle.current().pid() + "-" + System.currentTimeMillis() + "-"
+                + SEQUENCE.incrementAndGet() + ".wal").toAbsolutePath().normalize();
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                StandardOpenOption.WRITE);
+        OWNED.add(file);
+        return new Segment(file, channel, channel.lock());
+    }
+
+    /** Under the lock: the current segment takes no more entries. */
+    private void seal() {
+        if (current != null) {
+            sealed.add(current);
+            current = null;
+        }
+    }
+
+    private void checkpointLoop() {
+        while (true) {
+            try {
+                Thread.sleep(CHECKPOINT_EVERY.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            lock.lock();
+            try {
+                if (closed) return;
+                if (current != null && current.written > 0) seal();
+            } finally {
+                lock.unlock();
+            }
+            checkpointSealed();
+        }
+    }
+
+    /** Flushes and deletes every sealed segment whose deliveries have all been written. */
+    private void checkpointSealed() {
+        while (true) {
+            Segment s;
+            lock.lock();
+            try {
+                if (sealed.isEmpty()) return;
+                s = sealed.get(0);
+                while (s.writing > 0) changed.awaitUninterruptibly();
+            } finally {
+                lock.unlock();
+            }
+            try {
+                flusher.flush(s.entries);
+            } catch (IOException | RuntimeException e) {
+                warn.accept("could not flush the files of journal segment " + s.file + "; keeping it for replay: "
+                        + e.getMessage());
+                lock.lock();
+                try {
+                    sealed.remove(s); // the segment stays on disk (its lock goes with the process)
+                } finally {
+                    lock.unlock();
+                }
+                continue;
+            }
+            lock.lock();
+            try {
+                while (s.syncing) changed.awaitUninterruptibly();
+                s.checkpointed = true;
+                sealed.remove(s);
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            try {
+                Files.deleteIfExists(s.file);
+                s.channel.close(); // releases the lock
+            } catch (IOException e) {
+                warn.accept("could not delete journal segment " + s.file + ": " + e.getMessage());
+            }
+            OWNED.remove(s.file);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package lib.store;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.zip.CRC32;
+import lib.util.Json;
+
+/**
+ * One delivery as the journal keeps it: everything needed to store it again (its folder, delivery id,
+ * event file name, when it was received, how it was verified, the header event) and the raw bytes.
+ * On disk: {@code MAGIC, length, crc32, header length, header JSON, body}, all lengths as 4-byte ints;
+ * a torn or damaged tail is recognised by its length or checksum and ends the segment.
+ *
+ * @param kind       "workflow_run" or "workflow_job": which kind of row the delivery gets
+ * @param runId      the run the delivery is about
+ * @param headerEvent the X-GitHub-Event header as received (may be null)
+ * @param verifiedBy "hmac", a trusted source such as "github-api", or null for an unverified delivery
+ */
+public record JournalEntry(String kind, long runId, String folder, String deliveryId, String eventFile,
+        Instant receivedAt, String verifiedBy, String headerEvent, byte[] body) {
+    private static final int MAGIC = 0x4a524e31; // "JRN1"
+
+    byte[] encode() {
+        ObjectNode h = Json.object().put("kind", kind).put("run_id", runId).put("folder", folder).put("delivery_id", deliveryId)
+                .put("event_file", eventFile).put("received_at", receivedAt.toString()).put("verified_by", verifiedBy)
+                .put("header_event", headerEvent);
+        byte[] header = Json.compact(h).getBytes(StandardCharsets.UTF_8);
+        int payload = 4 + header.length + body.length;
+        ByteBuffer content = ByteBuffer.allocate(payload).putInt(header.length).put(header).put(body);
+        CRC32 crc = new CRC32();
+        crc.update(content.array());
+        return ByteBuffer.allocate(12 + payload).putInt(MAGIC).putInt(payload).putInt((int) crc.getValue())
+                .put(content.array()).array();
+    }
+
+    /** The entry at the buffer's position, advancing past it; null at the end or at a torn or damaged record. */
+    static JournalEntry decode(ByteBuffer in) {
+        if (in.remaining() < 12) return null;
+        int start = in.position();
+        int magic = in.getInt();
+        int payload = in.getInt();
+        int crc = in.getInt();
+        if (magic != MAGIC || payload < 4 || payload > in.remaining()) return endAt(in, start);
+        byte[] content = new byte[payload];
+        in.get(content);
+        CRC32 check = new CRC32();
+        check.update(content);
+        if ((int) check.getValue() != crc) return endAt(in, start);
+        ByteBuffer c = ByteBuffer.wrap(content);
+        int headerLength = c.getInt();
+        if (headerLength < 0 || headerLength > c.remaining()) return endAt(in, start);
+        byte[] header = new byte[headerLength];
+        c.get(header);
+        byte[] body = new byte[c.remaining()];
+        c.get(body);
+        try {
+            JsonNode h = Json.MAPPER.readTree(header);
+            return new JournalEntry(Json.text(h, "kind"), h.path("run_id").asLong(), Json.text(h, "folder"), Json.text(h, "delivery_id"),
+                    Json.text(h, "event_file"), Instant.parse(Json.text(h, "received_at")), Json.text(h, "verified_by"),
+                    Json.text(h, "header_event"), body);
+        } catch (IOException | RuntimeException e) {
+            return endAt(in, start);
+        }
+    }
+
+    /** The same entry without its body: what a segment keeps in memory for its checkpoint. */
+    JournalEntry withoutBody() {
+        return new JournalEntry(kind, runId, folder, deliveryId, eventFile, receivedAt, verifiedBy, headerEvent, new byte[0]);
+    }
+
+    private static JournalEntry endAt(ByteBuffer in, int position) {
+        in.position(position);
+        return null;
+    }
+}

@@ -1,0 +1,208 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import lib.ingest.DeliveryIntake;
+import lib.ingest.Ingest;
+import lib.store.IndexRow;
+import lib.store.Journal;
+import lib.store.JournalEntry;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.webhook.Correlation;
+import lib.webhook.Headers;
+import lib.webhook.Secret;
+import lib.webhook.WebhookDelivery;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A journaled store: one flush makes many deliveries durable, and a receiver that dies loses nothing it answered. */
+class JournalTest {
+    @TempDir Path tmp;
+
+    static Ingest.Options verifying() {
+        return Ingest.Options.verifying(Optional.of(new Secret(Deliveries.SECRET, "test")));
+    }
+
+    static WebhookDelivery signed(byte[] body, String deliveryId) {
+        return new WebhookDelivery(body, new Headers().set(Headers.EVENT, "workflow_run").set(Headers.DELIVERY, deliveryId)
+                .set(Headers.SIGNATURE_256, Deliveries.sign(body)));
+    }
+
+    @Test
+    void oneFlushMakesEveryEntryAppendedBeforeItDurable() throws Exception {
+        try (RunStore store = RunStore.journaled(tmp.resolve("runs"), m -> {})) {
+            List<Journal.Ticket> tickets = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                tickets.add(store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, "d-" + i,
+                        "20260101T000000.000Z-d-" + i + ".json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'})));
+            }
+            tickets.forEach(store::written);
+            store.awaitDurable(tickets.get(2));
+            store.awaitDurable(tickets.get(0));
+            store.awaitDurable(tickets.get(1));
+            assertEquals(1, store.journalFlushes(), "the flush for the last entry covered the two before it");
+        }
+    }
+
+    @Test
+    void concurrentDeliveriesShareFlushesAndAreAllStoredOnce() throws Exception {
+        Path runs = tmp.resolve("runs");
+        List<String> corrs = List.of(Correlation.newId(), Correlation.newId(), Correlation.newId());
+        ExecutorService pool = Executors.newFixedThreadPool(16);
+        try (RunStore store = RunStore.journaled(runs, m -> {})) {
+            for (String c : corrs) store.updateMetadata(c, m -> m.json().put("correlation_id", c).putNull("run_id")
+                    .put("dispatched_at", "2026-01-01T00:00:00Z"));
+            DeliveryIntake intake = new DeliveryIntake(store, verifying(), Clock.systemUTC(), m -> {});
+            List<Future<?>> done = new ArrayList<>();
+            for (int i = 0; i < 96; i++) {
+                String corr = corrs.get(i % 3);
+                byte[] body = Fixtures.workflowRun("in_progress", corr, 81_000_000L + i % 3);
+                String id = "c-" + i;
+                done.add(pool.submit(() -> intake.accept(signed(body, id))));
+            }
+            for (Future<?> f : done) f.get(60, TimeUnit.SECONDS);
+            long flushes = store.journalFlushes();
+            assertTrue(flushes > 0 && flushes < 96, "each answer waited for a flush, shared: " + flushes + " for 96 deliveries");
+            for (String c : corrs) {
+                List<IndexRow> rows = store.readIndex(c);
+                assertEquals(32, rows.size());
+                assertEquals(32, rows.stream().map(IndexRow::deliveryId).distinct().count());
+                assertEquals(32, Json.read(runs.resolve(c + ".json")).get("webhook_delivery_count").asInt());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertEquals(List.of(), listJournal(runs), "closing checkpoints and deletes the journal");
+    }
+
+    /**
+     * The receiver's promise: a 2xx means durable. Killed (SIGKILL) right after its last answer, every
+     * delivery it answered 2xx is on disk and readable; files the machine might lose before they were
+     * flushed come back from the journal when the next receiver starts.
+     */
+    @Test
+    void aReceiverKilledRightAfterItsAnswersLosesNothingItAnswered() throws Exception {
+        Path runs = tmp.resolve("runs");
+        String corr = Correlation.newId();
+        long runId = 82_000_001L;
+        new RunStore(runs).updateMetadata(corr, m -> m.json().put("correlation_id", corr).putNull("run_id")
+                .put("dispatched_at", "2026-01-01T00:00:00Z"));
+        Process receiver = startReceiver(runs);
+        URI url = url(receiver);
+        ConcurrentLinkedQueue<String> answered = new ConcurrentLinkedQueue<>();
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<?>> sent = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            String id = "k-" + i;
+            byte[] body = Fixtures.workflowRun(i % 2 == 0 ? "in_progress" : "completed", corr, runId);
+            sent.add(pool.submit(() -> {
+                HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", id, body);
+                if (r.statusCode() == 200) answered.add(id);
+                return null;
+            }));
+        }
+        for (Future<?> f : sent) f.get(60, TimeUnit.SECONDS);
+        receiver.destroyForcibly().waitFor(10, TimeUnit.SECONDS); // SIGKILL: no shutdown hook, no checkpoint
+        pool.shutdown();
+        assertEquals(40, answered.size());
+        assertFalse(listJournal(runs).isEmpty(), "the killed receiver left its journal");
+
+        RunStore store = new RunStore(runs);
+        Map<String, IndexRow> rows = new HashMap<>();
+        store.readIndex(corr).forEach(r -> rows.put(r.deliveryId(), r));
+        for (String id : answered) {
+            IndexRow row = rows.get(id);
+            assertTrue(row != null && store.storedDelivery(corr, id).isPresent(), "stored: " + id);
+            assertTrue(Files.size(store.webhookDir(corr).resolve(row.file())) > 1000, "event file of " + id);
+        }
+        assertEquals(40, Json.read(runs.resolve(corr + ".json")).get("webhook_delivery_count").asInt());
+
+        // The machine loses what was not flushed, in any order: here every event file and the index,
+        // and the "stored" markers of half the deliveries (the others' markers survive their rows).
+        Map<String, byte[]> events = new HashMap<>();
+        int i = 0;
+        for (IndexRow row : rows.values()) {
+            Path file = store.webhookDir(corr).resolve(row.file());
+            events.put(row.file(), Files.readAllBytes(file));
+            Files.delete(file);
+            if (i++ % 2 == 0) Files.delete(store.webhookDir(corr).resolve("deliveries").resolve(row.deliveryId() + ".json"));
+        }
+        Files.delete(store.indexFile(corr));
+
+        Process next = startReceiver(runs);
+        try {
+            url(next); // listening: the journal was replayed first
+            List<IndexRow> restored = store.readIndex(corr);
+            assertEquals(40, restored.size(), "every answered delivery is back in the index, once");
+            for (IndexRow row : restored) {
+                assertArrayEquals(events.get(row.file()), Files.readAllBytes(store.webhookDir(corr).resolve(row.file())),
+                        "the same event file, byte for byte: " + row.file());
+                assertTrue(store.storedDelivery(corr, row.deliveryId()).isPresent());
+            }
+            JsonNode metadata = Json.read(runs.resolve(corr + ".json"));
+            assertEquals(40, metadata.get("webhook_delivery_count").asInt(), "the replay counted nothing twice");
+            assertEquals(runId, metadata.get("run_id").asLong());
+            assertEquals(List.of(), listJournal(runs), "the replayed segment is gone once its files are flushed");
+        } finally {
+            next.destroy();
+            next.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    static List<Path> listJournal(Path runs) throws Exception {
+        Path dir = runs.resolve(Journal.DIR);
+        if (!Files.isDirectory(dir)) return List.of();
+        try (var files = Files.list(dir)) {
+            return files.filter(p -> p.toString().endsWith(".wal")).toList();
+        }
+    }
+
+    /** wait-for-webhook --serve --listen in its own JVM, checkpoints stretched so the journal outlives a quick kill. */
+    Process startReceiver(Path runs) throws Exception {
+        Files.createDirectories(tmp.resolve("state"));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Dawt.journal.checkpointMillis=600000", "-cp",
+                System.getProperty("java.class.path"), "WaitForWebhook", "--serve", "--listen", "127.0.0.1:0",
+                "--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString(),
+                "--secret-file", Deliveries.secretFile(tmp).toString())
+                .redirectErrorStream(true).start();
+    }
+
+    /** The receiver's URL from its "listening on" line (it listens only after replaying the journal). */
+    static URI url(Process receiver) throws Exception {
+        BufferedReader out = new BufferedReader(new InputStreamReader(receiver.getInputStream(), StandardCharsets.UTF_8));
+        List<String> seen = new ArrayList<>();
+        for (String line = out.readLine(); line != null; line = out.readLine()) {
+            if (line.startsWith("listening on ")) {
+                Thread drain = new Thread(() -> out.lines().forEach(l -> {}));
+                drain.setDaemon(true);
+                drain.start();
+                return URI.create(line.substring("listening on ".length()).strip());
+            }
+            seen.add(line);
+        }
+        throw new AssertionError("the receiver did not start: " + seen);
+    }
+}
