@@ -116,6 +116,44 @@ class ActionTest {
         assertTrue(save.path("if").asText().contains("!cancelled()"), "the caches are saved after a failed step too");
     }
 
+    // ---------------------------------------------------------------- the example workflows
+
+    /**
+     * docs/github-action.md shows the example workflows exactly as shipped in docs/examples/ (which the
+     * linters check); the dispatching one gives only declared inputs and reads only declared outputs, and
+     * the dispatched one takes correlation_id and names its runs so that the default pattern finds it.
+     */
+    @Test
+    void theExampleWorkflowsAreShownAsShippedAndFitTheAction() throws Exception {
+        String doc = Files.readString(root.resolve("docs/github-action.md"));
+        for (String example : List.of("dispatch-deployment.yml", "deploy.yml")) {
+            String file = Files.readString(root.resolve("docs/examples/" + example));
+            assertTrue(doc.contains("```yaml\n" + file + "```\n"), "docs/github-action.md shows docs/examples/" + example + " as it is");
+        }
+
+        JsonNode caller = ActionRunner.readYaml(root.resolve("docs/examples/dispatch-deployment.yml"));
+        JsonNode steps = caller.at("/jobs/deploy/steps");
+        JsonNode use = steps.get(0);
+        assertTrue(use.path("uses").asText().matches("OWNER/actions-webhook-tracker@v\\d+"), use.toString());
+        Set<String> declared = new TreeSet<>(names(action.get("inputs")));
+        assertTrue(declared.containsAll(names(use.get("with"))), names(use.get("with")) + " not all in " + declared);
+        assertEquals("completed", use.at("/with/until").asText());
+        Matcher read = Pattern.compile("steps\\.deploy\\.outputs\\.([a-z_]+)").matcher(caller.toString());
+        while (read.find()) assertTrue(names(action.get("outputs")).contains(read.group(1)), read.group());
+
+        JsonNode target = ActionRunner.readYaml(root.resolve("docs/examples/deploy.yml"));
+        JsonNode inputs = target.at("/on/workflow_dispatch/inputs");
+        assertTrue(inputs.at("/correlation_id/required").asBoolean(), inputs.toString());
+        Set<String> sent = new TreeSet<>(List.of("correlation_id"));
+        use.at("/with/inputs").asText().lines().map(l -> l.substring(0, l.indexOf('='))).forEach(sent::add);
+        assertEquals(new TreeSet<>(names(inputs)), sent, "the caller sends what the target declares");
+        String uuid = java.util.UUID.randomUUID().toString();
+        String runName = target.get("run-name").asText().replace("${{ inputs.correlation_id }}", uuid)
+                .replace("${{ inputs.environment }}", "production");
+        Matcher m = lib.webhook.Correlation.DEFAULT_PATTERN.matcher(runName);
+        assertTrue(m.find() && m.group(1).equals(uuid), runName);
+    }
+
     // ---------------------------------------------------------------- the harness itself
 
     @Test
