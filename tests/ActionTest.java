@@ -44,6 +44,8 @@ class ActionTest {
     static void load() throws Exception {
         root = SandboxFlow.repoRoot();
         action = ActionRunner.readYaml(root.resolve("action.yml"));
+        // The class setup may take minutes on a cold JBang cache; a test only 120 s.
+        SandboxFlow.ensureBuilt(root);
     }
 
     // ---------------------------------------------------------------- the interface, read as data
@@ -307,7 +309,6 @@ class ActionTest {
      */
     @Test
     void untilRunIdDispatchesTheInputsLiterallyAndGivesTheRunIdAndItsUrl() throws Exception {
-        SandboxFlow.ensureBuilt(root);
         Path marker = tmp.resolve("pwned");
         Map<String, String> literal = new LinkedHashMap<>();
         literal.put("environment", "production");
@@ -371,7 +372,6 @@ class ActionTest {
     /** webhook-only: dispatched, the run id left to the webhook: no runs list, no GET run. */
     @Test
     void webhookOnlyDispatchesAndLeavesTheRunIdToTheWebhook() throws Exception {
-        SandboxFlow.ensureBuilt(root);
         try (GitHubSimulator sim = GitHubSimulator.start()) {
             ActionRunner.Invocation call = invocation(sim).with("workflow", "dispatch-webhook.yml").with("webhook-only", "true")
                     .with("ref", "main");
@@ -393,7 +393,6 @@ class ActionTest {
     @Test
     void untilCompletedGivesTheStatusTheConclusionAndTheRunUrl() throws Exception {
         assumeTrue(triggerAndTrackFollowsRuns(), "trigger-and-track has no --until yet");
-        SandboxFlow.ensureBuilt(root);
         try (GitHubSimulator sim = GitHubSimulator.start()) {
             sim.phaseDelays(Duration.ofMillis(300), Duration.ofMillis(300)).conclusion("success");
             ActionRunner.Invocation call = invocation(sim).with("workflow", "dispatch-webhook.yml").with("ref", "main")
@@ -413,7 +412,6 @@ class ActionTest {
     @Test
     void untilCompletedFailsTheStepWhenTheRunFailsAndKeepsTheOutputs() throws Exception {
         assumeTrue(triggerAndTrackFollowsRuns(), "trigger-and-track has no --until yet");
-        SandboxFlow.ensureBuilt(root);
         try (GitHubSimulator sim = GitHubSimulator.start()) {
             sim.phaseDelays(Duration.ofMillis(200), Duration.ofMillis(200)).conclusion("failure");
             ActionRunner.Invocation call = invocation(sim).with("workflow", "dispatch-webhook.yml").with("ref", "main")
