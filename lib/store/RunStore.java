@@ -250,7 +250,8 @@ public final class RunStore implements AutoCloseable {
             if (!Arrays.equals(Files.readAllBytes(slot.file()), raw)) replace(slot.file(), raw);
             return;
         }
-        SafeFiles.writeNew(slot.file(), raw, journal == null);
+        if (journal != null) SafeFiles.createNew(slot.file(), raw); // a torn file is repaired from the journal
+        else SafeFiles.writeNew(slot.file(), raw);
     }
 
     /**
@@ -263,8 +264,10 @@ public final class RunStore implements AutoCloseable {
             appendIndexRow(folder, row.json());
             if (replayIndexed != null && replayIndexed.containsKey(folder)) replayIndexed.get(folder).add(deliveryId);
         }
-        replace(deliveryMarker(folder, deliveryId, ".json"), Json.pretty(row.json()));
-        Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
+        Path marker = deliveryMarker(folder, deliveryId, ".json");
+        if (journal != null) SafeFiles.overwrite(marker, Json.pretty(row.json())); // read only under this lock
+        else SafeFiles.writeAtomically(marker, Json.pretty(row.json()));
+        if (journal == null || slot.resumed()) Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
     }
 
     /** Notes which correlation a run id belongs to (for workflow_job deliveries, which carry only the run id). */

@@ -1,9 +1,12 @@
 package lib.util;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -34,18 +37,63 @@ public final class SafeFiles {
     }
 
     private static void replace(Path file, byte[] bytes, boolean durable) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        Path tmp = tempBeside(file);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                writeFully(ch, bytes);
                 if (durable) ch.force(true);
             }
             move(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Writes a new file in place, without a temp file; false when it already exists. Readers may see it
+     * half written, so only for files whose readers hold the writer's lock, or whose loss or tearing a
+     * journal repairs (an OS crash; a killed process leaves whole writes behind).
+     */
+    public static boolean createNew(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            writeFully(ch, bytes);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        }
+    }
+
+    /** Creates or overwrites a file in place, without a temp file; the same caveats as {@link #createNew}. */
+    public static void overwrite(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
+                StandardOpenOption.WRITE)) {
+            writeFully(ch, bytes);
+        }
+    }
+
+    /** Opens a file, creating its folder only when it is missing (a mkdir per write costs a system call or two). */
+    private static FileChannel open(Path file, StandardOpenOption... options) throws IOException {
+        try {
+            return FileChannel.open(file, options);
+        } catch (NoSuchFileException e) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return FileChannel.open(file, options);
+        }
+    }
+
+    private static Path tempBeside(Path file) throws IOException {
+        Path dir = file.toAbsolutePath().getParent();
+        try {
+            return Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        } catch (NoSuchFileException e) {
+            Files.createDirectories(dir);
+            return Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        }
+    }
+
+    private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {
+        ByteBuffer buffer = ByteBuffer.wrap(bytes);
+        while (buffer.hasRemaining()) ch.write(buffer);
     }
 
     /** Writes a new file, fsynced; never replaces an existing one. Returns false when it already existed. */
@@ -55,18 +103,16 @@ public final class SafeFiles {
 
     /** As {@link #writeNew(Path, byte[])}; {@code durable} false leaves the flush to a later checkpoint. */
     public static boolean writeNew(Path file, byte[] bytes, boolean durable) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+        Path tmp = tempBeside(file);
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                writeFully(ch, bytes);
                 if (durable) ch.force(true);
             }
             try {
                 Files.createLink(file, tmp); // atomic "create if absent" with complete content
                 return true;
-            } catch (java.nio.file.FileAlreadyExistsException e) {
+            } catch (FileAlreadyExistsException e) {
                 return false;
             } catch (UnsupportedOperationException e) {
                 if (Files.exists(file)) return false;
@@ -82,7 +128,7 @@ public final class SafeFiles {
     public static void force(Path path) throws IOException {
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             ch.force(true);
-        } catch (java.nio.file.NoSuchFileException gone) {
+        } catch (NoSuchFileException gone) {
             // nothing to flush
         }
     }
