@@ -1,0 +1,532 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import lib.cli.ExitCode;
+import lib.follow.Job;
+import lib.follow.RunFollower;
+import lib.follow.RunOutcome;
+import lib.follow.RunState;
+import lib.github.ActionsRuns;
+import lib.github.GitHubClient;
+import lib.github.GitHubContext;
+import lib.ingest.DeliveryIntake;
+import lib.ingest.Ingest;
+import lib.receiver.Receiver;
+import lib.store.RunStore;
+import lib.util.Json;
+import lib.util.Text;
+import lib.webhook.Secret;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * trigger-and-track --until completed (and the follower under it) against the simulator over real HTTP:
+ * conditional polling, stored deliveries, failed jobs and their logs, progress, cancel, re-runs, Actions
+ * step files, and the request counts from the simulator's log.
+ */
+class FollowRunTest {
+    static final String REPO = "/repos/octo-org/octo-repo";
+
+    @TempDir Path tmp;
+    final List<AutoCloseable> closing = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = closing.size() - 1; i >= 0; i--) closing.get(i).close();
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    GitHubSimulator sim() throws IOException {
+        GitHubSimulator sim = GitHubSimulator.start();
+        closing.add(sim);
+        return sim;
+    }
+
+    Path runs() {
+        return tmp.resolve("runs");
+    }
+
+    TriggerAndTrack command(GitHubSimulator sim, Map<String, String> extraEnv, boolean terminal) {
+        TriggerAndTrack cmd = new TriggerAndTrack();
+        Map<String, String> env = new HashMap<>(Map.of("GH_TOKEN", sim.token()));
+        env.putAll(extraEnv);
+        cmd.env = env;
+        cmd.workDir = tmp;
+        cmd.stderrIsTerminal = terminal;
+        cmd.policy = GitHubClient.Policy.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+        return cmd;
+    }
+
+    /** trigger-and-track --until completed on the simulator: --interval 0.02 and --timeout 20 unless given. */
+    Testing.Run follow(GitHubSimulator sim, Map<String, String> env, boolean terminal, String... args) {
+        List<String> all = new ArrayList<>(List.of("--repo", sim.repo(), "--api-url", sim.apiUrl(),
+                "--runs-dir", runs().toString(), "--ref", "main", "--until", "completed"));
+        List<String> given = List.of(args);
+        if (!given.contains("--interval")) all.addAll(List.of("--interval", "0.02"));
+        if (!given.contains("--timeout")) all.addAll(List.of("--timeout", "20"));
+        all.addAll(given);
+        return Testing.run(command(sim, env, terminal), all.toArray(String[]::new));
+    }
+
+    Testing.Run follow(GitHubSimulator sim, String... args) {
+        return follow(sim, Map.of(), false, args);
+    }
+
+    static JsonNode out(Testing.Run r) {
+        assertEquals(1, r.out().strip().lines().count(), "one JSON line on stdout: " + r.out());
+        return Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "stdout");
+    }
+
+    static List<SimState.Request> runGets(GitHubSimulator sim, long runId) {
+        return sim.requestDetails("GET", REPO + "/actions/runs/" + runId);
+    }
+
+    static long charged(List<SimState.Request> requests) {
+        return requests.stream().filter(r -> r.status() != 304).count();
+    }
+
+    GitHubClient client(GitHubSimulator sim) {
+        return new GitHubClient(new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test"));
+    }
+
+    /** A receiver storing into runs(), and a hook on the simulator for workflow_run and workflow_job pointing at it. */
+    void hookIntoRuns(GitHubSimulator sim) throws IOException {
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs()),
+                Ingest.Options.verifying(Optional.of(new Secret(Deliveries.SECRET, "test"))), Clock.systemUTC(), m -> {});
+        Receiver receiver = Receiver.start(Receiver.parseListen("0"), "/hook", intake, m -> {});
+        closing.add(receiver);
+        GitHubClient admin = client(sim);
+        ObjectNode hook = Json.object().put("name", "web").put("active", true);
+        hook.putArray("events").add("workflow_run").add("workflow_job");
+        hook.putObject("config").put("url", receiver.url().toString()).put("content_type", "json").put("secret", Deliveries.SECRET);
+        admin.post(admin.repoPath("/hooks"), hook);
+    }
+
+    /** Dispatches through the API as trigger-and-track would, returning the run id from the answer. */
+    static long dispatch(GitHubClient gh, String correlation) {
+        ObjectNode body = Json.object().put("ref", "main").put("return_run_details", true);
+        body.putObject("inputs").put("correlation_id", correlation);
+        return gh.post(gh.repoPath("/actions/workflows/dispatch-webhook.yml/dispatches"), body).get("workflow_run_id").asLong();
+    }
+
+    /** Waits until runs/<corr>/webhook/index.json has a row matching {@code what} (event and status). */
+    void awaitRow(String correlation, String event, String status) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (System.nanoTime() < deadline) {
+            boolean found = new RunStore(runs()).readIndex(correlation).stream().anyMatch(r ->
+                    event.equals(Json.text(r.json(), "event")) && status.equals(r.status()));
+            if (found) return;
+            Thread.sleep(10);
+        }
+        throw new AssertionError("no " + event + " " + status + " row for " + correlation);
+    }
+
+    /** A workflow_run payload of the given run, attempt, status and conclusion. */
+    static byte[] runPayload(String correlation, long runId, int attempt, String action, String conclusion) {
+        String text = new String(action.equals("completed") ? Deliveries.completed(correlation, runId, conclusion)
+                : Fixtures.workflowRun(action, correlation, runId), StandardCharsets.UTF_8);
+        return text.replace("\"run_attempt\": 1,", "\"run_attempt\": " + attempt + ",").getBytes(StandardCharsets.UTF_8);
+    }
+
+    record Seen(RunState run, List<Job> jobs) {}
+
+    RunFollower follower(GitHubSimulator sim, String correlation, List<Seen> seen, RunFollower.Options options) {
+        return new RunFollower(new ActionsRuns(client(sim)), new RunStore(runs()), correlation, System::nanoTime,
+                new RunFollower.Listener() {
+                    @Override
+                    public void progress(RunState run, List<Job> jobs) {
+                        seen.add(new Seen(run, jobs));
+                    }
+                }, options);
+    }
+
+    // ---------------------------------------------------------------- 1, 2, 8: polling to the conclusion
+
+    @Test
+    void untilCompletedFollowsTheRunWithOneConditionalGetPerIntervalAndPrintsTheOutcome() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(300), Duration.ofMillis(300));
+        Testing.Run r = follow(sim);
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        long runId = o.get("run_id").asLong();
+        assertEquals("completed", o.get("status").asText());
+        assertEquals("success", o.get("conclusion").asText());
+        assertEquals(1, o.get("run_attempt").asInt());
+        assertEquals("api", o.get("outcome_source").asText());
+        assertFalse(o.get("cancel_requested").asBoolean());
+        assertTrue(o.get("duration_s").isIntegralNumber(), o.toString());
+        assertEquals(sim.run(runId).completedAt.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString(),
+                o.get("completed_at").asText());
+        assertEquals(1, o.get("jobs").size(), o.toString());
+        JsonNode job = o.get("jobs").get(0);
+        assertEquals("dispatch", job.get("name").asText());
+        assertEquals("success", job.get("conclusion").asText());
+        assertTrue(job.get("url").asText().endsWith("/actions/runs/" + runId + "/job/" + sim.run(runId).jobs.get(0).id()), job.toString());
+        assertEquals(0, job.get("failed_steps").size());
+
+        // 8. Every GET of the run after the confirming one is conditional, and only a change costs quota:
+        // queued (the confirming GET), in_progress, completed. The rest were free 304s.
+        List<SimState.Request> gets = runGets(sim, runId);
+        assertTrue(gets.size() >= 6, "polled every 20 ms for ~600 ms: " + gets.size());
+        assertTrue(gets.stream().skip(1).allMatch(g -> g.header("If-None-Match") != null), "conditional GETs");
+        assertTrue(charged(gets) <= 3, "charged GETs of the run: " + charged(gets) + " of " + gets.size());
+        assertTrue(gets.size() - charged(gets) >= 3, "most answers are 304s: " + gets.size());
+        // the progress view's jobs listings: at most one per interval (here: never more than run GETs), plus the final one
+        long listings = sim.requestCount("GET", REPO + "/actions/runs/" + runId + "/jobs");
+        assertTrue(listings >= 1 && listings <= gets.size() + 1, listings + " listings, " + gets.size() + " run GETs");
+        JsonNode meta = Json.read(runs().resolve(o.get("correlation_id").asText() + ".json"));
+        assertEquals("completed", meta.get("run_status").asText());
+        assertEquals("success", meta.get("run_conclusion").asText());
+        assertEquals("api", meta.get("outcome_source").asText());
+    }
+
+    @Test
+    void aStoredCompletedDeliveryEndsTheFollowWithoutAnyRequestForTheRunOrItsJobs() throws Exception {
+        GitHubSimulator sim = sim();
+        hookIntoRuns(sim);
+        sim.phaseDelays(Duration.ofMillis(20), Duration.ofMillis(20));
+        String corr = lib.webhook.Correlation.newId();
+        long runId = dispatch(client(sim), corr);
+        awaitRow(corr, "workflow_run", "completed");
+        int before = sim.requests().size();
+
+        List<Seen> seen = new CopyOnWriteArrayList<>();
+        RunOutcome o = follower(sim, corr, seen, new RunFollower.Options(Duration.ofMillis(20), true, 30, false))
+                .follow(runId, Duration.ofSeconds(10));
+        assertTrue(o.completed() && o.successful(), o.toString());
+        assertEquals("webhook", o.seenBy());
+        assertEquals("dispatch", o.jobs().get(0).name());
+        assertEquals(3, o.jobs().get(0).steps().size(), "the steps come from the workflow_job payload");
+        assertEquals(List.of(), sim.requests().subList(before, sim.requests().size()),
+                "no GET of the run once its completion is stored, and no jobs listing: the deliveries tell the jobs");
+        assertEquals(ExitCode.OK, ExitCode.of(o));
+    }
+
+    @Test
+    void workflowJobDeliveriesFeedTheProgressViewSoNoJobsListingIsSent() throws Exception {
+        GitHubSimulator sim = sim();
+        hookIntoRuns(sim);
+        sim.phaseDelays(Duration.ofMillis(20), Duration.ofSeconds(30));
+        String corr = lib.webhook.Correlation.newId();
+        long runId = dispatch(client(sim), corr);
+        awaitRow(corr, "workflow_job", "in_progress");
+
+        List<Seen> seen = new CopyOnWriteArrayList<>();
+        RunOutcome o = follower(sim, corr, seen, new RunFollower.Options(Duration.ofMillis(20), true, 30, false))
+                .follow(runId, Duration.ofMillis(600));
+        assertTrue(o.timedOut());
+        assertEquals("in_progress", o.run().status());
+        assertEquals(0, sim.requestCount("GET", REPO + "/actions/runs/" + runId + "/jobs"), sim.requests().toString());
+        List<SimState.Request> gets = runGets(sim, runId);
+        assertTrue(gets.size() >= 5, "still one conditional GET of the run per interval: " + gets.size());
+        assertEquals(1, charged(gets), "the run did not change: every GET but the first was a free 304");
+        assertFalse(seen.isEmpty());
+        Seen last = seen.get(seen.size() - 1);
+        assertEquals("in_progress", last.jobs().get(0).status(), last.toString());
+        assertEquals("Set up job", last.jobs().get(0).steps().get(0).name());
+    }
+
+    // ---------------------------------------------------------------- 2, 3, 9: a failing run
+
+    @Test
+    void aFailedRunExitsFiveWithItsFailedJobsStepsAndLogTailsAndTheTokenNeverReachesTheLogHost() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(30), Duration.ofMillis(60)).conclusion("failure")
+                .jobs(SimState.JobSpec.of("build", "Set up job", "Run tests", "Complete job").failingAt("Run tests"),
+                        SimState.JobSpec.of("lint", "Set up job", "Lint"));
+        Testing.Run r = follow(sim, "--log-lines", "4");
+        assertEquals(ExitCode.RUN_UNSUCCESSFUL, r.exitCode(), r.all());
+        assertEquals(5, r.exitCode());
+        JsonNode o = out(r);
+        long runId = o.get("run_id").asLong();
+        assertEquals("failure", o.get("conclusion").asText());
+        assertEquals("build", o.at("/jobs/0/name").asText());
+        assertEquals("failure", o.at("/jobs/0/conclusion").asText());
+        assertEquals("[\"Run tests\"]", o.at("/jobs/0/failed_steps").toString());
+        assertEquals("lint", o.at("/jobs/1/name").asText());
+        assertEquals("success", o.at("/jobs/1/conclusion").asText());
+
+        String err = r.err();
+        assertTrue(err.contains("error: run " + runId + " (attempt 1) completed: failure"), err);
+        assertTrue(err.contains("failed job: build (failure): https://github.com/octo-org/octo-repo/actions/runs/" + runId + "/job/"), err);
+        assertTrue(err.contains("  failed step 2: Run tests (failure)"), err);
+        assertFalse(err.contains("failed job: lint"), err);
+        assertTrue(err.contains("  last 4 lines of its log:\n"), err);
+        // the tail, as plain text: timestamps, colour codes, the OSC title and the overwritten progress gone
+        assertTrue(err.contains("\n    ##[endgroup]\n    Error: Run tests failed: expected 200, got 500\n    progress 100%\n"
+                + "    ##[error]Process completed with exit code 1.\n"), err);
+        assertFalse(err.contains("\u001b") || err.contains("\u0007") || err.contains("pwned"), err);
+
+        // one listing for the outcome, one log download for the failed job only, through a 302 to the other origin
+        long buildJob = sim.run(runId).jobs.get(0).id();
+        List<SimState.Request> logApi = sim.requestDetails("GET", REPO + "/actions/jobs/" + buildJob + "/logs");
+        assertEquals(1, logApi.size());
+        assertEquals(302, logApi.get(0).status());
+        assertEquals("Bearer " + sim.token(), logApi.get(0).header("Authorization"));
+        List<SimState.Request> downloads = sim.logRequests();
+        assertEquals(1, downloads.size(), downloads.toString());
+        assertEquals(200, downloads.get(0).status());
+        assertTrue(downloads.get(0).line().startsWith("GET /job-logs/" + buildJob + "?sig="), downloads.get(0).line());
+        assertNull(downloads.get(0).header("Authorization"), "the token must not go to the log host");
+        assertFalse(downloads.get(0).headers().toString().contains(sim.token()), downloads.get(0).headers().toString());
+    }
+
+    @Test
+    void logLinesZeroSkipsTheLogsAndJsonOnlyStillExplainsTheFailure() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(20), Duration.ofMillis(20)).conclusion("timed_out")
+                .jobs(SimState.JobSpec.of("deploy", "Set up job", "Deploy").failingAt("Deploy"));
+        Testing.Run r = follow(sim, "--log-lines", "0", "--json-only");
+        assertEquals(5, r.exitCode(), r.all());
+        assertEquals("timed_out", out(r).get("conclusion").asText());
+        assertTrue(r.err().contains("failed job: deploy (failure)"), r.err());
+        assertFalse(r.err().contains("lines of its log"), r.err());
+        assertFalse(r.err().contains("job deploy:"), "no progress with --json-only: " + r.err());
+        assertEquals(0, sim.requests().stream().filter(l -> l.contains("/logs")).count());
+        assertTrue(sim.logRequests().isEmpty());
+    }
+
+    @Test
+    void everyConclusionMapsToItsExitCode() {
+        for (String c : List.of("success", "neutral", "skipped", "failure", "cancelled", "timed_out", "action_required",
+                "startup_failure", "stale")) {
+            RunState run = new RunState(1, 1, "completed", c, null, "t", null, null);
+            int expected = List.of("success", "neutral", "skipped").contains(c) ? 0 : 5;
+            assertEquals(expected, ExitCode.of(new RunOutcome(run, List.of(), false, false, "api", Map.of())), c);
+        }
+        RunState running = new RunState(1, 1, "in_progress", null, null, "t", null, null);
+        assertEquals(124, ExitCode.of(new RunOutcome(running, List.of(), true, true, null, Map.of())));
+    }
+
+    @Test
+    void plainTextDropsEscapeSequencesAndControlCharacters() {
+        assertEquals("red text", Text.plain("\u001b[1;31mred\u001b[0m text"));
+        assertEquals("after", Text.plain("\u001b]0;title\u0007after"));
+        assertEquals("link", Text.plain("\u001b]8;;https://x\u001b\\link\u001b]8;;\u001b\\"));
+        assertEquals("100%", Text.plain("10%\r50%\r100%\r\n"));
+        assertEquals("a\tb c", Text.plain("a\tb\u0000 \u009b31mc\u202e"));
+        assertEquals("", Text.plain(null));
+    }
+
+    // ---------------------------------------------------------------- 4: progress
+
+    @Test
+    void progressIsOneLinePerJobStatusChangeOffATerminalAndNothingWithJsonOnly() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(150), Duration.ofMillis(150));
+        Testing.Run r = follow(sim);
+        assertEquals(0, r.exitCode(), r.all());
+        List<String> jobLines = r.err().lines().filter(l -> l.startsWith("  job dispatch: ")).toList();
+        // one line per change of the job's status (queued may be over before the first look), in order
+        List<String> expected = new ArrayList<>(List.of("  job dispatch: queued", "  job dispatch: in_progress",
+                "  job dispatch: success in N s"));
+        if (jobLines.size() == 2) expected.remove(0);
+        assertEquals(expected, jobLines.stream().map(l -> l.replaceAll("in \\d s$", "in N s")).toList(), r.err());
+        assertTrue(r.err().contains("(attempt 1): completed") || r.err().contains("(attempt 1): success"), r.err());
+        assertFalse(r.err().contains("\u001b"), "no escape sequences off a terminal");
+        assertFalse(r.out().contains("job dispatch"), "nothing of it on stdout");
+
+        Testing.Run quiet = follow(sim, "--json-only");
+        assertEquals(0, quiet.exitCode(), quiet.all());
+        assertEquals("", quiet.err(), "nothing on stderr with --json-only for a successful run");
+    }
+
+    @Test
+    void onATerminalTheViewOfJobsAndStepsIsRedrawnInPlace() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(150), Duration.ofMillis(150))
+                .jobs(SimState.JobSpec.of("build", "Set up job", "Compile", "Test"));
+        Testing.Run r = follow(sim, Map.of("COLUMNS", "60"), true);
+        assertEquals(0, r.exitCode(), r.all());
+        String err = r.err();
+        assertTrue(err.contains("\u001b[J"), "frames are erased and redrawn: " + err);
+        assertTrue(err.matches("(?s).*\u001b\\[\\d+A\r\u001b\\[J.*"), "cursor up over the last frame: " + err);
+        List<String> lastFrame = err.substring(err.lastIndexOf("\u001b[J") + 3).lines()
+                .takeWhile(l -> !l.startsWith("run ")).toList(); // the outcome line follows the view
+        assertTrue(lastFrame.get(0).startsWith("+ run "), lastFrame.toString());
+        assertTrue(lastFrame.stream().anyMatch(l -> l.matches("  \\+ build in \\d s  success")), lastFrame.toString());
+        assertTrue(lastFrame.contains("      + Compile"), lastFrame.toString());
+        assertTrue(lastFrame.stream().allMatch(l -> l.length() < 60), "lines fit the terminal: " + lastFrame);
+        assertFalse(r.out().contains("\u001b"), "nothing of it on stdout");
+    }
+
+    // ---------------------------------------------------------------- 5: --cancel-on-timeout
+
+    @Test
+    void cancelOnTimeoutCancelsTheRunAndSaysSo() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(30), Duration.ofSeconds(60));
+        Testing.Run r = follow(sim, "--timeout", "2", "--cancel-on-timeout", "--interval", "0.05");
+        assertEquals(124, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        long runId = o.get("run_id").asLong();
+        assertTrue(o.get("timed_out").asBoolean());
+        assertTrue(o.get("cancel_requested").asBoolean());
+        assertEquals("in_progress", o.get("status").asText());
+        assertTrue(o.get("conclusion").isNull());
+        assertEquals(1, sim.requestCount("POST", REPO + "/actions/runs/" + runId + "/cancel"));
+        assertEquals("cancelled", sim.run(runId).conclusion);
+        assertTrue(r.err().contains("did not complete within 2.0 s (last seen in_progress, attempt 1); cancel requested"), r.err());
+        assertTrue(Json.read(runs().resolve(o.get("correlation_id").asText() + ".json")).get("cancel_requested").asBoolean());
+    }
+
+    @Test
+    void aRunThatCompletedBeforeTheCancelIsReportedAsCompleted() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(1000), Duration.ofMillis(200));
+        // one GET at the start, the next only after the timeout: the completion is first heard of from the cancel's 409
+        Testing.Run r = follow(sim, "--timeout", "3", "--cancel-on-timeout", "--interval", "30", "--json-only");
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        assertEquals("success", o.get("conclusion").asText());
+        assertFalse(o.get("cancel_requested").asBoolean());
+        assertFalse(o.has("timed_out"));
+        List<SimState.Request> cancels = sim.requestDetails("POST", REPO + "/actions/runs/" + o.get("run_id").asLong() + "/cancel");
+        assertEquals(1, cancels.size());
+        assertEquals(409, cancels.get(0).status());
+    }
+
+    @Test
+    void withoutCancelOnTimeoutTheRunGoesOnAndTheTimeoutDefaultsToAnHour() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(30), Duration.ofSeconds(60));
+        Testing.Run r = follow(sim, "--timeout", "1");
+        assertEquals(124, r.exitCode(), r.all());
+        assertFalse(out(r).get("cancel_requested").asBoolean());
+        assertEquals(0, sim.requests().stream().filter(l -> l.endsWith("/cancel")).count());
+        assertTrue(r.err().contains("it goes on (--cancel-on-timeout would cancel it)"), r.err());
+        Testing.Run help = Testing.run(new TriggerAndTrack(), "--help");
+        assertTrue(help.out().contains("3600 with --until"), help.out());
+        Testing.Run negative = follow(sim, "--log-lines", "-1");
+        assertEquals(2, negative.exitCode(), negative.all());
+        assertTrue(negative.err().contains("--log-lines must be 0 or more"), negative.err());
+        assertEquals(2, Testing.run(command(sim, Map.of(), false), "--repo", sim.repo(), "--api-url", sim.apiUrl(),
+                "--cancel-on-timeout").exitCode(), "--cancel-on-timeout needs --until completed");
+    }
+
+    // ---------------------------------------------------------------- 6: re-runs
+
+    @Test
+    void aRunReRunWhileFollowedIsFollowedToItsNewestAttempt() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(200), Duration.ofMillis(200)).conclusions("failure", "success").rerunOnCompletion(1);
+        Testing.Run r = follow(sim);
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        long runId = o.get("run_id").asLong();
+        assertEquals(2, o.get("run_attempt").asInt());
+        assertEquals("success", o.get("conclusion").asText());
+        SimState.Run run = sim.run(runId);
+        assertEquals(2, run.attempt);
+        assertTrue(o.at("/jobs/0/url").asText().endsWith("/job/" + run.jobs.get(0).id()), "the newest attempt's job: " + o);
+        assertTrue(r.err().contains("run " + runId + " was re-run: following attempt 2"), r.err());
+    }
+
+    @Test
+    void aStoredCompletionOfAnOlderAttemptNeverEndsTheFollow() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(10), Duration.ofMillis(10)).conclusions("failure", "success").rerunOnCompletion(1);
+        String corr = lib.webhook.Correlation.newId();
+        long runId = dispatch(client(sim), corr);
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        while (sim.run(runId).attempt < 2 || !sim.run(runId).status.equals("completed")) {
+            assertTrue(System.nanoTime() < deadline, "attempt 2 never completed");
+            Thread.sleep(5);
+        }
+        Path secret = Deliveries.secretFile(tmp);
+        // Deliveries as they may arrive: attempt 2 was requested, attempt 1's failure is delivered late.
+        Deliveries.storeSigned(runs(), secret, runPayload(corr, runId, 2, "requested", null), "a2-requested");
+        Deliveries.storeSigned(runs(), secret, runPayload(corr, runId, 1, "completed", "failure"), "a1-completed");
+
+        RunOutcome o = follower(sim, corr, new ArrayList<>(), new RunFollower.Options(Duration.ofSeconds(30), false, 30, false))
+                .follow(runId, Duration.ofSeconds(10));
+        assertEquals(2, o.run().attempt(), "the newest attempt, from the API: " + o);
+        assertEquals("success", o.run().conclusion());
+        assertEquals("api", o.seenBy());
+
+        Deliveries.storeSigned(runs(), secret, runPayload(corr, runId, 2, "completed", "success"), "a2-completed");
+        long before = sim.requestCount("GET", REPO + "/actions/runs/" + runId);
+        RunOutcome again = follower(sim, corr, new ArrayList<>(), new RunFollower.Options(Duration.ofSeconds(30), false, 30, false))
+                .follow(runId, Duration.ofSeconds(10));
+        assertEquals("webhook", again.seenBy());
+        assertEquals(2, again.run().attempt());
+        assertEquals("success", again.run().conclusion());
+        assertEquals(before, sim.requestCount("GET", REPO + "/actions/runs/" + runId),
+                "no GET of the run: its newest attempt's completion is stored");
+    }
+
+    // ---------------------------------------------------------------- 7: in an Actions step
+
+    @Test
+    void inAnActionsStepItWritesTheOutcomeToGithubOutputAndAStepSummary() throws Exception {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(Duration.ofMillis(20), Duration.ofMillis(40)).conclusion("failure")
+                .jobs(SimState.JobSpec.of("build | all", "Set up job", "Run tests").failingAt("Run tests"));
+        Path output = tmp.resolve("github_output");
+        Path summary = tmp.resolve("step_summary");
+        Testing.Run r = follow(sim, Map.of("GITHUB_OUTPUT", output.toString(), "GITHUB_STEP_SUMMARY", summary.toString()),
+                false, "--json-only", "--log-lines", "0");
+        assertEquals(5, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        long runId = o.get("run_id").asLong();
+        String url = "https://github.com/octo-org/octo-repo/actions/runs/" + runId;
+        assertEquals("run_id=" + runId + "\ncorrelation_id=" + o.get("correlation_id").asText() + "\nstatus=completed\n"
+                + "conclusion=failure\nrun_url=" + url + "\n", Files.readString(output));
+        String md = Files.readString(summary);
+        assertTrue(md.startsWith("### ❌ Run " + runId + ": failure\n\n[run " + runId + "](" + url + ")"), md);
+        assertTrue(md.contains("conclusion **failure**"), md);
+        assertTrue(md.contains("| [build \\| all](" + url + "/job/"), "a cell cannot be broken by a job name: " + md);
+        assertTrue(md.contains(" | failure | Run tests |\n"), md);
+    }
+
+    @Test
+    void withoutUntilTheOutputsKeepTheirShapeAndNoSummaryIsWritten() throws Exception {
+        GitHubSimulator sim = sim();
+        Path output = tmp.resolve("github_output");
+        Path summary = tmp.resolve("step_summary");
+        TriggerAndTrack cmd = command(sim, Map.of("GITHUB_OUTPUT", output.toString(), "GITHUB_STEP_SUMMARY", summary.toString()), false);
+        Testing.Run r = Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--runs-dir", runs().toString(),
+                "--ref", "main", "--json-only");
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        assertFalse(o.has("conclusion"));
+        assertTrue(Files.readString(output).endsWith("\nstatus=\nconclusion=\nrun_url=" + o.get("run_url").asText() + "\n"));
+        assertFalse(Files.exists(summary));
+    }
+
+    // ---------------------------------------------------------------- --webhook-only --until completed
+
+    @Test
+    void webhookOnlyUntilCompletedAwaitsTheRunIdFromTheWebhookThenFollowsIt() throws Exception {
+        GitHubSimulator sim = sim();
+        hookIntoRuns(sim);
+        sim.phaseDelays(Duration.ofMillis(100), Duration.ofMillis(100));
+        Testing.Run r = follow(sim, "--webhook-only", "--interval", "30");
+        assertEquals(0, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        assertEquals("webhook", o.get("source").asText());
+        assertEquals("webhook", o.get("outcome_source").asText(), "the completed delivery, not a poll every 30 s");
+        assertEquals("success", o.get("conclusion").asText());
+        assertNotNull(o.get("dispatch_run_id"));
+    }
+}
