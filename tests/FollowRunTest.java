@@ -18,6 +18,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import lib.cli.ExitCode;
 import lib.follow.Job;
 import lib.follow.RunFollower;
@@ -45,11 +49,16 @@ import org.junit.jupiter.api.io.TempDir;
 class FollowRunTest {
     static final String REPO = "/repos/octo-org/octo-repo";
 
+    /** Phase delays that never pass during a test: such runs move on only when a test calls {@code sim.advance}. */
+    static final Duration HELD = Duration.ofHours(1);
+
     @TempDir Path tmp;
     final List<AutoCloseable> closing = new ArrayList<>();
+    final ExecutorService pool = Executors.newCachedThreadPool();
 
     @AfterEach
     void closeAll() throws Exception {
+        pool.shutdownNow();
         for (int i = closing.size() - 1; i >= 0; i--) closing.get(i).close();
     }
 
@@ -89,6 +98,39 @@ class FollowRunTest {
 
     Testing.Run follow(GitHubSimulator sim, String... args) {
         return follow(sim, Map.of(), false, args);
+    }
+
+    /** The same in the background, for a test that steps the run through its phases meanwhile. */
+    Future<Testing.Run> start(GitHubSimulator sim, Map<String, String> env, boolean terminal, String... args) {
+        return pool.submit(() -> follow(sim, env, terminal, args));
+    }
+
+    /** The id of the first run of a fresh simulator, once it is dispatched. */
+    static long awaitRunId(GitHubSimulator sim) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (sim.runs().isEmpty()) {
+            assertTrue(System.nanoTime() < deadline, "nothing was dispatched");
+            Thread.sleep(5);
+        }
+        return sim.runs().get(0).id;
+    }
+
+    /** Waits until {@code n} more GETs of the run arrived: the follower has looked at the run's current phase. */
+    static void awaitPolls(GitHubSimulator sim, long runId, int n) throws InterruptedException {
+        long target = runGets(sim, runId).size() + n;
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (runGets(sim, runId).size() < target) {
+            assertTrue(System.nanoTime() < deadline, "the follower stopped polling run " + runId);
+            Thread.sleep(5);
+        }
+    }
+
+    /** Lets the follower poll each phase of the held run ({@code polls} GETs), then moves the run on, until it completes. */
+    static void stepThroughPhases(GitHubSimulator sim, long runId, int polls) throws InterruptedException {
+        awaitPolls(sim, runId, polls);
+        sim.advance(runId);                     // in_progress
+        awaitPolls(sim, runId, polls);
+        sim.advance(runId);                     // completed
     }
 
     static JsonNode out(Testing.Run r) {
@@ -164,8 +206,10 @@ class FollowRunTest {
     @Test
     void untilCompletedFollowsTheRunWithOneConditionalGetPerIntervalAndPrintsTheOutcome() throws Exception {
         GitHubSimulator sim = sim();
-        sim.phaseDelays(Duration.ofMillis(300), Duration.ofMillis(300));
-        Testing.Run r = follow(sim);
+        sim.phaseDelays(HELD, HELD);
+        Future<Testing.Run> running = start(sim, Map.of(), false);
+        stepThroughPhases(sim, awaitRunId(sim), 3);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
         JsonNode o = out(r);
         long runId = o.get("run_id").asLong();
@@ -187,10 +231,9 @@ class FollowRunTest {
         // 8. Every GET of the run after the confirming one is conditional, and only a change costs quota:
         // queued (the confirming GET), in_progress, completed. The rest were free 304s.
         List<SimState.Request> gets = runGets(sim, runId);
-        assertTrue(gets.size() >= 6, "polled every 20 ms for ~600 ms: " + gets.size());
         assertTrue(gets.stream().skip(1).allMatch(g -> g.header("If-None-Match") != null), "conditional GETs");
-        assertTrue(charged(gets) <= 3, "charged GETs of the run: " + charged(gets) + " of " + gets.size());
-        assertTrue(gets.size() - charged(gets) >= 3, "most answers are 304s: " + gets.size());
+        assertEquals(3, charged(gets), "charged GETs of the run, one per change: " + gets.size() + " GETs in all");
+        assertTrue(gets.size() - charged(gets) >= 4, "the others were free 304s: " + gets.size());
         // the progress view's jobs listings: at most one per interval (here: never more than run GETs), plus the final one
         long listings = sim.requestCount("GET", REPO + "/actions/runs/" + runId + "/jobs");
         assertTrue(listings >= 1 && listings <= gets.size() + 1, listings + " listings, " + gets.size() + " run GETs");
@@ -233,12 +276,12 @@ class FollowRunTest {
 
         List<Seen> seen = new CopyOnWriteArrayList<>();
         RunOutcome o = follower(sim, corr, seen, new RunFollower.Options(Duration.ofMillis(20), true, 30, false))
-                .follow(runId, Duration.ofMillis(600));
+                .follow(runId, Duration.ofMillis(1000));
         assertTrue(o.timedOut());
         assertEquals("in_progress", o.run().status());
         assertEquals(0, sim.requestCount("GET", REPO + "/actions/runs/" + runId + "/jobs"), sim.requests().toString());
         List<SimState.Request> gets = runGets(sim, runId);
-        assertTrue(gets.size() >= 5, "still one conditional GET of the run per interval: " + gets.size());
+        assertTrue(gets.size() >= 3, "still one conditional GET of the run per interval: " + gets.size());
         assertEquals(1, charged(gets), "the run did not change: every GET but the first was a free 304");
         assertFalse(seen.isEmpty());
         Seen last = seen.get(seen.size() - 1);
@@ -333,19 +376,20 @@ class FollowRunTest {
     @Test
     void progressIsOneLinePerJobStatusChangeOffATerminalAndNothingWithJsonOnly() throws Exception {
         GitHubSimulator sim = sim();
-        sim.phaseDelays(Duration.ofMillis(150), Duration.ofMillis(150));
-        Testing.Run r = follow(sim);
+        sim.phaseDelays(HELD, HELD);
+        Future<Testing.Run> running = start(sim, Map.of(), false);
+        stepThroughPhases(sim, awaitRunId(sim), 4);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
         List<String> jobLines = r.err().lines().filter(l -> l.startsWith("  job dispatch: ")).toList();
-        // one line per change of the job's status (queued may be over before the first look), in order
-        List<String> expected = new ArrayList<>(List.of("  job dispatch: queued", "  job dispatch: in_progress",
-                "  job dispatch: success in N s"));
-        if (jobLines.size() == 2) expected.remove(0);
-        assertEquals(expected, jobLines.stream().map(l -> l.replaceAll("in \\d s$", "in N s")).toList(), r.err());
+        // one line per change of the job's status, however often its steps changed or it was looked at
+        assertEquals(List.of("  job dispatch: queued", "  job dispatch: in_progress", "  job dispatch: success in N s"),
+                jobLines.stream().map(l -> l.replaceAll("in \\d s$", "in N s")).toList(), r.err());
         assertTrue(r.err().contains("(attempt 1): completed") || r.err().contains("(attempt 1): success"), r.err());
         assertFalse(r.err().contains("\u001b"), "no escape sequences off a terminal");
         assertFalse(r.out().contains("job dispatch"), "nothing of it on stdout");
 
+        sim.phaseDelays(Duration.ofMillis(20), Duration.ofMillis(20));
         Testing.Run quiet = follow(sim, "--json-only");
         assertEquals(0, quiet.exitCode(), quiet.all());
         assertEquals("", quiet.err(), "nothing on stderr with --json-only for a successful run");
@@ -354,9 +398,10 @@ class FollowRunTest {
     @Test
     void onATerminalTheViewOfJobsAndStepsIsRedrawnInPlace() throws Exception {
         GitHubSimulator sim = sim();
-        sim.phaseDelays(Duration.ofMillis(150), Duration.ofMillis(150))
-                .jobs(SimState.JobSpec.of("build", "Set up job", "Compile", "Test"));
-        Testing.Run r = follow(sim, Map.of("COLUMNS", "60"), true);
+        sim.phaseDelays(HELD, HELD).jobs(SimState.JobSpec.of("build", "Set up job", "Compile", "Test"));
+        Future<Testing.Run> running = start(sim, Map.of("COLUMNS", "60"), true);
+        stepThroughPhases(sim, awaitRunId(sim), 3);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
         String err = r.err();
         assertTrue(err.contains("\u001b[J"), "frames are erased and redrawn: " + err);
@@ -393,9 +438,15 @@ class FollowRunTest {
     @Test
     void aRunThatCompletedBeforeTheCancelIsReportedAsCompleted() throws Exception {
         GitHubSimulator sim = sim();
-        sim.phaseDelays(Duration.ofMillis(1000), Duration.ofMillis(200));
+        sim.phaseDelays(HELD, HELD);
         // one GET at the start, the next only after the timeout: the completion is first heard of from the cancel's 409
-        Testing.Run r = follow(sim, "--timeout", "3", "--cancel-on-timeout", "--interval", "30", "--json-only");
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "5", "--cancel-on-timeout", "--interval", "30",
+                "--json-only");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2); // the confirming GET and the follower's first
+        sim.advance(runId);
+        sim.advance(runId);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
         JsonNode o = out(r);
         assertEquals("success", o.get("conclusion").asText());
@@ -429,8 +480,12 @@ class FollowRunTest {
     @Test
     void aRunReRunWhileFollowedIsFollowedToItsNewestAttempt() throws Exception {
         GitHubSimulator sim = sim();
-        sim.phaseDelays(Duration.ofMillis(200), Duration.ofMillis(200)).conclusions("failure", "success").rerunOnCompletion(1);
-        Testing.Run r = follow(sim);
+        sim.phaseDelays(HELD, HELD).conclusions("failure", "success").rerunOnCompletion(1);
+        Future<Testing.Run> running = start(sim, Map.of(), false);
+        long id = awaitRunId(sim);
+        stepThroughPhases(sim, id, 3);          // attempt 1 fails and is re-run at once
+        stepThroughPhases(sim, id, 3);          // attempt 2 succeeds
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
         JsonNode o = out(r);
         long runId = o.get("run_id").asLong();
@@ -520,8 +575,13 @@ class FollowRunTest {
     void webhookOnlyUntilCompletedAwaitsTheRunIdFromTheWebhookThenFollowsIt() throws Exception {
         GitHubSimulator sim = sim();
         hookIntoRuns(sim);
-        sim.phaseDelays(Duration.ofMillis(100), Duration.ofMillis(100));
-        Testing.Run r = follow(sim, "--webhook-only", "--interval", "30");
+        sim.phaseDelays(HELD, HELD);
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--webhook-only", "--interval", "30");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 1); // the follower's first GET; the next would come in 30 s
+        sim.advance(runId);
+        sim.advance(runId);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
         assertEquals(0, r.exitCode(), r.all());
         JsonNode o = out(r);
         assertEquals("webhook", o.get("source").asText());

@@ -70,6 +70,7 @@ final class GitHubSimulator implements AutoCloseable {
     private final SimState state;
     private final SimDateFront dateFront;
     private final SimLogServer logServer;
+    private final SimRunLifecycle runLifecycle;
 
     private GitHubSimulator(Config config) throws IOException {
         this.config = config;
@@ -77,7 +78,7 @@ final class GitHubSimulator implements AutoCloseable {
         SimJson json = new SimJson(this, state);
         logServer = new SimLogServer(state, json, httpThreads);
         SimWebhooks webhooks = new SimWebhooks(state, json, hookshotThread);
-        SimRunLifecycle runLifecycle = new SimRunLifecycle(state, webhooks, clock);
+        runLifecycle = new SimRunLifecycle(state, webhooks, clock);
         SimHttp http = new SimHttp(this, state, json, new SimHooksApi(this, state, json, webhooks),
                 new SimActionsApi(this, state, json, runLifecycle));
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -193,6 +194,18 @@ final class GitHubSimulator implements AutoCloseable {
     GitHubSimulator rerunOnCompletion(int n) {
         state.rerunsOnCompletion.set(n);
         return this;
+    }
+
+    /**
+     * Moves a run on by one phase now (queued to in_progress, in_progress to completed), as its clock would.
+     * Tests that must see every phase hold runs with long {@link #phaseDelays} and step them with this.
+     */
+    SimState.Run advance(long runId) {
+        synchronized (state.lock) {
+            SimState.Run run = state.runs.get(runId);
+            runLifecycle.advanceNow(run);
+            return run;
+        }
     }
 
     /** How long a new run stays out of the runs list (real GitHub lags); GET by id sees it at once. */

@@ -68,6 +68,12 @@ final class SimRunLifecycle {
         return true;
     }
 
+    /** The run's next phase now: in progress when queued, completed when in progress. Holds the lock. */
+    void advanceNow(SimState.Run run) {
+        if (run.status.equals("queued")) advance(run, run.attempt, "in_progress");
+        else if (run.status.equals("in_progress")) advance(run, run.attempt, "completed");
+    }
+
     private void newJobs(SimState.Run run) {
         List<SimState.Job> jobs = new ArrayList<>();
         for (SimState.JobSpec spec : state.jobSpecs) jobs.add(new SimState.Job(state.nextJobId++, spec, run.attempt));
