@@ -468,6 +468,7 @@ class FollowRunTest {
         assertTrue(r.err().contains("it goes on (--cancel-on-timeout would cancel it)"), r.err());
         Testing.Run help = Testing.run(new TriggerAndTrack(), "--help");
         assertTrue(help.out().contains("3600 with --until"), help.out());
+        assertTrue(help.out().matches("(?s).*\n  5 +with --until completed: the run completed without success.*"), help.out());
         Testing.Run negative = follow(sim, "--log-lines", "-1");
         assertEquals(2, negative.exitCode(), negative.all());
         assertTrue(negative.err().contains("--log-lines must be 0 or more"), negative.err());

@@ -75,7 +75,8 @@ public final class RunWatchView implements RunFollower.Listener {
     /** The live view's lines: the run, then each job with its steps. */
     List<String> frame(RunState run, List<Job> jobs) {
         List<String> lines = new ArrayList<>();
-        lines.add(symbol(run.status(), run.conclusion()) + " run " + run.runId() + " " + Text.plain(run.title())
+        String title = Text.plain(run.title());
+        lines.add(symbol(run.status(), run.conclusion()) + " run " + run.runId() + (title.isEmpty() ? "" : " " + title)
                 + " (attempt " + run.attempt() + "): " + describe(run.status(), run.conclusion()));
         if (run.htmlUrl() != null) lines.add("  " + Text.plain(run.htmlUrl()));
         lines.add("  refreshing " + refresh + "; Ctrl-C stops watching (the run goes on)");
