@@ -415,6 +415,33 @@ class FollowRunTest {
         assertFalse(r.out().contains("\u001b"), "nothing of it on stdout");
     }
 
+    @Test
+    void aViewTallerThanTheTerminalShowsOnlyRunningAndFailedJobsStepsAndSumsUpTheRest() {
+        List<Job.Step> steps = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) steps.add(new Job.Step(i, "step " + i, "completed", "success"));
+        List<Job> jobs = new ArrayList<>();
+        for (int i = 1; i <= 30; i++) {
+            jobs.add(new Job(i, "job " + i, i == 7 ? "in_progress" : "completed", i == 7 ? null : "success", null, 1, null, null, steps));
+        }
+        RunState run = new RunState(9, 1, "in_progress", null, "https://x/runs/9", "Deploy", null, null);
+        java.io.StringWriter out = new java.io.StringWriter();
+        lib.cli.RunWatchView view = new lib.cli.RunWatchView(new java.io.PrintWriter(out), lib.cli.RunWatchView.Mode.LIVE,
+                "every 3.0 s", 80, 50);
+        view.progress(run, jobs.subList(0, 5)); // 3 + 5 x 7 lines: fits, every job with its steps
+        assertEquals(38, out.toString().lines().count(), out.toString());
+        view.progress(run, jobs);               // 3 + 30 + 6 lines: only job 7 (running) shows its steps
+        String second = out.toString().substring(out.toString().lastIndexOf("\u001b[J") + 3);
+        assertEquals(39, second.lines().count(), second);
+        assertTrue(second.contains("  * job 7  in_progress\n      + step 1\n"), second);
+        assertTrue(second.contains("  + job 8  success\n  + job 9  success\n"), second);
+        List<Job> twice = new ArrayList<>(jobs);
+        twice.addAll(jobs);
+        view.progress(run, twice);              // 3 + 60 + 12 lines even compact: cut to the terminal, the rest summed up
+        String third = out.toString().substring(out.toString().lastIndexOf("\u001b[J") + 3);
+        assertEquals(49, third.lines().count(), third);
+        assertTrue(third.strip().endsWith("... 27 more lines (the JSON line at the end lists every job)"), third);
+    }
+
     // ---------------------------------------------------------------- 5: --cancel-on-timeout
 
     @Test

@@ -28,6 +28,7 @@ public final class RunWatchView implements RunFollower.Listener {
     private final Mode mode;
     private final String refresh;
     private final int width;
+    private final int height;
     private int drawnLines;
     private RunState lastRun;
     private final Map<Long, String> lastJobStatus = new HashMap<>();
@@ -35,27 +36,29 @@ public final class RunWatchView implements RunFollower.Listener {
     /**
      * @param refresh how the view says it is refreshed, e.g. "every 3.0 s"
      * @param width   the terminal's columns (lines are cut to fit, so the redraw can count them)
+     * @param height  the terminal's rows: a view taller than that could not be redrawn in place
      */
-    public RunWatchView(PrintWriter err, Mode mode, String refresh, int width) {
+    public RunWatchView(PrintWriter err, Mode mode, String refresh, int width, int height) {
         this.err = err;
         this.mode = mode;
         this.refresh = refresh;
         this.width = Math.max(20, width);
+        this.height = Math.max(5, height);
     }
 
     /** The view for a command's stderr: LIVE on a terminal, LINES otherwise, OFF with --json-only; COLUMNS wide. */
     public static RunWatchView forStderr(PrintWriter err, boolean terminal, boolean jsonOnly, Duration interval,
             Map<String, String> env) {
         return new RunWatchView(err, jsonOnly ? Mode.OFF : terminal ? Mode.LIVE : Mode.LINES,
-                "every " + Durations.describe(interval), width(env));
+                "every " + Durations.describe(interval), size(env, "COLUMNS", 80), size(env, "LINES", 40));
     }
 
-    /** The terminal's width from COLUMNS, else 80. */
-    static int width(Map<String, String> env) {
+    /** The terminal's width (COLUMNS) or height (LINES) when the shell exports them, else a common size. */
+    static int size(Map<String, String> env, String variable, int otherwise) {
         try {
-            return Integer.parseInt(env.getOrDefault("COLUMNS", "80").strip());
+            return Integer.parseInt(env.getOrDefault(variable, String.valueOf(otherwise)).strip());
         } catch (NumberFormatException e) {
-            return 80;
+            return otherwise;
         }
     }
 
@@ -72,8 +75,21 @@ public final class RunWatchView implements RunFollower.Listener {
         drawnLines = 0; // the warning stays; the next view is drawn below it
     }
 
-    /** The live view's lines: the run, then each job with its steps. */
+    /**
+     * The live view's lines: the run, then each job with its steps. When that is taller than the terminal,
+     * only running and failed jobs show their steps, and what still does not fit is summed up in a last line.
+     */
     List<String> frame(RunState run, List<Job> jobs) {
+        List<String> lines = frame(run, jobs, false);
+        if (lines.size() < height) return lines;
+        lines = frame(run, jobs, true);
+        if (lines.size() < height) return lines;
+        List<String> cut = new ArrayList<>(lines.subList(0, height - 2));
+        cut.add("  ... " + (lines.size() - cut.size()) + " more lines (the JSON line at the end lists every job)");
+        return cut;
+    }
+
+    private List<String> frame(RunState run, List<Job> jobs, boolean compact) {
         List<String> lines = new ArrayList<>();
         String title = Text.plain(run.title());
         lines.add(symbol(run.status(), run.conclusion()) + " run " + run.runId() + (title.isEmpty() ? "" : " " + title)
@@ -84,6 +100,7 @@ public final class RunWatchView implements RunFollower.Listener {
             Long took = job.durationSeconds();
             lines.add("  " + symbol(job.status(), job.conclusion()) + " " + Text.plain(job.name())
                     + (took == null ? "" : " in " + Durations.human(took)) + "  " + describe(job.status(), job.conclusion()));
+            if (compact && !"in_progress".equals(job.status()) && !job.failed()) continue;
             for (Job.Step step : job.steps()) {
                 lines.add("      " + symbol(step.status(), step.conclusion()) + " " + Text.plain(step.name()));
             }
