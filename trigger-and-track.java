@@ -186,7 +186,7 @@ class TriggerAndTrack implements Callable<Integer> {
         long runId = dispatched.runId();
         note("run " + runId + " (" + dispatched.source() + "): " + dispatched.runUrl() + "; following it until it completes");
         RunWatchView view = RunWatchView.forStderr(err, stderrIsTerminal, jsonOnly, interval, env);
-        RunOutcome followed = new RunFollower(new ActionsRuns(client), runs.store(), dispatched.correlationId(),
+        RunOutcome followed = new RunFollower(new ActionsRuns(client), runs.store(), dispatched.correlationId(), clock,
                 System::nanoTime, view, new RunFollower.Options(interval, !jsonOnly, logLines, cancelOnTimeout))
                 .follow(runId, left.isNegative() ? Duration.ZERO : left);
         print(followed.addTo(dispatched.toJson()));

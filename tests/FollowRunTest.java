@@ -192,7 +192,7 @@ class FollowRunTest {
     record Seen(RunState run, List<Job> jobs) {}
 
     RunFollower follower(GitHubSimulator sim, String correlation, List<Seen> seen, RunFollower.Options options) {
-        return new RunFollower(new ActionsRuns(client(sim)), new RunStore(runs()), correlation, System::nanoTime,
+        return new RunFollower(new ActionsRuns(client(sim)), new RunStore(runs()), correlation, Clock.systemUTC(), System::nanoTime,
                 new RunFollower.Listener() {
                     @Override
                     public void progress(RunState run, List<Job> jobs) {
@@ -332,6 +332,38 @@ class FollowRunTest {
         assertTrue(downloads.get(0).line().startsWith("GET /job-logs/" + buildJob + "?sig="), downloads.get(0).line());
         assertNull(downloads.get(0).header("Authorization"), "the token must not go to the log host");
         assertFalse(downloads.get(0).headers().toString().contains(sim.token()), downloads.get(0).headers().toString());
+    }
+
+    @Test
+    void aLogDownloadNeverCarriesTheTokenEvenWhenItIsOnTheApiHostItself() throws Exception {
+        List<Map<String, String>> downloads = new CopyOnWriteArrayList<>();
+        com.sun.net.httpserver.HttpServer api = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+        api.createContext("/repos/o/r/actions/jobs/7/logs", ex -> {
+            ex.getResponseHeaders().set("Location", "/storage/7.txt?sig=abc"); // a relative URL: the same origin
+            ex.sendResponseHeaders(302, -1);
+            ex.close();
+        });
+        api.createContext("/storage/", ex -> {
+            Map<String, String> h = new HashMap<>();
+            ex.getRequestHeaders().forEach((k, v) -> h.put(k.toLowerCase(java.util.Locale.ROOT), v.get(0)));
+            downloads.add(h);
+            byte[] body = "one\ntwo\nthree\n".getBytes(StandardCharsets.UTF_8);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
+        api.start();
+        try {
+            String url = "http://127.0.0.1:" + api.getAddress().getPort();
+            ActionsRuns runs = new ActionsRuns(new GitHubClient(new GitHubContext(url, "o/r", "secret-token", "test")));
+            assertEquals(List.of("two", "three"), runs.logTail(7, 2));
+            assertEquals(1, downloads.size());
+            assertNull(downloads.get(0).get("authorization"), downloads.toString());
+            assertFalse(downloads.toString().contains("secret-token"));
+        } finally {
+            api.stop(0);
+        }
     }
 
     @Test

@@ -2,8 +2,8 @@ package lib.follow;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -53,6 +53,7 @@ public final class RunFollower {
     private final RunStore store;
     private final String correlationId;
     private final StoredRun stored;
+    private final Clock clock;
     private final LongSupplier nanoTime;
     private final Listener listener;
     private final Options options;
@@ -63,12 +64,13 @@ public final class RunFollower {
     private RunState shownRun;
     private List<Job> shownJobs = List.of();
 
-    public RunFollower(ActionsRuns api, RunStore store, String correlationId, LongSupplier nanoTime, Listener listener,
-            Options options) {
+    public RunFollower(ActionsRuns api, RunStore store, String correlationId, Clock clock, LongSupplier nanoTime,
+            Listener listener, Options options) {
         this.api = api;
         this.store = store;
         this.correlationId = correlationId;
         this.stored = new StoredRun(store, correlationId, false);
+        this.clock = clock;
         this.nanoTime = nanoTime;
         this.listener = listener;
         this.options = options;
@@ -84,7 +86,7 @@ public final class RunFollower {
         store.updateMetadata(correlationId, m -> m.recordOutcome(new RunMetadata.Outcome(
                 r == null ? null : r.status(), outcome.completed() ? r.conclusion() : null, r == null ? null : r.attempt(),
                 outcome.completed() ? r.completedAt() : null, outcome.timedOut(), outcome.cancelRequested(),
-                outcome.seenBy(), Instant.now())));
+                outcome.seenBy(), clock.instant())));
         return outcome;
     }
 
