@@ -1,9 +1,10 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/**.java
-//DESCRIPTION Dispatch a workflow with a fresh correlation id and learn its run id: from the dispatch answer, by polling, or leave it to the webhook.
+//DESCRIPTION Dispatch a workflow with a fresh correlation id and learn its run id (dispatch answer, polling or webhook); optionally follow the run to its conclusion.
 //MAIN TriggerAndTrack
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -19,12 +20,18 @@ import lib.cli.ExitCode;
 import lib.cli.GitHubOptions;
 import lib.cli.Output;
 import lib.cli.RunNamePatternOption;
+import lib.cli.RunReport;
+import lib.cli.RunWatchView;
 import lib.cli.RunsDirOption;
 import lib.cli.Spinner;
+import lib.cli.Until;
 import lib.cli.VerboseOption;
 import lib.dispatch.DispatchInputs;
 import lib.dispatch.RunFinder;
 import lib.dispatch.TrackedDispatch;
+import lib.follow.RunFollower;
+import lib.follow.RunOutcome;
+import lib.github.ActionsRuns;
 import lib.github.GitHubClient;
 import lib.util.BadInputException;
 import lib.util.Sleeper;
@@ -38,16 +45,20 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "trigger-and-track", mixinStandardHelpOptions = true, version = "trigger-and-track 1.0.0",
         sortOptions = false, exitCodeList = {
-            "0:success (with --webhook-only: dispatched; the run id follows with the webhook)",
+            "0:success (with --webhook-only: dispatched; with --until completed: the run concluded success, neutral or skipped)",
             "1:GitHub unreachable or refused (workflow missing or disabled, bad ref or inputs), or several runs matched",
             "2:usage error or bad input (nothing dispatched)",
-            "124:timed out: dispatched, but no run with the correlation id was seen in time"},
+            "5:with --until completed: the run completed without success (failure, cancelled, timed_out, ...); stderr says why",
+            "124:timed out: no run with the correlation id was seen in time, or (--until completed) it did not complete"},
         description = {
             "Dispatches a workflow_dispatch workflow with a fresh correlation UUID as input 'correlation_id' and "
                 + "learns the run id: from the dispatch answer (return_run_details, confirmed by GET run), else "
                 + "by polling the runs list for 'Dispatch Webhook (<uuid>)', or, with --webhook-only, leaves it to "
                 + "the workflow_run webhook. Writes <runs-dir>/<uuid>.json before dispatching; prints one JSON "
                 + "line on stdout.",
+            "With --until completed it then follows the run to its conclusion, like gh run watch: a stored workflow_run "
+                + "delivery ends the wait at once, else one conditional GET of the run per --interval (304s are free). "
+                + "Progress goes to stderr; the JSON line gains status, conclusion, run_attempt, completed_at, duration_s and jobs.",
             ""})
 class TriggerAndTrack implements Callable<Integer> {
     @Option(names = "--workflow", paramLabel = "FILE|ID", defaultValue = "dispatch-webhook.yml",
@@ -69,13 +80,26 @@ class TriggerAndTrack implements Callable<Integer> {
 
     @Mixin RunsDirOption runs;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", defaultValue = "300", converter = Durations.class,
-            description = "How long to look for the run; 500ms, 30s, 5m work too (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", paramLabel = "SECONDS", converter = Durations.class,
+            description = "How long the whole command may take; 500ms, 30s, 5m work too (default: 300, 3600 with --until).")
     Duration timeout;
 
     @Option(names = "--interval", paramLabel = "SECONDS", defaultValue = "3", converter = Durations.class,
-            description = "Pause between runs-list requests; fractions allowed (default: ${DEFAULT-VALUE}).")
+            description = "Pause between requests (the runs list, the run); fractions allowed (default: ${DEFAULT-VALUE}).")
     Duration interval;
+
+    @Option(names = "--until", paramLabel = "completed",
+            description = "Follow the run until it completes: exit 0 for success, neutral or skipped, 5 otherwise. With "
+                    + "--webhook-only, the run id is awaited from the webhook first (as --wait).")
+    Until until;
+
+    @Option(names = "--log-lines", paramLabel = "N", defaultValue = "30",
+            description = "With --until: show the last N lines of each failed job's log; 0: none (default: ${DEFAULT-VALUE}).")
+    int logLines;
+
+    @Option(names = "--cancel-on-timeout",
+            description = "With --until completed: cancel the run when --timeout passes (cancel_requested: true).")
+    boolean cancelOnTimeout;
 
     @Option(names = "--correlation-id", paramLabel = "UUID",
             description = "Use this correlation id instead of a fresh one (validated, lower-cased).")
@@ -108,6 +132,8 @@ class TriggerAndTrack implements Callable<Integer> {
     Sleeper sleeper = Sleeper.REAL;
     Clock clock = Clock.systemUTC();
     boolean stderrIsTerminal = System.console() != null;
+    /** --timeout, or its default: 300 s, with --until completed 1 h. */
+    private Duration budget;
 
     public static void main(String[] args) {
         Cli.main(new TriggerAndTrack(), args);
@@ -119,14 +145,18 @@ class TriggerAndTrack implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        long started = System.nanoTime();
         if (storeDir != null) runs.runsDir = storeDir;
         Durations.positive(interval, "--interval");
         if (waitForWebhook && !webhookOnly) throw new BadInputException("--wait goes with --webhook-only");
+        if (cancelOnTimeout && until == null) throw new BadInputException("--cancel-on-timeout goes with --until completed");
+        if (logLines < 0) throw new BadInputException("--log-lines must be 0 or more, not " + logLines);
+        budget = timeout != null ? timeout : Duration.ofSeconds(until != null ? 3600 : 300);
         String corr = correlationId != null ? Correlation.canonical(correlationId.strip()) : Correlation.newId();
         String hookUrl = webhookUrl != null ? webhookUrl : env.get("WEBHOOK_URL");
         if (hookUrl != null && hookUrl.isBlank()) hookUrl = null;
         var request = new TrackedDispatch.Request(workflow, ref, DispatchInputs.of(inputs, corr, hookUrl), corr,
-                runNames.pattern(), webhookOnly, waitForWebhook, timeout, interval);
+                runNames.pattern(), webhookOnly, waitForWebhook || webhookOnly && until != null, budget, interval);
 
         PrintWriter err = spec.commandLine().getErr();
         GitHubClient client = github.client(env, workDir, verbose.log(err), policy, sleeper);
@@ -134,8 +164,10 @@ class TriggerAndTrack implements Callable<Integer> {
         TrackedDispatch.Outcome outcome = new TrackedDispatch(client, runs.store(), workDir, clock, sleeper,
                 System::nanoTime, listener(err, spinner, corr)).run(request);
 
-        Output.json(spec.commandLine().getOut(), outcome.toJson());
-        Output.githubOutput(env, outcome.toJson(), "run_id", "correlation_id");
+        if (until != null && outcome.runId() != null && !outcome.timedOut()) {
+            return follow(client, outcome, budget.minusNanos(System.nanoTime() - started), err);
+        }
+        print(outcome.toJson());
         String waitHint = "./jbang wait-for-webhook.java --correlation-id " + corr + runs.hint();
         if (outcome.timedOut()) return timedOut(err, outcome, waitHint);
         if (!webhookOnly) {
@@ -148,8 +180,28 @@ class TriggerAndTrack implements Callable<Integer> {
         return ExitCode.OK;
     }
 
+    /** --until completed: follows the run, then prints the outcome; the exit code says how it ended. */
+    private int follow(GitHubClient client, TrackedDispatch.Outcome dispatched, Duration left, PrintWriter err)
+            throws IOException {
+        long runId = dispatched.runId();
+        note("run " + runId + " (" + dispatched.source() + "): " + dispatched.runUrl() + "; following it until it completes");
+        RunWatchView view = RunWatchView.forStderr(err, stderrIsTerminal, jsonOnly, interval, env);
+        RunOutcome followed = new RunFollower(new ActionsRuns(client), runs.store(), dispatched.correlationId(), clock,
+                System::nanoTime, view, new RunFollower.Options(interval, !jsonOnly, logLines, cancelOnTimeout))
+                .follow(runId, left.isNegative() ? Duration.ZERO : left);
+        print(followed.addTo(dispatched.toJson()));
+        RunReport.explain(err, followed, runId, Durations.describe(budget), jsonOnly);
+        Output.stepSummary(env, RunReport.markdown(followed, runId, dispatched.runUrl(), Durations.describe(budget)));
+        return ExitCode.of(followed);
+    }
+
+    private void print(ObjectNode json) {
+        Output.json(spec.commandLine().getOut(), json);
+        Output.githubOutput(env, json, "run_id", "correlation_id", "status", "conclusion", "run_url");
+    }
+
     private int timedOut(PrintWriter err, TrackedDispatch.Outcome outcome, String waitHint) {
-        String waited = Durations.describe(timeout);
+        String waited = Durations.describe(budget);
         if (outcome.poll() == null) { // --webhook-only --wait
             throw new TimedOutException("no verified workflow_run delivery for " + outcome.correlationId() + " within "
                     + waited + "; keep waiting with: " + waitHint);

@@ -20,7 +20,11 @@ import lib.cli.Durations;
 import lib.cli.ExitCode;
 import lib.cli.IngestOptions;
 import lib.cli.Output;
+import lib.cli.RunReport;
+import lib.cli.Until;
 import lib.cli.VerboseOption;
+import lib.follow.RunOutcome;
+import lib.follow.StoredRun;
 import lib.sources.Sources;
 import lib.store.IndexRow;
 import lib.store.RunStore;
@@ -37,9 +41,10 @@ import picocli.CommandLine.Spec;
 
 @Command(name = "wait-for-webhook", mixinStandardHelpOptions = true, version = "wait-for-webhook 1.0.0",
         sortOptions = false, exitCodeList = {
-            "0:a matching delivery is stored (with --until completed: the run concluded success)",
-            "1:with --until completed: the run concluded otherwise (failure, cancelled, ...)",
+            "0:a matching delivery is stored (with --until completed: the run concluded success, neutral or skipped)",
+            "1:a failure of ours (e.g. the runs folder cannot be read, GITHUB_OUTPUT cannot be appended to)",
             "2:usage error or bad input (e.g. not a UUID, no webhook secret for a source)",
+            "5:with --until completed: the run completed without success (failure, cancelled, timed_out, ...)",
             "124:timed out; stderr says what arrived instead, stdout still names the correlation id"},
         description = {
             "Waits until a verified workflow_run delivery for --correlation-id is stored under "
@@ -49,8 +54,6 @@ import picocli.CommandLine.Spec;
                 + "through the same ingest and storage. --serve only receives.",
             ""})
 class WaitForWebhook implements Callable<Integer> {
-    enum Until { completed }
-
     @Option(names = "--correlation-id", paramLabel = "UUID", description = "The correlation id to wait for (required unless --serve).")
     String correlationId;
 
@@ -62,7 +65,8 @@ class WaitForWebhook implements Callable<Integer> {
     boolean allowUnverified;
 
     @Option(names = "--until", paramLabel = "completed",
-            description = "Wait for the run to complete; exit 0 on success, 1 on any other conclusion.")
+            description = "Wait for the run's newest attempt to complete; exit 0 for success, neutral or skipped, 5 for any "
+                    + "other conclusion (stderr lists the failed jobs and steps its workflow_job deliveries name).")
     Until until;
 
     @Option(names = "--listen", paramLabel = "[HOST:]PORT",
@@ -175,26 +179,43 @@ class WaitForWebhook implements Callable<Integer> {
             result.put("timed_out", true);
             result.put("waited_ms", waitedMs);
             print(result);
+            if (until == Until.completed) stored(correlation).unfinished(watcher.lastRows()).ifPresent(o -> Output.stepSummary(
+                    env, RunReport.markdown(o, o.run().runId(), null, Durations.describe(timeout))));
             return ExitCode.TIMEOUT;
         }
         IndexRow row = match.get();
         result.put("run_id", row.runId());
         result.put("status", row.status());
-        if (until == Until.completed) result.put("conclusion", row.conclusion());
         result.put("delivery_id", row.deliveryId());
         result.put("verified", row.verified());
         result.put("waited_ms", waitedMs);
-        print(result);
-        if (until == Until.completed && !"success".equals(row.conclusion())) {
-            log.accept("run " + row.runId() + " concluded " + row.conclusion());
-            return ExitCode.FAILURE;
+        if (until != Until.completed) {
+            print(result);
+            return ExitCode.OK;
         }
-        return ExitCode.OK;
+        // The outcome as the stored deliveries tell it: the run's, and its jobs' from workflow_job deliveries.
+        RunOutcome outcome = stored(correlation).outcome(row, watcher.lastRows());
+        result.put("run_url", outcome.run().htmlUrl());
+        print(outcome.addTo(result));
+        PrintWriter err = spec.commandLine().getErr();
+        synchronized (err) {
+            RunReport.explain(err, outcome, row.runId(), Durations.describe(timeout), true);
+        }
+        Output.stepSummary(env, RunReport.markdown(outcome, row.runId(), null, Durations.describe(timeout)));
+        return ExitCode.of(outcome);
+    }
+
+    private StoredRun stored(String correlation) {
+        return new StoredRun(storage.store(), correlation, allowUnverified);
     }
 
     private void print(ObjectNode result) {
         Output.json(spec.commandLine().getOut(), result);
-        Output.githubOutput(env, result, "run_id", "correlation_id");
+        if (until == Until.completed) {
+            Output.githubOutput(env, result, "run_id", "correlation_id", "status", "conclusion", "run_url");
+        } else {
+            Output.githubOutput(env, result, "run_id", "correlation_id");
+        }
     }
 
     private static void removeHook(Thread hook) {

@@ -64,6 +64,29 @@ class EndToEndTest {
     }
 
     @Test
+    void aFailingRunIsFollowedToExitFiveWithItsFailedStepAndLogTail() throws Exception {
+        ByteArrayOutputStream log = new ByteArrayOutputStream();
+        try (GitHubSimulator sim = GitHubSimulator.start(); SandboxFlow flow = flow(sim, log)) {
+            SandboxFlow.failingRuns(sim);
+            sim.phaseDelays(Duration.ofMillis(100), Duration.ofMillis(300));
+            SandboxFlow.FailureResult r;
+            try {
+                r = flow.runFailureScenario();
+            } catch (SandboxFlow.StepFailed e) {
+                throw new AssertionError(e.getMessage() + "\n" + log.toString(StandardCharsets.UTF_8), e);
+            }
+            assertEquals(5, r.exitCode());
+            assertEquals("failure", sim.run(r.runId()).conclusion);
+            assertEquals("failure", Json.text(r.json(), "conclusion"));
+            assertTrue(r.stderr().contains("  failed step 3: Run tests (failure)\n  last 5 lines of its log:\n"), r.stderr());
+            assertTrue(sim.logRequests().stream().noneMatch(d -> d.header("Authorization") != null), "no token on the log host");
+            JsonNode meta = Json.read(tmp.resolve("work/runs/" + r.correlationId() + ".json"));
+            assertEquals("failure", meta.path("run_conclusion").asText(), meta.toString());
+            assertTrue(log.toString(StandardCharsets.UTF_8).contains("[2/2] check what it reported"));
+        }
+    }
+
+    @Test
     void pollingFindsTheRunWhenTheServerCannotAnswerWithRunDetails() throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (GitHubSimulator sim = GitHubSimulator.start(GitHubSimulator.Config.defaults().enterprise("3.20.0"));

@@ -617,15 +617,17 @@ class TriggerAndTrackTest {
     }
 
     @Test
-    void writesRunIdAndCorrelationIdToGithubOutput() throws Exception {
+    void writesRunIdCorrelationIdAndRunUrlToGithubOutput() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
         Path githubOutput = tmp.resolve("github-output");
         Files.writeString(githubOutput, "earlier=step\n");   // the runner's file may already hold lines: append
         Testing.Run r = triggerVia(sim, sim.apiUrl(), Map.of("GITHUB_OUTPUT", githubOutput.toString()), "--ref", "main");
         assertEquals(0, r.exitCode(), r.err());
         String corr = out(r).get("correlation_id").asText();
-        assertEquals("earlier=step\nrun_id=" + runOf(sim, corr) + "\ncorrelation_id=" + corr + "\n",
-                Files.readString(githubOutput));
+        long runId = runOf(sim, corr);
+        // status and conclusion stay empty unless the run is followed (--until completed)
+        assertEquals("earlier=step\nrun_id=" + runId + "\ncorrelation_id=" + corr + "\nstatus=\nconclusion=\n"
+                + "run_url=https://github.com/octo-org/octo-repo/actions/runs/" + runId + "\n", Files.readString(githubOutput));
     }
 
     // ---------------------------------------------------------------- concurrency

@@ -161,12 +161,88 @@ class WaitForWebhookTest {
     }
 
     @Test
-    void untilCompletedExitsOneWhenTheRunFailed() {
+    void untilCompletedExitsFiveWhenTheRunCompletedWithoutSuccess() {
         Deliveries.storeSigned(runs, secret, Deliveries.completed(CORR, RUN, "failure"), "f-1");
         Testing.Run r = waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "1");
-        assertEquals(1, r.exitCode(), r.all());
-        assertEquals("failure", out(r).get("conclusion").asText());
-        assertTrue(r.err().contains("concluded failure"), r.err());
+        assertEquals(5, r.exitCode(), r.all());
+        JsonNode o = out(r);
+        assertEquals("failure", o.get("conclusion").asText());
+        assertEquals(1, o.get("run_attempt").asInt());
+        assertEquals("2020-10-05T16:33:49Z", o.get("completed_at").asText()); // the payload's updated_at
+        assertEquals(0, o.get("duration_s").asInt());
+        assertEquals("https://github.com/octo-org/octo-repo/actions/runs/" + RUN, o.get("run_url").asText());
+        assertTrue(r.err().contains("error: run " + RUN + " (attempt 1) completed: failure"), r.err());
+
+        for (String c : new String[] {"neutral", "skipped", "cancelled", "timed_out", "startup_failure"}) {
+            Path dir = tmp.resolve("runs-" + c);
+            Deliveries.storeSigned(dir, secret, Deliveries.completed(CORR, RUN, c), "c-" + c);
+            int code = waitIn(dir, Map.of(), "--correlation-id", CORR, "--until", "completed", "--timeout", "1").exitCode();
+            assertEquals(c.equals("neutral") || c.equals("skipped") ? 0 : 5, code, c);
+        }
+    }
+
+    @Test
+    void untilCompletedWaitsForTheNewestAttemptWhenTheRunIsReRun() throws Exception {
+        // attempt 2 was requested; attempt 1's failure is delivered late: it must not end the wait
+        Deliveries.storeSigned(runs, secret, attempt(Fixtures.workflowRun("requested", CORR, RUN), 2), "a2-req");
+        Deliveries.storeSigned(runs, secret, attempt(Deliveries.completed(CORR, RUN, "failure"), 1), "a1-done");
+        Testing.Run early = waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "0.5");
+        assertEquals(124, early.exitCode(), early.all());
+        assertTrue(early.err().contains("run " + RUN + " is requested") || early.err().contains("run " + RUN + " is queued"),
+                early.err());
+
+        Deliveries.storeSigned(runs, secret, attempt(Deliveries.completed(CORR, RUN, "success"), 2), "a2-done");
+        Testing.Run r = waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "5");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals(2, out(r).get("run_attempt").asInt());
+        assertEquals("a2-done", out(r).get("delivery_id").asText());
+    }
+
+    @Test
+    void untilCompletedWritesTheOutcomeToGithubOutputAndAStepSummary() throws Exception {
+        Deliveries.storeSigned(runs, secret, Deliveries.completed(CORR, RUN, "cancelled"), "s-1");
+        Path output = tmp.resolve("github_output");
+        Path summary = tmp.resolve("summary.md");
+        Testing.Run r = waitFor(Map.of("GITHUB_OUTPUT", output.toString(), "GITHUB_STEP_SUMMARY", summary.toString()),
+                "--correlation-id", CORR, "--until", "completed", "--timeout", "5");
+        assertEquals(5, r.exitCode(), r.all());
+        assertEquals("run_id=" + RUN + "\ncorrelation_id=" + CORR + "\nstatus=completed\nconclusion=cancelled\n"
+                + "run_url=https://github.com/octo-org/octo-repo/actions/runs/" + RUN + "\n", Files.readString(output));
+        String md = Files.readString(summary);
+        assertTrue(md.startsWith("### ❌ Run " + RUN + ": cancelled\n"), md);
+        assertTrue(md.contains("[run " + RUN + "](https://github.com/octo-org/octo-repo/actions/runs/" + RUN + ")"), md);
+    }
+
+    @Test
+    void untilCompletedListsTheFailedJobsAndStepsThatWorkflowJobDeliveriesName() throws Exception {
+        Deliveries.storeSigned(runs, secret, Fixtures.workflowRun("requested", CORR, RUN), "j-run"); // files job deliveries
+        Deliveries.storeJob(runs, failedJob(RUN, "build", "Run tests"), "j-1");
+        Deliveries.storeSigned(runs, secret, Deliveries.completed(CORR, RUN, "failure"), "j-done");
+        Testing.Run r = waitFor("--correlation-id", CORR, "--until", "completed", "--timeout", "5");
+        assertEquals(5, r.exitCode(), r.all());
+        assertEquals("[\"Run tests\"]", out(r).at("/jobs/0/failed_steps").toString());
+        assertTrue(r.err().contains("failed job: build (failure)"), r.err());
+        assertTrue(r.err().contains("  failed step 2: Run tests (failure)"), r.err());
+    }
+
+    static byte[] attempt(byte[] payload, int attempt) {
+        return new String(payload, StandardCharsets.UTF_8).replace("\"run_attempt\": 1,", "\"run_attempt\": " + attempt + ",")
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** A completed, failed workflow_job delivery of the run, failing at the second of three steps. */
+    static byte[] failedJob(long runId, String name, String failedStep) {
+        com.fasterxml.jackson.databind.node.ObjectNode p = (com.fasterxml.jackson.databind.node.ObjectNode)
+                Json.parse(Fixtures.bytes("workflow_job.queued.json"), "fixture");
+        com.fasterxml.jackson.databind.node.ObjectNode job = (com.fasterxml.jackson.databind.node.ObjectNode) p.get("workflow_job");
+        p.put("action", "completed");
+        job.put("run_id", runId).put("name", name).put("status", "completed").put("conclusion", "failure");
+        com.fasterxml.jackson.databind.node.ArrayNode steps = job.putArray("steps");
+        String[][] all = {{"Set up job", "success"}, {failedStep, "failure"}, {"Complete job", "success"}};
+        for (int i = 0; i < all.length; i++) {
+            steps.addObject().put("name", all[i][0]).put("status", "completed").put("conclusion", all[i][1]).put("number", i + 1);
+        }
+        return Json.compact(p).getBytes(StandardCharsets.UTF_8);
     }
 
     @Test
@@ -204,6 +280,6 @@ class WaitForWebhookTest {
     void helpListsTheExitCodes() {
         Testing.Run r = waitFor("--help");
         assertEquals(0, r.exitCode());
-        for (String code : new String[] {"0 ", "1 ", "2 ", "124 "}) assertTrue(r.out().contains("\n  " + code), r.out());
+        for (String code : new String[] {"0 ", "1 ", "2 ", "5 ", "124 "}) assertTrue(r.out().contains("\n  " + code), r.out());
     }
 }

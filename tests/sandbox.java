@@ -11,22 +11,25 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Usage: ./jbang tests/sandbox.java [--keep-running|serve] [--no-receiver] [--workdir DIR]
+ * Usage: ./jbang tests/sandbox.java [--keep-running|serve] [--no-receiver] [--scenario webhook|failure] [--workdir DIR]
  * Without options: runs the whole webhook flow once and exits 0 when every step worked.
  */
 class Sandbox {
     static final String USAGE = """
-            Usage: ./jbang tests/sandbox.java [--keep-running | serve] [--no-receiver] [--workdir DIR]
+            Usage: ./jbang tests/sandbox.java [--keep-running | serve] [--no-receiver]
+                                              [--scenario webhook|failure] [--workdir DIR]
 
             Starts a GitHub simulator on loopback (nothing reaches the internet) and runs the four
             scripts through ./jbang as an operator would, in a fresh working folder (kept):
               1. wait-for-webhook --serve --listen 127.0.0.1:0   (the receiver, in the background)
               2. manage-actions-webhook register                 (the hook points at the receiver)
-              3. trigger-and-track --webhook-only                (dispatch; prints the correlation id)
+              3. trigger-and-track --webhook-only --until completed
+                                     (dispatch; the run id from the webhook; follow the run to its conclusion)
               4. the simulator delivers signed workflow_run/workflow_job webhooks
               5. wait-for-webhook --correlation-id <uuid> --until completed
               6. cross-check: webhook run id == the dispatch answer's run id
@@ -34,9 +37,15 @@ class Sandbox {
               8. manage-actions-webhook unregister; stop the receiver
             Exit 0 when every step worked, 1 naming the failed step otherwise.
 
+            --scenario failure shows a run that fails instead, without any webhook: job "build" fails at
+            its step "Run tests"; trigger-and-track --until completed follows the run, lists the failed
+            job, its failed step and the tail of its log on stderr, and exits 5. The sandbox checks that
+            (and that the log download never carried the token) and exits 0 when it all held.
+
               --keep-running, serve  start the simulator (and a receiver), print the lines to export,
                                      and wait for Ctrl-C, so you can try the commands by hand
               --no-receiver          with --keep-running: no receiver (bring your own WEBHOOK_URL)
+              --scenario NAME        webhook (the default: the flow above) or failure (a failing run)
               --workdir DIR          use DIR (created if missing) instead of a new temporary folder
               -h, --help             this text
             """;
@@ -44,11 +53,18 @@ class Sandbox {
     public static void main(String[] args) throws Exception {
         boolean keepRunning = false;
         boolean receiver = true;
+        boolean failure = false;
         Path workDir = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--keep-running", "serve" -> keepRunning = true;
                 case "--no-receiver" -> receiver = false;
+                case "--scenario" -> {
+                    if (i + 1 == args.length) usage("--scenario needs webhook or failure");
+                    String name = args[++i];
+                    if (!name.equals("webhook") && !name.equals("failure")) usage("unknown scenario: " + name);
+                    failure = name.equals("failure");
+                }
                 case "--workdir" -> {
                     if (i + 1 == args.length) usage("--workdir needs a folder");
                     workDir = Path.of(args[++i]);
@@ -69,7 +85,8 @@ class Sandbox {
             return;
         }
         workDir = workDir != null ? Files.createDirectories(workDir) : Files.createTempDirectory("awt-sandbox-");
-        System.exit(keepRunning ? keepRunning(root, workDir, receiver) : runOnce(root, workDir));
+        if (keepRunning && failure) usage("--scenario failure runs once; it does not go with --keep-running");
+        System.exit(keepRunning ? keepRunning(root, workDir, receiver) : failure ? runFailure(root, workDir) : runOnce(root, workDir));
     }
 
     static void usage(String message) {
@@ -82,6 +99,7 @@ class Sandbox {
         long t0 = System.nanoTime();
         try (GitHubSimulator sim = GitHubSimulator.start();
                 SandboxFlow flow = new SandboxFlow(root, workDir, sim, System.out)) {
+            sim.phaseDelays(Duration.ofMillis(300), Duration.ofMillis(1000)); // long enough to be followed
             header(flow);
             try {
                 flow.prime();
@@ -102,6 +120,29 @@ class Sandbox {
             } catch (Exception e) {
                 System.out.flush();
                 System.err.printf("%nsandbox: FAILED: unexpected %s%nEverything so far is in %s%n", e, workDir);
+                return 1;
+            }
+        }
+    }
+
+    static int runFailure(Path root, Path workDir) throws IOException {
+        long t0 = System.nanoTime();
+        try (GitHubSimulator sim = GitHubSimulator.start();
+                SandboxFlow flow = new SandboxFlow(root, workDir, sim, System.out)) {
+            SandboxFlow.failingRuns(sim);
+            header(flow);
+            try {
+                flow.prime();
+                SandboxFlow.FailureResult r = flow.runFailureScenario();
+                System.out.printf("%nAll %d steps worked in %.1f s: run %d (correlation %s) failed, and trigger-and-track said why"
+                        + " and exited %d.%n", SandboxFlow.FAILURE_STEPS, (System.nanoTime() - t0) / 1e9, r.runId(),
+                        r.correlationId(), r.exitCode());
+                System.out.println("Everything is stored in " + workDir + " (runs/, and logs/ with each command's output).");
+                return 0;
+            } catch (SandboxFlow.StepFailed e) {
+                System.out.flush();
+                System.err.printf("%nsandbox: FAILED: %s%nEverything so far is in %s (logs/ holds each command's output).%n",
+                        e.getMessage(), workDir);
                 return 1;
             }
         }

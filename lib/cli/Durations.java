@@ -50,4 +50,11 @@ public final class Durations implements ITypeConverter<Duration> {
         if (d.isZero()) throw new BadInputException(option + " must be a positive duration, e.g. 500ms or 2, not 0");
         return d;
     }
+
+    /** For people: "45 s", "2 min 5 s", "1 h 2 min". */
+    public static String human(long seconds) {
+        if (seconds < 60) return seconds + " s";
+        if (seconds < 3600) return seconds / 60 + " min " + seconds % 60 + " s";
+        return seconds / 3600 + " h " + seconds % 3600 / 60 + " min";
+    }
 }

@@ -1,5 +1,6 @@
 package lib.cli;
 
+import lib.follow.RunOutcome;
 import lib.store.DamagedFileException;
 import lib.util.BadInputException;
 import lib.util.TimedOutException;
@@ -21,6 +22,8 @@ public final class ExitCode {
     public static final int SIGNATURE = 3;
     /** A delivery of the wrong event type. */
     public static final int WRONG_EVENT = 4;
+    /** The followed run completed without success (--until completed): failure, cancelled, timed_out, ... */
+    public static final int RUN_UNSUCCESSFUL = 5;
     /** Timed out waiting. */
     public static final int TIMEOUT = 124;
 
@@ -34,5 +37,11 @@ public final class ExitCode {
         if (failure instanceof WrongEventException) return WRONG_EVENT;
         if (failure instanceof TimedOutException) return TIMEOUT;
         return FAILURE;
+    }
+
+    /** The exit code for a followed run: 0 for success, neutral or skipped, 5 for any other conclusion, 124 when not completed in time. */
+    public static int of(RunOutcome outcome) {
+        if (!outcome.completed()) return TIMEOUT;
+        return outcome.successful() ? OK : RUN_UNSUCCESSFUL;
     }
 }

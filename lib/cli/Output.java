@@ -13,7 +13,10 @@ import lib.util.Json;
 import lib.util.Text;
 import lib.util.TrackerException;
 
-/** The machine-readable result: one JSON line on stdout, and GITHUB_OUTPUT lines in an Actions step. */
+/**
+ * The machine-readable result: one JSON line on stdout; in an Actions step also GITHUB_OUTPUT lines and,
+ * for a followed run, a Markdown summary in GITHUB_STEP_SUMMARY.
+ */
 public final class Output {
     private Output() {}
 
@@ -42,6 +45,22 @@ public final class Output {
             // The work is done (and printed); only the step's outputs are missing: not a usage error.
             throw new TrackerException("done, but the step outputs are missing: cannot append to the"
                     + " GITHUB_OUTPUT file " + target + ": " + Text.describe(e));
+        }
+    }
+
+    /**
+     * Appends Markdown to the file named by GITHUB_STEP_SUMMARY (shown on the run's summary page), when
+     * that variable is set. A failed append is a general failure, like {@link #githubOutput}'s.
+     */
+    public static void stepSummary(Map<String, String> env, String markdown) {
+        String target = env.get("GITHUB_STEP_SUMMARY");
+        if (target == null || target.isBlank()) return;
+        try {
+            Files.writeString(Path.of(target), markdown.endsWith("\n") ? markdown : markdown + "\n", StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            throw new TrackerException("done, but the step summary is missing: cannot append to the"
+                    + " GITHUB_STEP_SUMMARY file " + target + ": " + Text.describe(e));
         }
     }
 }

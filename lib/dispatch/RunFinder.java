@@ -71,9 +71,12 @@ public final class RunFinder {
                 .map(correlationId::equals).orElse(false);
     }
 
-    /** {@code GET /actions/runs/{id}}: the run as GitHub shows it. Throws {@link GitHubException}. */
+    /**
+     * {@code GET /actions/runs/{id}}: the run as GitHub shows it. Throws {@link GitHubException}. Sent as a
+     * conditional GET, so that following the run afterwards starts with its ETag (an unchanged run is a free 304).
+     */
     public JsonNode getRun(long runId) {
-        return client.get(client.repoPath("/actions/runs/" + runId));
+        return client.getConditional(client.repoPath("/actions/runs/" + runId)).body();
     }
 
     /**

@@ -3,7 +3,9 @@ package lib.github;
 //DEPS com.squareup.okhttp3:okhttp-jvm:5.5.1
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.ConnectException;
 import java.net.UnknownHostException;
@@ -94,6 +96,8 @@ public final class GitHubClient {
     private final Sleeper sleeper;
     private final PrintWriter log;
     private final OkHttpClient http;
+    /** The same client (pool, timeouts) not following redirects: {@link #download} follows them itself. */
+    private final OkHttpClient noRedirects;
     private final HttpUrl base;
     private final AtomicLong requests = new AtomicLong();
     private final Map<String, Cached> etags = new ConcurrentHashMap<>();
@@ -117,6 +121,7 @@ public final class GitHubClient {
                 .callTimeout(policy.callTimeout())
                 .retryOnConnectionFailure(false)
                 .build();
+        this.noRedirects = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
     }
 
     public GitHubContext context() {
@@ -170,6 +175,50 @@ public final class GitHubClient {
         return execute(method, resolve(path).toString(), body, null);
     }
 
+    /** Reads a downloaded body as a stream (e.g. keeping only a log's last lines). */
+    @FunctionalInterface
+    public interface BodyReader<T> {
+        T read(InputStream body) throws IOException;
+    }
+
+    /**
+     * A GET whose answer is a redirect to a pre-signed download URL, usually on another host (a job's
+     * log: {@code 302 Found} with {@code Location}). The API request carries the token; the download
+     * never does, whatever its host, because the URL itself is the credential and must not be paired
+     * with ours. Its query (the signature) is not logged. An API answer of 200 is read as the body itself.
+     */
+    public <T> T download(String path, BodyReader<T> reader) {
+        HttpUrl api = resolve(path);
+        Exchange first = exchange(noRedirects, "GET", api.toString(), null, null);
+        try {
+            if (first.status() < 300 || first.status() >= 400) return reader.read(new ByteArrayInputStream(first.bytes()));
+        } catch (IOException e) {
+            throw new GitHubUnreachableException("could not read the answer to " + describe("GET", api) + ": " + e.getMessage(), e);
+        }
+        String location = first.headers().get("Location");
+        HttpUrl target = location == null ? null : api.resolve(location);
+        if (target == null) {
+            throw new GitHubApiException(first.status(), null, "GitHub answered " + first.status() + " on "
+                    + describe("GET", api) + " without a usable Location to download from");
+        }
+        String shown = target.scheme() + "://" + target.host() + ":" + target.port() + target.encodedPath();
+        Request request = new Request.Builder().url(target).get().header("User-Agent", USER_AGENT).build();
+        requests.incrementAndGet();
+        try (Response response = http.newCall(request).execute()) {
+            logLine("GET", HttpUrl.get(shown), String.valueOf(response.code()), null);
+            if (!response.isSuccessful()) {
+                throw new GitHubApiException(response.code(), null, "the download that " + describe("GET", api)
+                        + " pointed to (" + target.host() + ") answered " + response.code()
+                        + (response.code() == 403 || response.code() == 404 ? "; its link may have expired, try again" : ""));
+            }
+            return reader.read(response.body().byteStream());
+        } catch (IOException e) {
+            throw new GitHubUnreachableException("could not download from " + target.host() + " (pointed to by "
+                    + describe("GET", api) + "): " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        }
+    }
+
     /**
      * Every item of a listing, following {@code Link rel="next"} until {@code maxItems} (0: no limit).
      * Works for plain arrays and for wrapped lists such as {@code {"total_count":..,"workflow_runs":[..]}}.
@@ -217,6 +266,15 @@ public final class GitHubClient {
     }
 
     private Reply execute(String method, String url, JsonNode body, String ifNoneMatch) {
+        Exchange ex = exchange(http, method, url, body, ifNoneMatch);
+        return new Reply(ex.status(), ex.parsed(), ex.headers(), false);
+    }
+
+    /** One answer with its raw bytes: what {@link #download} needs besides a {@link Reply}. */
+    private record Exchange(int status, JsonNode parsed, byte[] bytes, Headers headers) {}
+
+    /** Sends with retries and rate-limit waits through {@code via}; throws for 400 and above. */
+    private Exchange exchange(OkHttpClient via, String method, String url, JsonNode body, String ifNoneMatch) {
         HttpUrl target = HttpUrl.get(url);
         boolean idempotent = !method.equals("POST");
         for (int attempt = 1; ; attempt++) {
@@ -225,7 +283,7 @@ public final class GitHubClient {
             int status;
             byte[] bytes;
             Headers headers;
-            try (Response response = http.newCall(request).execute()) {
+            try (Response response = via.newCall(request).execute()) {
                 status = response.code();
                 headers = response.headers();
                 bytes = response.body().bytes();
@@ -257,7 +315,7 @@ public final class GitHubClient {
                 continue;
             }
             if (status >= 400) throw error(status, parsed, bytes, method, target);
-            return new Reply(status, parsed, headers, false);
+            return new Exchange(status, parsed, bytes, headers);
         }
     }
 

@@ -117,6 +117,27 @@ public final class RunMetadata {
         json.put("poll_timed_out_at", at.toString());
     }
 
+    /**
+     * How following the run ended (trigger-and-track --until completed): its newest attempt's status,
+     * conclusion (null unless completed) and completion time, whether time ran out and a cancel was
+     * requested, and who saw the completion first ("webhook" or "api").
+     */
+    public record Outcome(String status, String conclusion, Long attempt, Instant completedAt, boolean timedOut,
+            boolean cancelRequested, String seenBy, Instant at) {}
+
+    /** Records (or replaces) the followed outcome: run_status, run_conclusion, run_attempt, run_completed_at, ... */
+    public void recordOutcome(Outcome o) {
+        json.put("run_status", o.status());
+        json.put("run_conclusion", o.conclusion());
+        if (o.attempt() == null) json.putNull("run_attempt");
+        else json.put("run_attempt", o.attempt());
+        json.put("run_completed_at", o.completedAt() == null ? null : o.completedAt().toString());
+        json.put("follow_timed_out", o.timedOut());
+        json.put("cancel_requested", o.cancelRequested());
+        json.put("outcome_source", o.seenBy());
+        json.put("followed_at", o.at().toString());
+    }
+
     // --- webhook ingest ------------------------------------------------------------------------------
 
     /** An orphan record ({@code runs/webhook_orphans/<run_id>.json}) names the correlation it belongs to. */

@@ -171,6 +171,23 @@ public final class RunStore implements AutoCloseable {
         return rows;
     }
 
+    /**
+     * The raw bytes of a stored delivery (the event file its index row names); empty when the row names
+     * none, the file is gone, or the name would lead outside the folder's {@code webhook/} directory.
+     */
+    public Optional<byte[]> readEvent(String folder, IndexRow row) throws IOException {
+        String file = row.file();
+        if (file == null) return Optional.empty();
+        Path dir = webhookDir(folder);
+        Path path = dir.resolve(file).normalize();
+        if (!path.startsWith(dir.normalize())) return Optional.empty();
+        try {
+            return Optional.of(Files.readAllBytes(path));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        }
+    }
+
     // --- storing one delivery: call these in order, holding the folder's lock -------------------
 
     /** The row of a delivery already stored in this folder, if any. */

@@ -6,10 +6,36 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileSystemException;
 import java.util.Locale;
+import java.util.regex.Pattern;
 
 /** Small text helpers shared by messages, logs and URLs. */
 public final class Text {
+    /** Terminal escape sequences: CSI (colours, cursor moves), OSC (titles, links), DCS/SOS/PM/APC strings, and the rest. */
+    private static final Pattern ESCAPES = Pattern.compile("\\x1b\\[[0-?]*[ -/]*[@-~]?"
+            + "|\\x1b\\][^\\x07\\x1b]*(?:\\x07|\\x1b\\\\)?"
+            + "|\\x1b[PX^_][^\\x1b]*(?:\\x1b\\\\)?"
+            + "|\\x1b[ -/]*[0-~]?"
+            + "|\\x9b[0-?]*[ -/]*[@-~]?");
+    /** C0 controls but the tab, DEL, C1 controls, a BOM, and the bidirectional overrides that make text read other than it is. */
+    private static final Pattern CONTROLS = Pattern.compile("[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]");
+
     private Text() {}
+
+    /**
+     * One line of text from elsewhere (a job log, a job or step name) as plain text that is safe to print
+     * on a terminal: escape sequences and control characters removed, tabs kept; after a carriage return
+     * only what a terminal would leave visible (the text after the last one). Null gives "".
+     */
+    public static String plain(String s) {
+        if (s == null) return "";
+        String t = ESCAPES.matcher(s).replaceAll("");
+        int end = t.length();
+        while (end > 0 && (t.charAt(end - 1) == '\r' || t.charAt(end - 1) == '\n')) end--;
+        t = t.substring(0, end);
+        int cr = t.lastIndexOf('\r');
+        if (cr >= 0) t = t.substring(cr + 1);
+        return CONTROLS.matcher(t).replaceAll("");
+    }
 
     /**
      * The value with every character outside visible ASCII (controls, spaces, non-ASCII) shown as '?',

@@ -13,12 +13,21 @@ import lib.webhook.WorkflowRunEvent;
  */
 public record WaitCondition(boolean allowUnverified, boolean untilCompleted) {
 
-    /** The row that satisfies the condition: the most advanced status, then the latest attempt. */
+    /**
+     * The row that satisfies the condition: the most advanced status, then the latest attempt. With
+     * {@code untilCompleted}, only the completion of a run's newest attempt counts: a re-run (a higher
+     * {@code run_attempt} in any of its rows, workflow_job rows included) is waited for instead.
+     */
     public Optional<IndexRow> match(List<IndexRow> rows) {
         return acceptable(rows).stream()
-                .filter(r -> !untilCompleted || "completed".equals(r.status()))
+                .filter(r -> !untilCompleted || "completed".equals(r.status()) && r.runAttempt() >= newestAttempt(rows, r.runId()))
                 .max(Comparator.<IndexRow>comparingInt(r -> WorkflowRunEvent.statusRank(r.status()))
                         .thenComparingLong(IndexRow::runAttempt));
+    }
+
+    private long newestAttempt(List<IndexRow> rows, long runId) {
+        return rows.stream().filter(r -> r.runId() == runId && (allowUnverified || r.verified()))
+                .mapToLong(IndexRow::runAttempt).max().orElse(0);
     }
 
     /** One phrase for the timeout message: what the rows hold instead of a match. */
@@ -31,8 +40,10 @@ public record WaitCondition(boolean allowUnverified, boolean untilCompleted) {
         if (acceptable(rows).isEmpty()) {
             return "only unverified deliveries (" + runRows.size() + "); pass --allow-unverified to accept them";
         }
-        IndexRow latest = new WaitCondition(allowUnverified, false).match(rows).orElseThrow();
-        return "run " + latest.runId() + " is " + latest.status();
+        // the newest attempt first: after a re-run, an older attempt's completion is not where the run is
+        IndexRow latest = acceptable(rows).stream().max(Comparator.comparingLong(IndexRow::runAttempt)
+                .thenComparingInt(r -> WorkflowRunEvent.statusRank(r.status()))).orElseThrow();
+        return "run " + latest.runId() + " is " + latest.status() + (latest.runAttempt() > 1 ? " (attempt " + latest.runAttempt() + ")" : "");
     }
 
     private List<IndexRow> acceptable(List<IndexRow> rows) {

@@ -18,7 +18,7 @@ import lib.webhook.Correlation;
 import lib.webhook.Hmac;
 
 /**
- * 5. The receiver as users run it: {@code ./jbang wait-for-webhook.java --serve} in its own process, loaded by
+ * 6. The receiver as users run it: {@code ./jbang wait-for-webhook.java --serve} in its own process, loaded by
  * wrk in another with real-size signed deliveries (a unique delivery id each), then killed with SIGKILL right
  * after the load: every delivery answered 2xx must be on disk. Needs wrk (a Debian package); skipped without it.
  */
@@ -88,13 +88,13 @@ final class LoadBench extends BenchSection {
             for (String phase : List.of("fresh JVM", "warm")) {
                 Result r = phase.equals("fresh JVM") ? fresh : warm;
                 boolean ok = r.rate() >= s.minRate() && r.p99() < 50 && r.not2xx() == 0 && r.socketErrors() == 0;
-                rows.add(new Row("5. External load (wrk)", label + ", " + phase, how, (int) r.requests(),
+                rows.add(new Row("6. External load (wrk)", label + ", " + phase, how, (int) r.requests(),
                         String.format(Locale.ROOT, "%.0f deliveries/s", r.rate()),
                         String.format(Locale.ROOT, "p50 %.1f ms, p99 %.1f ms, max %.0f ms; non-2xx %d, socket errors %d",
                                 r.p50(), r.p99(), r.max(), r.not2xx(), r.socketErrors()),
                         s.target(), s.minRate() == 0 ? "" : ok ? "ok" : "MISSED"));
             }
-            rows.add(new Row("5. External load (wrk)", label + ", SIGKILL right after the load", "count on disk after the kill",
+            rows.add(new Row("6. External load (wrk)", label + ", SIGKILL right after the load", "count on disk after the kill",
                     (int) answered, onDisk[0] + " stored", "answered 2xx " + answered + ", stored twice " + onDisk[1],
                     "every 2xx on disk, none twice", lossless ? "ok" : "LOST"));
         } finally {

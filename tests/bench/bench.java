@@ -9,8 +9,9 @@
 //SOURCES IngestBench.java
 //SOURCES WaitBench.java
 //SOURCES TrackBench.java
+//SOURCES FollowBench.java
 //SOURCES LoadBench.java
-//DESCRIPTION Benchmarks start-up, ingest throughput, wait latency and time to run id on the GitHub simulator; prints a Markdown table.
+//DESCRIPTION Benchmarks start-up, ingest throughput, wait latency, time to run id, completion to exit (simulator) and the receiver under an external load generator; prints a Markdown table.
 //MAIN Bench
 
 import java.io.IOException;
@@ -26,14 +27,17 @@ import java.util.stream.Stream;
 import lib.receiver.Receiver;
 
 /**
- * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,load] [--dir TMPDIR] [--keep]
+ * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load] [--dir TMPDIR] [--keep]
  *
  * <p>Measures, on the loopback GitHub simulator and a temporary runs folder:
  * 1. start-up of each script's smallest real job through ./jbang, with and without the launcher's fast path;
  * 2. ingest throughput (in-process, many correlations; one correlation over thousands of deliveries;
  *    the embedded receiver under concurrent signed senders, with a zero-loss check);
  * 3. wait latency from a stored delivery to the run id (in-process watcher and the real script);
- * 4. time to run id and API requests per dispatch for the three strategies, with GitHub-like delays.
+ * 4. time to run id and API requests per dispatch for the three strategies, with GitHub-like delays;
+ * 5. the delay from a run's completion to trigger-and-track --until completed's exit, polling versus webhook;
+ * 6. wait-for-webhook --serve through ./jbang under wrk in another process, and a SIGKILL durability check
+ *    (skipped without wrk).
  * Progress goes to stderr; the Markdown report to stdout.
  */
 class Bench {
@@ -65,7 +69,7 @@ class Bench {
         boolean keep = false;
         Integer runs = null;
         Path dir = null;
-        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "load"));
+        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "follow", "load"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -74,7 +78,7 @@ class Bench {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--only" -> only = new LinkedHashSet<>(List.of(args[++i].split(",")));
                 case "-h", "--help" -> {
-                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,load] [--dir TMPDIR] [--keep]");
+                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load] [--dir TMPDIR] [--keep]");
                     return;
                 }
                 default -> {
@@ -102,6 +106,7 @@ class Bench {
         if (only.contains("ingest")) new IngestBench(this).ingest();
         if (only.contains("wait")) new WaitBench(this).waitLatency();
         if (only.contains("track")) new TrackBench(this).timeToRunId();
+        if (only.contains("follow")) new FollowBench(this).completionToExit();
         if (only.contains("load")) new LoadBench(this).load();
     }
 

@@ -6,12 +6,20 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
+import lib.ingest.DeliveryIntake;
+import lib.ingest.Ingest;
+import lib.store.RunStore;
+import lib.webhook.Headers;
 import lib.webhook.Hmac;
+import lib.webhook.Secret;
+import lib.webhook.WebhookDelivery;
 
 /** Signed deliveries for tests: stored in-process through process-workflow-webhook, or POSTed over HTTP. */
 final class Deliveries {
@@ -54,6 +62,19 @@ final class Deliveries {
         Testing.Run r = Testing.ingest(Map.of(), body, all.toArray(String[]::new));
         if (r.exitCode() != 0) throw new AssertionError("storing failed: " + r.all());
         return r;
+    }
+
+    /**
+     * Stores a signed workflow_job delivery as the receiver does: filed beside its run's deliveries, so a
+     * workflow_run delivery of the run must be stored first (process-workflow-webhook refuses job events).
+     */
+    static void storeJob(Path runs, byte[] body, String deliveryId) {
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs),
+                Ingest.Options.verifying(Optional.of(new Secret(SECRET, "test"))), Clock.systemUTC(), m -> {});
+        Headers headers = new Headers().set(Headers.EVENT, "workflow_job").set(Headers.DELIVERY, deliveryId)
+                .set(Headers.SIGNATURE_256, sign(body)).set(Headers.CONTENT_TYPE, "application/json");
+        DeliveryIntake.Outcome o = intake.accept(new WebhookDelivery(body, headers));
+        if (o.kind() != DeliveryIntake.Kind.STORED) throw new AssertionError("the job delivery was not stored: " + o);
     }
 
     /** POSTs a body signed with the test secret, as GitHub would. */

@@ -69,13 +69,16 @@ final class GitHubSimulator implements AutoCloseable {
     private final ScheduledExecutorService clock = Executors.newSingleThreadScheduledExecutor(daemon("sim-runs"));
     private final SimState state;
     private final SimDateFront dateFront;
+    private final SimLogServer logServer;
+    private final SimRunLifecycle runLifecycle;
 
     private GitHubSimulator(Config config) throws IOException {
         this.config = config;
         this.state = new SimState(config);
         SimJson json = new SimJson(this, state);
+        logServer = new SimLogServer(state, json, httpThreads);
         SimWebhooks webhooks = new SimWebhooks(state, json, hookshotThread);
-        SimRunLifecycle runLifecycle = new SimRunLifecycle(state, webhooks, clock);
+        runLifecycle = new SimRunLifecycle(state, webhooks, clock);
         SimHttp http = new SimHttp(this, state, json, new SimHooksApi(this, state, json, webhooks),
                 new SimActionsApi(this, state, json, runLifecycle));
         server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
@@ -97,6 +100,7 @@ final class GitHubSimulator implements AutoCloseable {
     public void close() {
         if (dateFront != null) dateFront.close();
         server.stop(0);
+        logServer.close();
         clock.shutdownNow();
         hookshotThread.shutdownNow();
         httpThreads.shutdownNow();
@@ -172,6 +176,36 @@ final class GitHubSimulator implements AutoCloseable {
     GitHubSimulator conclusion(String c) {
         state.conclusion = c;
         return this;
+    }
+
+    /** The conclusion of each attempt in turn (the first for attempt 1); later attempts conclude as {@link #conclusion}. */
+    GitHubSimulator conclusions(String... perAttempt) {
+        state.attemptConclusions = List.of(perAttempt);
+        return this;
+    }
+
+    /** The jobs every new attempt gets (default: one job "dispatch" with three steps). */
+    GitHubSimulator jobs(SimState.JobSpec... specs) {
+        state.jobSpecs = List.of(specs);
+        return this;
+    }
+
+    /** The next {@code n} completions are each followed, in the same instant, by a re-run (a new attempt). */
+    GitHubSimulator rerunOnCompletion(int n) {
+        state.rerunsOnCompletion.set(n);
+        return this;
+    }
+
+    /**
+     * Moves a run on by one phase now (queued to in_progress, in_progress to completed), as its clock would.
+     * Tests that must see every phase hold runs with long {@link #phaseDelays} and step them with this.
+     */
+    SimState.Run advance(long runId) {
+        synchronized (state.lock) {
+            SimState.Run run = state.runs.get(runId);
+            runLifecycle.advanceNow(run);
+            return run;
+        }
     }
 
     /** How long a new run stays out of the runs list (real GitHub lags); GET by id sees it at once. */
@@ -282,6 +316,22 @@ final class GitHubSimulator implements AutoCloseable {
         String p = parts[1].split("\\?", 2)[0];
         if (!prefix().isEmpty() && p.startsWith(prefix())) p = p.substring(prefix().length());
         return parts[0].equals(method) && p.equals(path);
+    }
+
+    /** The requests the log download server (another origin) answered, with their headers. */
+    List<SimState.Request> logRequests() {
+        return List.copyOf(state.logRequests);
+    }
+
+    SimLogServer logServer() {
+        return logServer;
+    }
+
+    /** The run with this id (null when none). */
+    SimState.Run run(long runId) {
+        synchronized (state.lock) {
+            return state.runs.get(runId);
+        }
     }
 
     int rateLimitRemaining() {

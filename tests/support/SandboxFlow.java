@@ -31,6 +31,7 @@ final class SandboxFlow implements AutoCloseable {
     static final List<String> SCRIPTS = List.of("manage-actions-webhook.java", "trigger-and-track.java",
             "process-workflow-webhook.java", "wait-for-webhook.java");
     static final int STEPS = 8;
+    static final int FAILURE_STEPS = 2;
 
     /** One finished subprocess; its stdout and stderr are also kept under {@code logs/}. */
     record Proc(List<String> command, int exitCode, String out, String err, long millis) {
@@ -57,6 +58,9 @@ final class SandboxFlow implements AutoCloseable {
     record Result(String correlationId, long runId, long dispatchRunId, long simulatorRunId, int storedDeliveries,
             Path workDir) {}
 
+    /** What the failure scenario showed: trigger-and-track's exit code, its JSON line and its stderr. */
+    record FailureResult(String correlationId, long runId, int exitCode, JsonNode json, String stderr) {}
+
     final Path root;
     final Path workDir;
     final GitHubSimulator sim;
@@ -67,6 +71,7 @@ final class SandboxFlow implements AutoCloseable {
     private Process receiver;
     private URI receiverUrl;
     private String currentStep = "setup";
+    private int totalSteps = STEPS;
 
     SandboxFlow(Path root, Path workDir, GitHubSimulator sim, PrintStream out) throws IOException {
         this.root = root.toAbsolutePath().normalize();
@@ -232,7 +237,7 @@ final class SandboxFlow implements AutoCloseable {
     void step(int n, String title) {
         currentStep = "step " + n + " (" + title + ")";
         stepStart = System.nanoTime();
-        out.printf("%n[%d/%d] %s%n", n, STEPS, title);
+        out.printf("%n[%d/%d] %s%n", n, totalSteps, title);
     }
 
     void show(String... args) {
@@ -384,15 +389,20 @@ final class SandboxFlow implements AutoCloseable {
         result("hook " + hook.path("id").asText() + " -> " + Json.text(hook, "url") + ", events " + hook.path("events"));
         done();
 
-        step(3, "dispatch the workflow, leaving the run id to the webhook");
-        String[] trigger = {"trigger-and-track.java", "--webhook-only"};
+        step(3, "dispatch the workflow, take the run id from the webhook, and follow the run to its conclusion");
+        String[] trigger = {"trigger-and-track.java", "--webhook-only", "--until", "completed", "--timeout", "60"};
         show(trigger);
         JsonNode dispatched = expectOk(jbang(trigger), trigger).json();
         String correlation = Json.text(dispatched, "correlation_id");
         long dispatchRunId = dispatched.path("dispatch_run_id").asLong(-1);
         if (correlation == null) throw fail("trigger-and-track printed no correlation_id");
         if (dispatchRunId <= 0) throw fail("the dispatch answer carried no run id (dispatch_run_id)");
-        result("correlation id " + correlation + "\ndispatch answer: run " + dispatchRunId + " (recorded as dispatch_run_id)");
+        if (!"success".equals(Json.text(dispatched, "conclusion"))) throw fail("the run did not conclude success: " + dispatched);
+        result("correlation id " + correlation + "\ndispatch answer: run " + dispatchRunId + " (recorded as dispatch_run_id)"
+                + "\nrun " + dispatched.path("run_id").asText() + " (its id from the " + Json.text(dispatched, "source") + "): "
+                + Json.text(dispatched, "status") + ", " + Json.text(dispatched, "conclusion") + " after "
+                + dispatched.path("duration_s").asText() + " s; the completion was seen first by the "
+                + Json.text(dispatched, "outcome_source"));
         done();
 
         step(4, "the simulator delivers signed workflow_run/workflow_job webhooks to the receiver");
@@ -473,6 +483,48 @@ final class SandboxFlow implements AutoCloseable {
         done();
 
         return new Result(correlation, runId, dispatchRunId, run.id, indexed.size(), workDir);
+    }
+
+    /**
+     * Runs that fail: job "build" fails at its step "Run tests" (its log ends in the error), job "lint"
+     * succeeds. Slow enough to watch: queued 0.5 s, in progress 1.5 s.
+     */
+    static void failingRuns(GitHubSimulator sim) {
+        sim.conclusion("failure").phaseDelays(Duration.ofMillis(500), Duration.ofMillis(1500)).jobs(
+                SimState.JobSpec.of("build", "Set up job", "Check out", "Run tests", "Complete job").failingAt("Run tests"),
+                SimState.JobSpec.of("lint", "Set up job", "Lint"));
+    }
+
+    /** The failure scenario, after {@link #prime()} on a simulator set up with {@link #failingRuns}: no hook, no receiver. */
+    FailureResult runFailureScenario() {
+        totalSteps = FAILURE_STEPS;
+        step(1, "dispatch the workflow and follow its run until it completes (no webhook needed)");
+        String[] follow = {"trigger-and-track.java", "--until", "completed", "--interval", "0.5", "--timeout", "60", "--log-lines", "5"};
+        show(follow);
+        Proc p = jbang(follow);
+        result("exit " + p.exitCode() + "; stderr:");
+        for (String line : p.err().strip().split("\n")) out.println("      " + line);
+        if (p.exitCode() != 5) throw fail(display(follow) + " exited " + p.exitCode() + ", not 5 (a run without success)");
+        JsonNode json = p.json();
+        result("stdout: status " + Json.text(json, "status") + ", conclusion " + Json.text(json, "conclusion") + ", jobs "
+                + json.path("jobs"));
+        done();
+
+        step(2, "check what it reported: the failed job, its failed step, the tail of its log, exit 5");
+        String err = p.err();
+        for (String expected : new String[] {"failed job: build (failure)", "failed step 3: Run tests (failure)",
+                "last 5 lines of its log:", "##[error]Process completed with exit code 1."}) {
+            if (!err.contains(expected)) throw fail("stderr lacks '" + expected + "'");
+        }
+        if (err.contains("\u001b")) throw fail("stderr holds a terminal escape sequence from the log");
+        if (!"[\"Run tests\"]".equals(json.at("/jobs/0/failed_steps").toString())) throw fail("jobs[0].failed_steps: " + json);
+        List<SimState.Request> downloads = sim.logRequests();
+        if (downloads.isEmpty()) throw fail("the log was never downloaded");
+        if (downloads.stream().anyMatch(d -> d.header("Authorization") != null)) throw fail("the token went to the log host");
+        result("failed job, failed step and log tail shown; exit 5 (the run completed without success);\n"
+                + downloads.size() + " log download(s) from the other origin, none carrying the token");
+        done();
+        return new FailureResult(Json.text(json, "correlation_id"), json.path("run_id").asLong(), p.exitCode(), json, err);
     }
 
     static Stream<Path> jsonFiles(Path dir) throws IOException {

@@ -41,12 +41,51 @@ final class SimActionsApi extends SimApi {
         }
         if (r[1].equals("runs")) {
             if (r.length == 2 && method.equals("GET")) return listRuns(null, q);
-            if (r.length == 3 && method.equals("GET")) {
-                SimState.Run run = state.runs.get(parseLong(r[2]));
-                return run == null ? notFound(DOCS + "/actions/workflow-runs") : Answer.of(200, json.runJson(run, false));
+            if (r.length < 3) return notFound();
+            SimState.Run run = state.runs.get(parseLong(r[2]));
+            if (run == null) return notFound(DOCS + "/actions/workflow-runs");
+            if (r.length == 3 && method.equals("GET")) return Answer.of(200, json.runJson(run, false));
+            if (r.length == 4 && r[3].equals("jobs") && method.equals("GET")) return listJobs(run, q);
+            if (r.length == 4 && r[3].equals("cancel") && method.equals("POST")) {
+                return runLifecycle.cancel(run) ? Answer.of(202, Json.object())
+                        : error(409, "Cannot cancel a workflow run that is completed.", DOCS + "/actions/workflow-runs#cancel-a-workflow-run");
+            }
+            if (r.length == 4 && r[3].equals("rerun") && method.equals("POST")) {
+                // GitHub's wording for a run that still runs is not documented; this one is ours.
+                return runLifecycle.rerun(run) ? Answer.of(201, Json.object())
+                        : error(403, "This workflow run is not completed yet.", DOCS + "/actions/workflow-runs#re-run-a-workflow");
             }
         }
+        if (r[1].equals("jobs") && r.length >= 3) {
+            long id = parseLong(r[2]);
+            for (SimState.Run run : state.runs.values()) {
+                for (SimState.Job job : run.allJobs) {
+                    if (job.id() != id) continue;
+                    if (r.length == 3 && method.equals("GET")) return Answer.of(200, json.jobJson(run, job));
+                    // The log lives on another host: a short-lived pre-signed link to it.
+                    if (r.length == 4 && r[3].equals("logs") && method.equals("GET")) {
+                        return Answer.of(302, null).header("Location", sim.logServer().signedUrl(id));
+                    }
+                }
+            }
+            return notFound(DOCS + "/actions/workflow-jobs");
+        }
         return notFound();
+    }
+
+    /** A run's jobs: the newest attempt's ({@code filter=latest}, the default) or every attempt's ({@code all}), paged. */
+    private Answer listJobs(SimState.Run run, Map<String, String> q) {
+        List<SimState.Job> jobs = "all".equals(q.get("filter")) ? List.copyOf(run.allJobs) : run.jobs;
+        int perPage = perPage(q);
+        int page = Math.max(1, (int) parseLong(q.getOrDefault("page", "1")));
+        ArrayNode items = Json.array();
+        jobs.stream().skip((long) (page - 1) * perPage).limit(perPage).forEach(job -> items.add(json.jobJson(run, job)));
+        ObjectNode body = Json.object().put("total_count", jobs.size());
+        body.set("jobs", items);
+        Answer a = Answer.of(200, body);
+        String link = linkHeader("/actions/runs/" + run.id + "/jobs", q, page, perPage, jobs.size());
+        if (link != null) a.header("Link", link);
+        return a;
     }
 
     private SimState.Workflow findWorkflow(String idOrFile) {

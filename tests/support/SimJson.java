@@ -1,11 +1,20 @@
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
 import lib.util.Json;
 
 /** The JSON shapes of GitHub's answers and webhook payloads: repository, hook, delivery, workflow, run, job. */
 final class SimJson {
+    /** GitHub's log line time: RFC 3339 with seven fraction digits. */
+    private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSS'Z'")
+            .withZone(ZoneOffset.UTC);
+
     private final GitHubSimulator sim;
     private final SimState state;
     private final GitHubSimulator.Config config;
@@ -107,11 +116,11 @@ final class SimJson {
         j.put("created_at", iso(run.createdAt)).put("updated_at", iso(run.updatedAt));
         j.set("actor", senderJson());
         j.set("triggering_actor", senderJson());
-        j.put("run_attempt", 1).put("run_started_at", iso(run.startedAt))
+        j.put("run_attempt", run.attempt).put("run_started_at", iso(run.startedAt))
                 .put("jobs_url", api + "/jobs").put("logs_url", api + "/logs")
                 .put("check_suite_url", sim.apiUrl() + sim.repoPrefix() + "/check-suites/" + (run.id + 1))
                 .put("artifacts_url", api + "/artifacts").put("cancel_url", api + "/cancel").put("rerun_url", api + "/rerun")
-                .putNull("previous_attempt_url")
+                .put("previous_attempt_url", run.attempt > 1 ? api + "/attempts/" + (run.attempt - 1) : null)
                 .put("workflow_url", sim.apiUrl() + sim.repoPrefix() + "/actions/workflows/" + run.workflow.id);
         ObjectNode commit = Json.object().put("id", run.headSha).put("tree_id", run.headSha).put("message", "Simulated commit")
                 .put("timestamp", iso(run.createdAt));
@@ -121,27 +130,109 @@ final class SimJson {
         return j;
     }
 
-    ObjectNode jobJson(SimState.Run run, String action) {
-        String api = sim.apiUrl() + sim.repoPrefix() + "/actions/jobs/" + run.jobId;
-        ObjectNode j = Json.object().put("id", run.jobId).put("run_id", run.id)
-                .put("run_url", sim.apiUrl() + sim.repoPrefix() + "/actions/runs/" + run.id).put("run_attempt", 1)
-                .put("node_id", "CR_sim" + run.jobId).put("head_sha", run.headSha).put("head_branch", run.headBranch)
-                .put("url", api).put("html_url", sim.webUrl() + "/" + sim.repo() + "/actions/runs/" + run.id + "/job/" + run.jobId)
-                .put("status", action);
-        if (action.equals("completed")) j.put("conclusion", run.conclusion == null ? state.conclusion : run.conclusion);
-        else j.putNull("conclusion");
+    /**
+     * A job as the jobs listing and workflow_job deliveries show it, at this moment: queued, in progress
+     * (its steps done one after the other over the run's in-progress time) or completed. When the attempt
+     * concludes failure, a job fails at its failing step (the steps after it are skipped); when no job has
+     * one, the first job fails. A cancelled attempt cancels the step under way.
+     */
+    ObjectNode jobJson(SimState.Run run, SimState.Job job) {
+        String api = sim.apiUrl() + sim.repoPrefix() + "/actions/jobs/" + job.id();
+        boolean current = job.attempt() == run.attempt;
+        String status = current ? run.status : "completed";
+        ObjectNode j = Json.object().put("id", job.id()).put("run_id", run.id)
+                .put("run_url", sim.apiUrl() + sim.repoPrefix() + "/actions/runs/" + run.id).put("run_attempt", job.attempt())
+                .put("node_id", "CR_sim" + job.id()).put("head_sha", run.headSha).put("head_branch", run.headBranch)
+                .put("url", api).put("html_url", sim.webUrl() + "/" + sim.repo() + "/actions/runs/" + run.id + "/job/" + job.id())
+                .put("status", status);
+        String conclusion = status.equals("completed") ? jobConclusion(run, job) : null;
+        if (conclusion == null) j.putNull("conclusion");
+        else j.put("conclusion", conclusion);
         j.put("created_at", iso(run.createdAt));
         j.put("started_at", iso(run.startedAt));
-        if (action.equals("completed")) j.put("completed_at", iso(Instant.now()));
+        if (status.equals("completed") && run.completedAt != null) j.put("completed_at", iso(run.completedAt));
         else j.putNull("completed_at");
-        j.put("name", "dispatch").putArray("steps");
-        j.put("check_run_url", sim.apiUrl() + sim.repoPrefix() + "/check-runs/" + run.jobId);
+        j.put("name", job.spec().name());
+        ArrayNode steps = j.putArray("steps");
+        if (!status.equals("queued")) addSteps(steps, run, job, conclusion);
+        j.put("check_run_url", sim.apiUrl() + sim.repoPrefix() + "/check-runs/" + job.id());
         j.putArray("labels").add("ubuntu-latest");
-        boolean assigned = !action.equals("queued");
+        boolean assigned = !status.equals("queued");
         if (assigned) j.put("runner_id", 7).put("runner_name", "sim-runner").put("runner_group_id", 1).put("runner_group_name", "Default");
         else j.putNull("runner_id").putNull("runner_name").putNull("runner_group_id").putNull("runner_group_name");
         j.put("workflow_name", run.workflow.name);
         return j;
+    }
+
+    /** A completed job's conclusion: see {@link #jobJson}. Earlier attempts' jobs keep the conclusion of their attempt. */
+    String jobConclusion(SimState.Run run, SimState.Job job) {
+        String attemptConclusion = job.attempt() == run.attempt ? run.conclusion : state.conclusionFor(job.attempt());
+        if (attemptConclusion == null || attemptConclusion.equals("success") || attemptConclusion.equals("cancelled")) {
+            return attemptConclusion;
+        }
+        if (job.spec().failingStep() != null) return "failure";
+        boolean anyFails = run.allJobs.stream().anyMatch(o -> o.attempt() == job.attempt() && o.spec().failingStep() != null);
+        SimState.Job first = run.allJobs.stream().filter(o -> o.attempt() == job.attempt()).findFirst().orElse(job);
+        return !anyFails && first.id() == job.id() ? attemptConclusion : "success";
+    }
+
+    private void addSteps(ArrayNode steps, SimState.Run run, SimState.Job job, String conclusion) {
+        List<String> names = job.spec().steps();
+        int n = names.size();
+        long per = Math.max(1, state.inProgressFor.toMillis() / Math.max(1, n));
+        Instant until = conclusion == null ? Instant.now() : run.completedAt == null ? Instant.now() : run.completedAt;
+        int under = (int) Math.min(n - 1, Math.max(0, Duration.between(run.startedAt, until).toMillis() / per));
+        String failingStep = job.spec().failingStep();
+        int failing = "failure".equals(conclusion) && failingStep != null ? names.indexOf(failingStep) : -1;
+        for (int i = 0; i < n; i++) {
+            String status;
+            String c;
+            if (conclusion == null) { // in progress
+                status = i < under ? "completed" : i == under ? "in_progress" : "queued";
+                c = i < under ? (i == failing ? "failure" : "success") : null;
+            } else {
+                status = "completed";
+                if ("cancelled".equals(conclusion)) c = i < under ? "success" : i == under ? "cancelled" : "skipped";
+                else if (failing >= 0) c = i < failing ? "success" : i == failing ? "failure" : "skipped";
+                else c = "success";
+            }
+            ObjectNode s = steps.addObject().put("name", names.get(i)).put("status", status);
+            if (c == null) s.putNull("conclusion");
+            else s.put("conclusion", c);
+            s.put("number", i + 1);
+            Instant started = run.startedAt.plusMillis(per * i);
+            if (status.equals("queued")) s.putNull("started_at");
+            else s.put("started_at", iso(started));
+            if (status.equals("completed")) s.put("completed_at", iso(started.plusMillis(per)));
+            else s.putNull("completed_at");
+        }
+    }
+
+    /** A job's log: the spec's lines, or lines made up from its steps (colour codes and a failing step's error included). */
+    String jobLog(SimState.Run run, SimState.Job job) {
+        StringBuilder log = new StringBuilder();
+        Instant t = run.startedAt;
+        List<String> lines = job.spec().log();
+        if (lines == null) {
+            lines = new ArrayList<>();
+            boolean fails = "failure".equals(jobConclusion(run, job));
+            for (String step : job.spec().steps()) {
+                lines.add("##[group]Run " + step);
+                for (int i = 1; i <= 8; i++) lines.add(step + ": output line " + i);
+                lines.add("##[endgroup]");
+                if (fails && step.equals(job.spec().failingStep())) {
+                    lines.add("\u001b[31mError: " + step + " failed: expected 200, got 500\u001b[0m");
+                    lines.add("\u001b]0;pwned title\u0007progress 10%\rprogress 100%");
+                    lines.add("##[error]Process completed with exit code 1.");
+                    break;
+                }
+            }
+        }
+        for (String line : lines) {
+            log.append(LOG_TIME.format(t)).append(' ').append(line).append('\n');
+            t = t.plusMillis(7);
+        }
+        return log.toString();
     }
 
     private static String iso(Instant t) {

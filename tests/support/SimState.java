@@ -84,10 +84,17 @@ final class SimState {
         volatile Instant startedAt = createdAt;
         volatile String status = "queued";
         volatile String conclusion;
-        final long jobId;
+        /** Grows with each re-run; jobs, phases and deliveries belong to one attempt. */
+        volatile int attempt = 1;
+        /** The newest attempt's jobs; {@link #allJobs} also those of earlier attempts. */
+        volatile List<Job> jobs = List.of();
+        final List<Job> allJobs = new CopyOnWriteArrayList<>();
+        volatile Instant completedAt;
+        /** System.nanoTime() when the newest attempt completed (for measuring how soon a follower noticed). */
+        volatile long completedNanos;
 
         Run(long id, Workflow workflow, int runNumber, String displayTitle, String headBranch, String headSha,
-                Map<String, String> inputs, long jobId) {
+                Map<String, String> inputs) {
             this.id = id;
             this.workflow = workflow;
             this.runNumber = runNumber;
@@ -95,9 +102,30 @@ final class SimState {
             this.headBranch = headBranch;
             this.headSha = headSha;
             this.inputs = inputs;
-            this.jobId = jobId;
         }
     }
+
+    /**
+     * What a job of every run looks like: its name, its steps, the step that fails when the attempt
+     * concludes failure (null: none of its own), and its log lines (null: generated from the steps).
+     */
+    record JobSpec(String name, List<String> steps, String failingStep, List<String> log) {
+        static JobSpec of(String name, String... steps) {
+            return new JobSpec(name, List.of(steps), null, null);
+        }
+
+        JobSpec failingAt(String step) {
+            if (!steps.contains(step)) throw new IllegalArgumentException("no step '" + step + "' in job " + name);
+            return new JobSpec(name, steps, step, log);
+        }
+
+        JobSpec log(String... lines) {
+            return new JobSpec(name, steps, failingStep, List.of(lines));
+        }
+    }
+
+    /** One job of one attempt of a run. */
+    record Job(long id, JobSpec spec, int attempt) {}
 
     /** One delivery attempt, as GitHub's deliveries API shows it. */
     record Delivery(long id, String guid, long hookId, String event, String action, boolean redelivery, byte[] payload,
@@ -136,6 +164,8 @@ final class SimState {
     final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
     final Map<Long, List<Runnable>> heldDeliveries = new ConcurrentHashMap<>();
     final List<String> requestLog = new CopyOnWriteArrayList<>();
+    /** The requests the log download server answered (another origin: it must never see the token). */
+    final List<Request> logRequests = new CopyOnWriteArrayList<>();
     /** The answered requests with headers (names case-insensitive, first value), arrival time and status. */
     final List<Request> requestDetails = new CopyOnWriteArrayList<>();
     long nextHookId = 500_000_001L;
@@ -148,6 +178,11 @@ final class SimState {
     volatile Duration queuedFor = Duration.ofMillis(30);
     volatile Duration inProgressFor = Duration.ofMillis(30);
     volatile String conclusion = "success";
+    /** Conclusions by attempt (the first for attempt 1, ...); attempts beyond the list conclude {@link #conclusion}. */
+    volatile List<String> attemptConclusions = List.of();
+    /** Completions still to be followed at once by a re-run (in the same instant, so no answer shows them completed). */
+    final AtomicInteger rerunsOnCompletion = new AtomicInteger();
+    volatile List<JobSpec> jobSpecs = List.of(JobSpec.of("dispatch", "Set up job", "Show the correlation id", "Complete job"));
     volatile Duration visibilityDelay = Duration.ZERO;
     volatile Duration deliveryDelay = Duration.ZERO;
     volatile Duration deliveryTimeout = Duration.ofSeconds(10);
@@ -166,6 +201,12 @@ final class SimState {
     final int rateLimit = 5000;
     int rateUsed;
     Instant rateReset = Instant.now().plus(Duration.ofHours(1)).truncatedTo(ChronoUnit.SECONDS);
+
+    /** The conclusion attempt {@code n} (from 1) of a run will have. */
+    String conclusionFor(int attempt) {
+        List<String> list = attemptConclusions;
+        return attempt <= list.size() ? list.get(attempt - 1) : conclusion;
+    }
 
     /** The server's clock: the local one plus {@link #clockSkew}. Run and hook timestamps stay unskewed. */
     Instant now() {

@@ -25,14 +25,25 @@ final class SimWebhooks {
         this.hookshotThread = hookshotThread;
     }
 
-    /** Snapshots the payload now and delivers it to every subscribed hook in the background. */
+    /**
+     * Snapshots the payload now and delivers it to every subscribed hook in the background: one
+     * workflow_run delivery, or one workflow_job delivery per job of the run's newest attempt.
+     */
     void emitRunEvent(SimState.Run run, String event, String action) {
+        if (event.equals("workflow_run")) {
+            emit(run, event, action, null);
+        } else {
+            for (SimState.Job job : run.jobs) emit(run, event, action, job);
+        }
+    }
+
+    private void emit(SimState.Run run, String event, String action, SimState.Job job) {
         ObjectNode payload = Json.object().put("action", action);
         if (event.equals("workflow_run")) {
             payload.set("workflow_run", json.runJson(run, true));
             payload.set("workflow", json.workflowJson(run.workflow));
         } else {
-            payload.set("workflow_job", json.jobJson(run, action));
+            payload.set("workflow_job", json.jobJson(run, job));
         }
         payload.set("repository", json.repositoryJson());
         payload.set("sender", json.senderJson());
