@@ -408,6 +408,47 @@ class LauncherTest {
         assertTrue(left.stream().anyMatch(f -> f.contains("-kept.")), left.toString());
     }
 
+    /**
+     * //SOURCES lib/**.java with every lib file in a package folder (issue 10's layout): a file in a NEW
+     * package folder changes only lib/'s own listing, which the stamp must cover, so it is never run stale.
+     */
+    @Test
+    void aFileInANewPackageFolderIsNeverRunStale() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("pkgs"));
+        Path app = Files.writeString(project.resolve("app.java"), """
+                //SOURCES lib/**.java
+                class app {
+                    public static void main(String[] args) throws Exception {
+                        String extra;
+                        try {
+                            extra = (String) Class.forName("lib.b.Extra").getMethod("text").invoke(null);
+                        } catch (ClassNotFoundException e) {
+                            extra = "none";
+                        }
+                        System.out.println(lib.a.Greeting.text() + " " + extra);
+                    }
+                }
+                """);
+        Files.writeString(Files.createDirectories(project.resolve("lib/a")).resolve("Greeting.java"),
+                "package lib.a; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        Path cache = Files.createDirectories(tmp.resolve("pkg-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1");
+
+        Result first = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 none\n", first.out(), first.err());
+        Result hit = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 none\n", hit.out(), hit.err());
+        assertTrue(hit.err().contains("fast path hit"), hit.err());
+
+        Files.writeString(Files.createDirectories(project.resolve("lib/b")).resolve("Extra.java"),
+                "package lib.b; public final class Extra { public static String text() { return \"extra\"; } }\n");
+        Result added = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 extra\n", added.out(), "the new package must be compiled in\n" + added.err());
+        assertTrue(added.err().contains("fast path miss"), added.err());
+    }
+
     static List<String> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {
