@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -20,11 +24,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +41,7 @@ class LauncherTest {
     static final String VERSION = "0.132.1";
     static final String JAR = "jbang-cli-" + VERSION + "-all.jar";
     static final String JAR_PATH = "/repo/dev/jbang/jbang-cli/" + VERSION + "/" + JAR;
+    static final String JBANG_ARTIFACT = "dev.jbang:jbang-cli:" + VERSION + ":jar:all";
 
     static Path root;
     static Path launcher;
@@ -43,6 +51,8 @@ class LauncherTest {
 
     @TempDir Path tmp;
     HttpServer server;   // the test's mirror, if it needs one
+    ServerSocket proxy;  // the test's HTTP proxy, if it needs one
+    final List<String> proxied = new CopyOnWriteArrayList<>();   // request lines the proxy saw
     final AtomicInteger hits = new AtomicInteger();
 
     record Result(int code, String out, String err) {}
@@ -51,6 +61,7 @@ class LauncherTest {
     @AfterEach
     void cleanUp() throws IOException {
         if (server != null) server.stop(0);
+        if (proxy != null) proxy.close();
         try (Stream<Path> files = Files.walk(tmp)) {
             for (Path f : (Iterable<Path>) files::iterator) if (Files.isSymbolicLink(f)) Files.delete(f);
         }
@@ -447,6 +458,151 @@ class LauncherTest {
         Result added = run(root, env, null, launcher.toString(), app.toString());
         assertEquals("v1 extra\n", added.out(), "the new package must be compiled in\n" + added.err());
         assertTrue(added.err().contains("fast path miss"), added.err());
+    }
+
+    // ---------------------------------------------------------------- fetching through Maven's settings
+
+    static final String DEAD_MIRROR = "http://jbang-mirror.invalid";
+
+    /** A Maven installation whose bin/mvn only notes that it ran and fails; lib/ is the real one (its super POM). */
+    Path fakeMaven() throws Exception {
+        Path realMvn = Stream.of(cleanPath.split(File.pathSeparator)).map(d -> Path.of(d, "mvn"))
+                .filter(Files::isExecutable).findFirst().orElse(null);
+        Assumptions.assumeTrue(realMvn != null, "Maven is not installed");
+        Path realHome = realMvn.toRealPath().getParent().getParent();
+        Path home = Files.createDirectories(tmp.resolve("maven"));
+        Path mvn = Files.createDirectories(home.resolve("bin")).resolve("mvn");
+        Files.writeString(mvn, "#!/bin/sh\necho \"$@\" >> '" + home.resolve("ran") + "'\nexit 1\n");
+        mvn.toFile().setExecutable(true);
+        Files.createSymbolicLink(home.resolve("lib"), realHome.resolve("lib"));
+        Files.createDirectories(home.resolve("conf"));
+        return home;
+    }
+
+    /** The environment for a fetch: a new cache, the fake Maven first on PATH, user.home with the given settings.xml. */
+    Map<String, String> fetchEnv(Path maven, Path cache, String settings) throws IOException {
+        Path home = Files.createDirectories(tmp.resolve("user-home/.m2")).getParent();
+        Files.writeString(home.resolve(".m2/settings.xml"), settings);
+        Map<String, String> env = new HashMap<>();
+        env.put("JBANG_LAUNCHER_CACHE", cache.toString());
+        env.put("PATH", maven.resolve("bin") + File.pathSeparator + cleanPath);
+        env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home);
+        env.put("JBANG_LAUNCHER_DEBUG", "1");
+        return env;
+    }
+
+    /** A plain HTTP proxy on loopback: serves the jar for GETs under DEAD_MIRROR, refuses anything else (CONNECT) with 403. */
+    int startProxy() throws IOException {
+        proxy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        ServerSocket socket = proxy;
+        Thread t = new Thread(() -> {
+            while (!socket.isClosed()) {
+                try (Socket s = socket.accept()) {
+                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+                    String line = in.readLine();
+                    for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+                        // headers are not needed
+                    }
+                    if (line == null) continue;
+                    proxied.add(line);
+                    OutputStream out = s.getOutputStream();
+                    if (line.equals("GET " + DEAD_MIRROR + JAR_PATH + " HTTP/1.1")) {
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + jarBytes.length + "\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                        out.write(jarBytes);
+                    } else {
+                        out.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    }
+                    out.flush();
+                } catch (IOException e) {
+                    // closed at the end of the test, or a client gone
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return proxy.getLocalPort();
+    }
+
+    /** A settings.xml mirror of central is fetched from with curl, never through Maven (which would bootstrap a plugin first). */
+    @Test
+    void fetchesFromTheSettingsMirrorWithoutRunningMaven() throws Exception {
+        Path maven = fakeMaven();
+        Path cache = tmp.resolve("mirror-cache");
+        String mirror = serve(200, jarBytes, cache).get("JBANG_LAUNCHER_REPO_URL");
+        Map<String, String> env = fetchEnv(maven, cache, "<settings>\n  <!-- <mirrors><mirror><url>http://commented.out/</url></mirror></mirrors> -->\n"
+                + "  <mirrors>\n    <mirror>\n      <id>company</id>\n      <mirrorOf>external:*,!snapshots</mirrorOf>\n"
+                + "      <url>" + mirror + "</url>\n    </mirror>\n  </mirrors>\n</settings>\n");
+        Result r = jbang(env, null, "version");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(VERSION + "\n", r.out());
+        assertEquals(1, hits.get(), r.err());
+        assertFalse(Files.exists(maven.resolve("ran")), "Maven was run: " + r.err());
+        assertEquals(List.of(JAR), list(cache));
+    }
+
+    /** A settings.xml proxy carries the download unless nonProxyHosts names the host. */
+    @Test
+    void fetchesThroughTheSettingsProxyUnlessTheHostIsExcluded() throws Exception {
+        Path maven = fakeMaven();
+        int port = startProxy();
+        String proxySettings = "<proxies><proxy><id>p</id><protocol>http</protocol><host>127.0.0.1</host><port>" + port + "</port>%s</proxy></proxies>";
+        Path cache = tmp.resolve("proxy-cache");
+        Result viaProxy = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>m</id><mirrorOf>central</mirrorOf><url>"
+                + DEAD_MIRROR + "/repo</url></mirror></mirrors>" + proxySettings.formatted("") + "</settings>"), null, "version");
+        assertEquals(0, viaProxy.code(), viaProxy.err());
+        assertEquals(List.of("GET " + DEAD_MIRROR + JAR_PATH + " HTTP/1.1"), proxied);
+        assertFalse(Files.exists(maven.resolve("ran")), viaProxy.err());
+
+        Path direct = tmp.resolve("direct-cache");
+        String mirror = serve(200, jarBytes, direct).get("JBANG_LAUNCHER_REPO_URL");
+        Result bypassed = jbang(fetchEnv(maven, direct, "<settings><mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf><url>" + mirror
+                + "</url></mirror></mirrors>" + proxySettings.formatted("<nonProxyHosts>localhost|127.0.*</nonProxyHosts>")
+                + "</settings>"), null, "version");
+        assertEquals(0, bypassed.code(), bypassed.err());
+        assertEquals(1, hits.get());
+        assertEquals(1, proxied.size(), "the proxy was not asked again: " + proxied);
+    }
+
+    /**
+     * Without a mirror the jar comes from the repository in the installed Maven's super POM (the test reads
+     * which one, nothing names it here); a failed download, and anything the launcher is unsure of, goes to Maven.
+     */
+    @Test
+    void withoutAMirrorTheSuperPomRepositoryIsUsedAndDoubtsGoToMaven() throws Exception {
+        Path maven = fakeMaven();
+        String host;
+        try (Stream<Path> jars = Files.list(maven.resolve("lib"))) {
+            Path modelBuilder = jars.filter(j -> j.getFileName().toString().startsWith("maven-model-builder-")).findFirst().orElseThrow();
+            try (ZipFile zip = new ZipFile(modelBuilder.toFile())) {
+                String pom = new String(zip.getInputStream(zip.getEntry("org/apache/maven/model/pom-4.0.0.xml")).readAllBytes(),
+                        StandardCharsets.UTF_8);
+                String url = pom.substring(pom.indexOf("<url>", pom.indexOf("<id>central</id>")) + 5);
+                host = java.net.URI.create(url.substring(0, url.indexOf('<')).trim()).getHost();
+            }
+        }
+        int port = startProxy();
+        Path cache = tmp.resolve("super-pom-cache");
+        Result r = jbang(fetchEnv(maven, cache, "<settings><proxies><proxy><protocol>https</protocol><host>127.0.0.1</host><port>"
+                + port + "</port></proxy></proxies></settings>"), null, "version");
+        assertNotEquals(0, r.code());
+        assertTrue(proxied.get(0).startsWith("CONNECT " + host + ":443 "), proxied.toString());
+        assertTrue(r.err().contains("asking Maven itself"), r.err());
+        assertTrue(Files.readString(maven.resolve("ran")).contains("dependency:copy -Dartifact=" + JBANG_ARTIFACT), r.err());
+        assertTrue(r.err().contains("Maven could not fetch " + JBANG_ARTIFACT), r.err());
+        assertEquals(List.of(), list(cache));
+
+        // Credentials for the mirror: the launcher leaves that to Maven without trying itself.
+        Files.delete(maven.resolve("ran"));
+        proxied.clear();
+        Result doubt = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>company</id><mirrorOf>*</mirrorOf><url>"
+                + DEAD_MIRROR + "/repo</url></mirror></mirrors><servers><server><id>company</id><username>u</username>"
+                + "<password>{encrypted}</password></server></servers><proxies><proxy><host>127.0.0.1</host><port>" + port
+                + "</port></proxy></proxies></settings>"), null, "version");
+        assertNotEquals(0, doubt.code());
+        assertTrue(doubt.err().contains("fetching through Maven: settings.xml has credentials for company"), doubt.err());
+        assertEquals(List.of(), proxied);
+        assertTrue(Files.exists(maven.resolve("ran")));
     }
 
     static List<String> list(Path dir) throws IOException {
