@@ -57,14 +57,28 @@ class LauncherTest {
 
     record Result(int code, String out, String err) {}
 
-    /** Removes symlinks out of the temp dir first, which spares JUnit's cleanup a warning per link. */
+    /**
+     * Waits for the launcher's background work (class-data archives) in the temp dir, which must not
+     * write into folders JUnit is deleting; then removes symlinks, which spares JUnit's cleanup a warning per link.
+     */
     @AfterEach
-    void cleanUp() throws IOException {
+    void cleanUp() throws Exception {
         if (server != null) server.stop(0);
         if (proxy != null) proxy.close();
+        List<Path> busy;
+        try (Stream<Path> files = Files.walk(tmp)) {
+            busy = files.filter(f -> f.getFileName().toString().equals(".busy")).toList();
+        }
+        for (Path b : busy) awaitBackground(b.getParent().getParent());
         try (Stream<Path> files = Files.walk(tmp)) {
             for (Path f : (Iterable<Path>) files::iterator) if (Files.isSymbolicLink(f)) Files.delete(f);
         }
+    }
+
+    /** The launcher's background jobs hold fastpath/.busy shared while they work: an exclusive lock waits for all. */
+    static void awaitBackground(Path cache) throws Exception {
+        Path busy = cache.resolve("fastpath/.busy");
+        if (Files.exists(busy)) assertEquals(0, run(cache, Map.of(), null, "flock", "-x", busy.toString(), "true").code());
     }
 
     @BeforeAll
@@ -295,7 +309,8 @@ class LauncherTest {
         Result hit = run(root, env, "in2", launcher.toString(), a, "", "it's \"q\"", "$HOME");
         assertEquals("v1 3 [|it's \"q\"|$HOME] in2\n", hit.out(), "empty arguments survive too");
         assertTrue(hit.err().contains("fast path hit"), hit.err());
-        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.endsWith(".jsa")), "AppCDS archive built");
+        awaitBackground(cache);
+        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.matches(".*-app\\.[0-9]+\\.jsa")), "AppCDS archive built");
 
         Result failing = run(root, env, null, launcher.toString(), a, "fail");
         assertEquals(7, failing.code());
@@ -410,10 +425,12 @@ class LauncherTest {
         Path gone = Files.writeString(tmp.resolve("gone.java"), "class gone { public static void main(String[] a) {} }\n");
         Path kept = Files.writeString(tmp.resolve("kept.java"), "class kept { public static void main(String[] a) {} }\n");
         assertEquals(0, run(root, env, null, launcher.toString(), gone.toString()).code());
+        awaitBackground(cache);
         assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.contains("-gone.")));
 
         Files.delete(gone);
         assertEquals(0, run(root, env, null, launcher.toString(), kept.toString()).code());
+        awaitBackground(cache);
         List<String> left = list(cache.resolve("fastpath"));
         assertFalse(left.stream().anyMatch(f -> f.contains("-gone.")), left.toString());
         assertTrue(left.stream().anyMatch(f -> f.contains("-kept.")), left.toString());
@@ -458,6 +475,51 @@ class LauncherTest {
         Result added = run(root, env, null, launcher.toString(), app.toString());
         assertEquals("v1 extra\n", added.out(), "the new package must be compiled in\n" + added.err());
         assertTrue(added.err().contains("fast path miss"), added.err());
+    }
+
+    /**
+     * The class-data archive covers what the real work loads, whatever run came first: a later run that
+     * loads many classes outside it extends it, and what was learned survives a change whose first run is light.
+     */
+    @Test
+    void theArchiveFollowsWhatRunsLoadNotJustTheFirstRun() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("learn/lib"));
+        StringBuilder heavy = new StringBuilder("package lib; public final class Heavy { public static int work() { return 0");
+        for (int i = 1; i <= 40; i++) {
+            Files.writeString(project.resolve("H" + i + ".java"), "package lib; final class H" + i + " { static int v() { return " + i + "; } }\n");
+            heavy.append(" + H").append(i).append(".v()");
+        }
+        Files.writeString(project.resolve("Heavy.java"), heavy.append("; } }\n").toString());
+        Path greeting = Files.writeString(project.resolve("Greeting.java"), "package lib; public final class Greeting { public static String text() { return \"light\"; } }\n");
+        Path app = Files.writeString(project.getParent().resolve("app.java"), """
+                //SOURCES lib/*.java
+                class app {
+                    public static void main(String[] a) {
+                        System.out.println(a.length > 0 ? "heavy " + lib.Heavy.work() : lib.Greeting.text());
+                    }
+                }
+                """);
+        Path cache = Files.createDirectories(tmp.resolve("learn-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+        Path log = tmp.resolve("class-load.log");
+        Map<String, String> logging = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -Xlog:class+load=info:file=" + log);
+
+        assertEquals("light\n", run(root, env, null, launcher.toString(), app.toString()).out());   // the archive: light classes
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+        assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "learned from the heavy run");
+
+        Files.writeString(greeting, Files.readString(greeting).replace("light", "light2"));   // a change, then a light first run
+        assertEquals("light2\n", run(root, env, null, launcher.toString(), app.toString()).out());
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+        String loaded = Files.readString(log);
+        assertTrue(loaded.contains("lib.H7 source: shared objects file"), "kept across the change");
+        assertTrue(loaded.contains("app source: shared objects file"), "the rebuilt archive is used");
     }
 
     // ---------------------------------------------------------------- fetching through Maven's settings
