@@ -478,6 +478,60 @@ class LauncherTest {
     }
 
     /**
+     * A fresh checkout with the same content (a CI cache restored into a new clone at the same path: new
+     * inodes and times) reuses the record without asking JBang; different content goes back to JBang.
+     */
+    @Test
+    void aFreshCheckoutWithTheSameContentReusesTheRecord() throws Exception {
+        Path project = tmp.resolve("checkout");
+        Map<String, String> files = Map.of("app.java", """
+                //SOURCES lib/*.java
+                class app { public static void main(String[] a) { System.out.println(lib.Greeting.text()); } }
+                """, "lib/Greeting.java", "package lib; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        checkout(project, files);
+        Path cache = Files.createDirectories(tmp.resolve("restore-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1");
+        String app = project.resolve("app.java").toString();
+        assertEquals("v1\n", run(root, env, null, launcher.toString(), app).out());
+
+        checkout(project, files);
+        Result same = run(root, env, null, launcher.toString(), app);
+        assertEquals("v1\n", same.out(), same.err());
+        assertTrue(same.err().contains("fast path hit, same content as recorded"), same.err());
+        Result again = run(root, env, null, launcher.toString(), app);
+        assertTrue(again.err().contains("fast path hit\n"), "the stamp was renewed: " + again.err());
+
+        Map<String, String> changed = new HashMap<>(files);
+        changed.put("lib/Other.java", "package lib; final class Other {}\n");   // a new file matched by the glob
+        checkout(project, changed);
+        Result added = run(root, env, null, launcher.toString(), app);
+        assertEquals("v1\n", added.out(), added.err());
+        assertTrue(added.err().contains("fast path miss") && !added.err().contains("same content"), added.err());
+
+        changed.put("lib/Greeting.java", files.get("lib/Greeting.java").replace("v1", "v2"));
+        checkout(project, changed);
+        Result edited = run(root, env, null, launcher.toString(), app);
+        assertEquals("v2\n", edited.out(), edited.err());
+        assertTrue(edited.err().contains("fast path miss"), edited.err());
+    }
+
+    /** Deletes the folder and writes the files again: same content, new inodes and times, like a fresh clone. */
+    static void checkout(Path dir, Map<String, String> files) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path f : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+            }
+        }
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Path file = dir.resolve(f.getKey());
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, f.getValue());
+        }
+    }
+
+    /**
      * The class-data archive covers what the real work loads, whatever run came first: a later run that
      * loads many classes outside it extends it, and what was learned survives a change whose first run is light.
      */
