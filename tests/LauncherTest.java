@@ -495,6 +495,7 @@ class LauncherTest {
                 "JBANG_LAUNCHER_FASTPATH", "1");
         String app = project.resolve("app.java").toString();
         assertEquals("v1\n", run(root, env, null, launcher.toString(), app).out());
+        awaitBackground(cache);   // the record is written in the background
 
         checkout(project, files);
         Result same = run(root, env, null, launcher.toString(), app);
