@@ -9,7 +9,8 @@
 //SOURCES IngestBench.java
 //SOURCES WaitBench.java
 //SOURCES TrackBench.java
-//DESCRIPTION Benchmarks start-up, ingest throughput, wait latency and time to run id on the GitHub simulator; prints a Markdown table.
+//SOURCES LauncherBench.java
+//DESCRIPTION Benchmarks start-up, ingest throughput, wait latency, time to run id on the GitHub simulator and the launcher; prints a Markdown table.
 //MAIN Bench
 
 import java.io.IOException;
@@ -25,14 +26,16 @@ import java.util.stream.Stream;
 import lib.Receiver;
 
 /**
- * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track] [--dir TMPDIR] [--keep]
+ * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,launcher] [--dir TMPDIR] [--keep]
  *
  * <p>Measures, on the loopback GitHub simulator and a temporary runs folder:
  * 1. start-up of each script's smallest real job through ./jbang, with and without the launcher's fast path;
  * 2. ingest throughput (in-process, many correlations; one correlation over thousands of deliveries;
  *    the embedded receiver under concurrent signed senders, with a zero-loss check);
  * 3. wait latency from a stored delivery to the run id (in-process watcher and the real script);
- * 4. time to run id and API requests per dispatch for the three strategies, with GitHub-like delays.
+ * 4. time to run id and API requests per dispatch for the three strategies, with GitHub-like delays;
+ * 5. the launcher: warm ingest through ./jbang against a bash reference, its own work, --help as the first
+ *    run, and (not with --quick) a cold start from a copy of the checkout and an empty home.
  * Progress goes to stderr; the Markdown report to stdout.
  */
 class Bench {
@@ -64,7 +67,7 @@ class Bench {
         boolean keep = false;
         Integer runs = null;
         Path dir = null;
-        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track"));
+        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "launcher"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -73,7 +76,7 @@ class Bench {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--only" -> only = new LinkedHashSet<>(List.of(args[++i].split(",")));
                 case "-h", "--help" -> {
-                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track] [--dir TMPDIR] [--keep]");
+                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,launcher] [--dir TMPDIR] [--keep]");
                     return;
                 }
                 default -> {
@@ -101,6 +104,7 @@ class Bench {
         if (only.contains("ingest")) new IngestBench(this).ingest();
         if (only.contains("wait")) new WaitBench(this).waitLatency();
         if (only.contains("track")) new TrackBench(this).timeToRunId();
+        if (only.contains("launcher")) new LauncherBench(this).launcher();
     }
 
     // ================================================================ report
