@@ -583,6 +583,28 @@ class LauncherTest {
 
     // ---------------------------------------------------------------- fetching through Maven's settings
 
+    /** The host of the central repository in the super POM of the Maven installation whose lib/ is given. */
+    static String superPomHost(Path lib) throws IOException {
+        try (Stream<Path> jars = Files.list(lib)) {
+            Path modelBuilder = jars.filter(j -> j.getFileName().toString().startsWith("maven-model-builder-")).findFirst().orElseThrow();
+            try (ZipFile zip = new ZipFile(modelBuilder.toFile())) {
+                String pom = new String(zip.getInputStream(zip.getEntry("org/apache/maven/model/pom-4.0.0.xml")).readAllBytes(),
+                        StandardCharsets.UTF_8);
+                String url = pom.substring(pom.indexOf("<url>", pom.indexOf("<id>central</id>")) + 5);
+                return java.net.URI.create(url.substring(0, url.indexOf('<')).trim()).getHost();
+            }
+        }
+    }
+
+    /** The launcher reads the default repository from Maven at run time: no tracked file names its host. */
+    @Test
+    void noTrackedFileNamesTheDefaultRepositorysHost() throws Exception {
+        String host = superPomHost(fakeMaven().resolve("lib"));
+        Result grep = run(root, Map.of(), null, "git", "grep", "-l", "-i", "-F", host);
+        Assumptions.assumeTrue(grep.code() == 0 || grep.code() == 1, "not a git checkout: " + grep.err());
+        assertEquals("", grep.out(), "files naming " + host);
+    }
+
     static final String DEAD_MIRROR = "http://jbang-mirror.invalid";
 
     /** A Maven installation whose bin/mvn only notes that it ran and fails; lib/ is the real one (its super POM). */
@@ -692,16 +714,7 @@ class LauncherTest {
     @Test
     void withoutAMirrorTheSuperPomRepositoryIsUsedAndDoubtsGoToMaven() throws Exception {
         Path maven = fakeMaven();
-        String host;
-        try (Stream<Path> jars = Files.list(maven.resolve("lib"))) {
-            Path modelBuilder = jars.filter(j -> j.getFileName().toString().startsWith("maven-model-builder-")).findFirst().orElseThrow();
-            try (ZipFile zip = new ZipFile(modelBuilder.toFile())) {
-                String pom = new String(zip.getInputStream(zip.getEntry("org/apache/maven/model/pom-4.0.0.xml")).readAllBytes(),
-                        StandardCharsets.UTF_8);
-                String url = pom.substring(pom.indexOf("<url>", pom.indexOf("<id>central</id>")) + 5);
-                host = java.net.URI.create(url.substring(0, url.indexOf('<')).trim()).getHost();
-            }
-        }
+        String host = superPomHost(maven.resolve("lib"));
         int port = startProxy();
         Path cache = tmp.resolve("super-pom-cache");
         Result r = jbang(fetchEnv(maven, cache, "<settings><proxies><proxy><protocol>https</protocol><host>127.0.0.1</host><port>"
