@@ -535,7 +535,8 @@ class LauncherTest {
     /**
      * The class-data archive covers what the real work loads, whatever run came first: a later run of a new
      * shape (here the word "heavy") that loads many classes outside it extends it, also once the first runs
-     * after the build stopped learning, and what was learned survives a change whose first run is light.
+     * after the build stopped learning; what was learned survives a change whose first run is light, and
+     * seeds the same script in another clone.
      */
     @Test
     void theArchiveFollowsWhatRunsLoadNotJustTheFirstRun() throws Exception {
@@ -579,6 +580,21 @@ class LauncherTest {
         String loaded = Files.readString(log);
         assertTrue(loaded.contains("lib.H7 source: shared objects file"), "kept across the change");
         assertTrue(loaded.contains("app source: shared objects file"), "the rebuilt archive is used");
+
+        // Another clone of the same project starts from what the script of the same name learned.
+        Path clone = Files.createDirectories(tmp.resolve("learn-clone"));
+        try (Stream<Path> files = Files.walk(project.getParent())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path to = clone.resolve(project.getParent().relativize(f).toString());
+                Files.createDirectories(to.getParent());
+                Files.copy(f, to);
+            }
+        }
+        String cloned = clone.resolve("app.java").toString();
+        assertEquals("light2\n", run(root, env, null, launcher.toString(), cloned).out());
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), cloned, "heavy").out());
+        assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "seeded from the other clone");
     }
 
     // ---------------------------------------------------------------- fetching through Maven's settings
