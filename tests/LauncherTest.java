@@ -6,11 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import com.sun.net.httpserver.HttpServer;
+import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -20,11 +24,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +41,7 @@ class LauncherTest {
     static final String VERSION = "0.132.1";
     static final String JAR = "jbang-cli-" + VERSION + "-all.jar";
     static final String JAR_PATH = "/repo/dev/jbang/jbang-cli/" + VERSION + "/" + JAR;
+    static final String JBANG_ARTIFACT = "dev.jbang:jbang-cli:" + VERSION + ":jar:all";
 
     static Path root;
     static Path launcher;
@@ -43,17 +51,34 @@ class LauncherTest {
 
     @TempDir Path tmp;
     HttpServer server;   // the test's mirror, if it needs one
+    ServerSocket proxy;  // the test's HTTP proxy, if it needs one
+    final List<String> proxied = new CopyOnWriteArrayList<>();   // request lines the proxy saw
     final AtomicInteger hits = new AtomicInteger();
 
     record Result(int code, String out, String err) {}
 
-    /** Removes symlinks out of the temp dir first, which spares JUnit's cleanup a warning per link. */
+    /**
+     * Waits for the launcher's background work (class-data archives) in the temp dir, which must not
+     * write into folders JUnit is deleting; then removes symlinks, which spares JUnit's cleanup a warning per link.
+     */
     @AfterEach
-    void cleanUp() throws IOException {
+    void cleanUp() throws Exception {
         if (server != null) server.stop(0);
+        if (proxy != null) proxy.close();
+        List<Path> busy;
+        try (Stream<Path> files = Files.walk(tmp)) {
+            busy = files.filter(f -> f.getFileName().toString().equals(".busy")).toList();
+        }
+        for (Path b : busy) awaitBackground(b.getParent().getParent());
         try (Stream<Path> files = Files.walk(tmp)) {
             for (Path f : (Iterable<Path>) files::iterator) if (Files.isSymbolicLink(f)) Files.delete(f);
         }
+    }
+
+    /** The launcher's background jobs hold fastpath/.busy shared while they work: an exclusive lock waits for all. */
+    static void awaitBackground(Path cache) throws Exception {
+        Path busy = cache.resolve("fastpath/.busy");
+        if (Files.exists(busy)) assertEquals(0, run(cache, Map.of(), null, "flock", "-x", busy.toString(), "true").code());
     }
 
     @BeforeAll
@@ -284,7 +309,8 @@ class LauncherTest {
         Result hit = run(root, env, "in2", launcher.toString(), a, "", "it's \"q\"", "$HOME");
         assertEquals("v1 3 [|it's \"q\"|$HOME] in2\n", hit.out(), "empty arguments survive too");
         assertTrue(hit.err().contains("fast path hit"), hit.err());
-        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.endsWith(".jsa")), "AppCDS archive built");
+        awaitBackground(cache);
+        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.matches(".*-app\\.[0-9]+\\.jsa")), "AppCDS archive built");
 
         Result failing = run(root, env, null, launcher.toString(), a, "fail");
         assertEquals(7, failing.code());
@@ -353,7 +379,8 @@ class LauncherTest {
                 //SOURCES lib/**.java
                 class par { public static void main(String[] a) { System.out.println("ran " + a[0] + " " + lib.C8.v()); } }
                 """);
-        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_CDS", "0");   // no archive work here: the test is about the build lock
         List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
         try {
@@ -399,13 +426,331 @@ class LauncherTest {
         Path gone = Files.writeString(tmp.resolve("gone.java"), "class gone { public static void main(String[] a) {} }\n");
         Path kept = Files.writeString(tmp.resolve("kept.java"), "class kept { public static void main(String[] a) {} }\n");
         assertEquals(0, run(root, env, null, launcher.toString(), gone.toString()).code());
+        awaitBackground(cache);
         assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.contains("-gone.")));
 
         Files.delete(gone);
         assertEquals(0, run(root, env, null, launcher.toString(), kept.toString()).code());
+        awaitBackground(cache);
         List<String> left = list(cache.resolve("fastpath"));
         assertFalse(left.stream().anyMatch(f -> f.contains("-gone.")), left.toString());
         assertTrue(left.stream().anyMatch(f -> f.contains("-kept.")), left.toString());
+    }
+
+    /**
+     * //SOURCES lib/**.java with every lib file in a package folder (issue 10's layout): a file in a NEW
+     * package folder changes only lib/'s own listing, which the stamp must cover, so it is never run stale.
+     */
+    @Test
+    void aFileInANewPackageFolderIsNeverRunStale() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("pkgs"));
+        Path app = Files.writeString(project.resolve("app.java"), """
+                //SOURCES lib/**.java
+                class app {
+                    public static void main(String[] args) throws Exception {
+                        String extra;
+                        try {
+                            extra = (String) Class.forName("lib.b.Extra").getMethod("text").invoke(null);
+                        } catch (ClassNotFoundException e) {
+                            extra = "none";
+                        }
+                        System.out.println(lib.a.Greeting.text() + " " + extra);
+                    }
+                }
+                """);
+        Files.writeString(Files.createDirectories(project.resolve("lib/a")).resolve("Greeting.java"),
+                "package lib.a; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        Path cache = Files.createDirectories(tmp.resolve("pkg-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
+
+        Result first = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 none\n", first.out(), first.err());
+        Result hit = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 none\n", hit.out(), hit.err());
+        assertTrue(hit.err().contains("fast path hit"), hit.err());
+
+        Files.writeString(Files.createDirectories(project.resolve("lib/b")).resolve("Extra.java"),
+                "package lib.b; public final class Extra { public static String text() { return \"extra\"; } }\n");
+        Result added = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 extra\n", added.out(), "the new package must be compiled in\n" + added.err());
+        assertTrue(added.err().contains("fast path miss"), added.err());
+        awaitBackground(cache);
+        assertEquals(List.of(), list(cache.resolve("fastpath")).stream()
+                .filter(f -> f.endsWith(".jsa") || f.endsWith(".classes")).toList(), "JBANG_LAUNCHER_CDS=0: no archives");
+    }
+
+    /**
+     * A fresh checkout with the same content (a CI cache restored into a new clone at the same path: new
+     * inodes and times) reuses the record without asking JBang; different content goes back to JBang.
+     */
+    @Test
+    void aFreshCheckoutWithTheSameContentReusesTheRecord() throws Exception {
+        Path project = tmp.resolve("checkout");
+        Map<String, String> files = Map.of("app.java", """
+                //SOURCES lib/*.java
+                class app { public static void main(String[] a) { System.out.println(lib.Greeting.text()); } }
+                """, "lib/Greeting.java", "package lib; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        checkout(project, files);
+        Path cache = Files.createDirectories(tmp.resolve("restore-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
+        String app = project.resolve("app.java").toString();
+        assertEquals("v1\n", run(root, env, null, launcher.toString(), app).out());
+        awaitBackground(cache);   // the record is written in the background
+
+        checkout(project, files);
+        Result same = run(root, env, null, launcher.toString(), app);
+        assertEquals("v1\n", same.out(), same.err());
+        assertTrue(same.err().contains("fast path hit, same content as recorded"), same.err());
+        Result again = run(root, env, null, launcher.toString(), app);
+        assertTrue(again.err().contains("fast path hit\n"), "the stamp was renewed: " + again.err());
+
+        Map<String, String> changed = new HashMap<>(files);   // only a new file matched by the glob
+        changed.put("lib/Other.java", "package lib; final class Other {}\n");
+        checkout(project, changed);
+        Result added = run(root, env, null, launcher.toString(), app);
+        assertEquals("v1\n", added.out(), added.err());
+        assertTrue(added.err().contains("fast path miss") && !added.err().contains("same content"), added.err());
+    }
+
+    /** Deletes the folder and writes the files again: same content, new inodes and times, like a fresh clone. */
+    static void checkout(Path dir, Map<String, String> files) throws IOException {
+        if (Files.exists(dir)) {
+            try (Stream<Path> all = Files.walk(dir)) {
+                for (Path f : all.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(f);
+            }
+        }
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            Path file = dir.resolve(f.getKey());
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, f.getValue());
+        }
+    }
+
+    /**
+     * The class-data archive covers what the real work loads, whatever run came first: a later run of a new
+     * shape (here the word "heavy") that loads many classes outside it extends it, also once the first runs
+     * after the build stopped learning; what was learned survives a change whose first run is light, and
+     * seeds the same script in another clone.
+     */
+    @Test
+    void theArchiveFollowsWhatRunsLoadNotJustTheFirstRun() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("learn/lib"));
+        StringBuilder heavy = new StringBuilder("package lib; public final class Heavy { public static int work() { return 0");
+        for (int i = 1; i <= 40; i++) {
+            Files.writeString(project.resolve("H" + i + ".java"), "package lib; final class H" + i + " { static int v() { return " + i + "; } }\n");
+            heavy.append(" + H").append(i).append(".v()");
+        }
+        Files.writeString(project.resolve("Heavy.java"), heavy.append("; } }\n").toString());
+        Path greeting = Files.writeString(project.resolve("Greeting.java"), "package lib; public final class Greeting { public static String text() { return \"light\"; } }\n");
+        Path app = Files.writeString(project.getParent().resolve("app.java"), """
+                //SOURCES lib/*.java
+                class app {
+                    public static void main(String[] a) {
+                        System.out.println(a.length > 0 ? "heavy " + lib.Heavy.work() : lib.Greeting.text());
+                    }
+                }
+                """);
+        Path cache = Files.createDirectories(tmp.resolve("learn-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+        Path log = tmp.resolve("class-load.log");
+        Map<String, String> logging = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -Xlog:class+load=info:file=" + log);
+
+        for (int i = 0; i < 4; i++) {   // the first archive holds the light classes; then learning stops
+            assertEquals("light\n", run(root, env, null, launcher.toString(), app.toString()).out());
+            awaitBackground(cache);
+        }
+        assertFalse(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.endsWith("-app.learn")), "still learning");
+        assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+        assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "learned from the heavy run");
+
+        Files.writeString(greeting, Files.readString(greeting).replace("light", "light2"));   // a change, then a light first run
+        assertEquals("light2\n", run(root, env, null, launcher.toString(), app.toString()).out());
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+        String loaded = Files.readString(log);
+        assertTrue(loaded.contains("lib.H7 source: shared objects file"), "kept across the change");
+        assertTrue(loaded.contains("app source: shared objects file"), "the rebuilt archive is used");
+
+        // Another clone of the same project starts from what the script of the same name learned.
+        Path clone = Files.createDirectories(tmp.resolve("learn-clone"));
+        try (Stream<Path> files = Files.walk(project.getParent())) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Path to = clone.resolve(project.getParent().relativize(f).toString());
+                Files.createDirectories(to.getParent());
+                Files.copy(f, to);
+            }
+        }
+        String cloned = clone.resolve("app.java").toString();
+        assertEquals("light2\n", run(root, env, null, launcher.toString(), cloned).out());
+        awaitBackground(cache);
+        assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), cloned, "heavy").out());
+        assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "seeded from the other clone");
+    }
+
+    // ---------------------------------------------------------------- fetching through Maven's settings
+
+    /** The host of the central repository in the super POM of the Maven installation whose lib/ is given. */
+    static String superPomHost(Path lib) throws IOException {
+        try (Stream<Path> jars = Files.list(lib)) {
+            Path modelBuilder = jars.filter(j -> j.getFileName().toString().startsWith("maven-model-builder-")).findFirst().orElseThrow();
+            try (ZipFile zip = new ZipFile(modelBuilder.toFile())) {
+                String pom = new String(zip.getInputStream(zip.getEntry("org/apache/maven/model/pom-4.0.0.xml")).readAllBytes(),
+                        StandardCharsets.UTF_8);
+                String url = pom.substring(pom.indexOf("<url>", pom.indexOf("<id>central</id>")) + 5);
+                return java.net.URI.create(url.substring(0, url.indexOf('<')).trim()).getHost();
+            }
+        }
+    }
+
+    /** The launcher reads the default repository from Maven at run time: no tracked file names its host. */
+    @Test
+    void noTrackedFileNamesTheDefaultRepositorysHost() throws Exception {
+        String host = superPomHost(fakeMaven().resolve("lib"));
+        Result grep = run(root, Map.of(), null, "git", "grep", "-l", "-i", "-F", host);
+        Assumptions.assumeTrue(grep.code() == 0 || grep.code() == 1, "not a git checkout: " + grep.err());
+        assertEquals("", grep.out(), "files naming " + host);
+    }
+
+    static final String DEAD_MIRROR = "http://jbang-mirror.invalid";
+
+    /** A Maven installation whose bin/mvn only notes that it ran and fails; lib/ is the real one (its super POM). */
+    Path fakeMaven() throws Exception {
+        Path realMvn = Stream.of(cleanPath.split(File.pathSeparator)).map(d -> Path.of(d, "mvn"))
+                .filter(Files::isExecutable).findFirst().orElse(null);
+        Assumptions.assumeTrue(realMvn != null, "Maven is not installed");
+        Path realHome = realMvn.toRealPath().getParent().getParent();
+        Path home = Files.createDirectories(tmp.resolve("maven"));
+        Path mvn = Files.createDirectories(home.resolve("bin")).resolve("mvn");
+        Files.writeString(mvn, "#!/bin/sh\necho \"$@\" >> '" + home.resolve("ran") + "'\nexit 1\n");
+        mvn.toFile().setExecutable(true);
+        Files.createSymbolicLink(home.resolve("lib"), realHome.resolve("lib"));
+        Files.createDirectories(home.resolve("conf"));
+        return home;
+    }
+
+    /** The environment for a fetch: a new cache, the fake Maven first on PATH, user.home with the given settings.xml. */
+    Map<String, String> fetchEnv(Path maven, Path cache, String settings) throws IOException {
+        Path home = Files.createDirectories(tmp.resolve("user-home/.m2")).getParent();
+        Files.writeString(home.resolve(".m2/settings.xml"), settings);
+        Map<String, String> env = new HashMap<>();
+        env.put("JBANG_LAUNCHER_CACHE", cache.toString());
+        env.put("PATH", maven.resolve("bin") + File.pathSeparator + cleanPath);
+        env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home);
+        env.put("JBANG_LAUNCHER_DEBUG", "1");
+        return env;
+    }
+
+    /** A plain HTTP proxy on loopback: serves the jar for GETs under DEAD_MIRROR, refuses anything else (CONNECT) with 403. */
+    int startProxy() throws IOException {
+        proxy = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        ServerSocket socket = proxy;
+        Thread t = new Thread(() -> {
+            while (!socket.isClosed()) {
+                try (Socket s = socket.accept()) {
+                    BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.ISO_8859_1));
+                    String line = in.readLine();
+                    for (String h = in.readLine(); h != null && !h.isEmpty(); h = in.readLine()) {
+                        // headers are not needed
+                    }
+                    if (line == null) continue;
+                    proxied.add(line);
+                    OutputStream out = s.getOutputStream();
+                    if (line.equals("GET " + DEAD_MIRROR + JAR_PATH + " HTTP/1.1")) {
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Length: " + jarBytes.length + "\r\nConnection: close\r\n\r\n")
+                                .getBytes(StandardCharsets.ISO_8859_1));
+                        out.write(jarBytes);
+                    } else {
+                        out.write("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
+                    }
+                    out.flush();
+                } catch (IOException e) {
+                    // closed at the end of the test, or a client gone
+                }
+            }
+        });
+        t.setDaemon(true);
+        t.start();
+        return proxy.getLocalPort();
+    }
+
+    /** A settings.xml mirror of central is fetched from with curl, never through Maven (which would bootstrap a plugin first). */
+    @Test
+    void fetchesFromTheSettingsMirrorWithoutRunningMaven() throws Exception {
+        Path maven = fakeMaven();
+        Path cache = tmp.resolve("mirror-cache");
+        String mirror = serve(200, jarBytes, cache).get("JBANG_LAUNCHER_REPO_URL");
+        Map<String, String> env = fetchEnv(maven, cache, "<settings>\n  <!-- <mirrors><mirror><url>http://commented.out/</url></mirror></mirrors> -->\n"
+                + "  <mirrors>\n    <mirror>\n      <id>company</id>\n      <mirrorOf>external:*,!snapshots</mirrorOf>\n"
+                + "      <url>" + mirror + "</url>\n    </mirror>\n  </mirrors>\n</settings>\n");
+        Result r = jbang(env, null, "version");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(VERSION + "\n", r.out());
+        assertEquals(1, hits.get(), r.err());
+        assertFalse(Files.exists(maven.resolve("ran")), "Maven was run: " + r.err());
+        assertEquals(List.of(JAR), list(cache));
+    }
+
+    /** A settings.xml proxy carries the download unless nonProxyHosts names the host. */
+    @Test
+    void fetchesThroughTheSettingsProxyUnlessTheHostIsExcluded() throws Exception {
+        Path maven = fakeMaven();
+        int port = startProxy();
+        String proxySettings = "<proxies><proxy><id>p</id><protocol>http</protocol><host>127.0.0.1</host><port>" + port + "</port>%s</proxy></proxies>";
+        Path cache = tmp.resolve("proxy-cache");
+        Result viaProxy = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>m</id><mirrorOf>central</mirrorOf><url>"
+                + DEAD_MIRROR + "/repo</url></mirror></mirrors>" + proxySettings.formatted("") + "</settings>"), null, "version");
+        assertEquals(0, viaProxy.code(), viaProxy.err());
+        assertEquals(List.of("GET " + DEAD_MIRROR + JAR_PATH + " HTTP/1.1"), proxied);
+        assertFalse(Files.exists(maven.resolve("ran")), viaProxy.err());
+
+        Path direct = tmp.resolve("direct-cache");
+        String mirror = serve(200, jarBytes, direct).get("JBANG_LAUNCHER_REPO_URL");
+        Result bypassed = jbang(fetchEnv(maven, direct, "<settings><mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf><url>" + mirror
+                + "</url></mirror></mirrors>" + proxySettings.formatted("<nonProxyHosts>localhost|127.0.*</nonProxyHosts>")
+                + "</settings>"), null, "version");
+        assertEquals(0, bypassed.code(), bypassed.err());
+        assertEquals(1, hits.get());
+        assertEquals(1, proxied.size(), "the proxy was not asked again: " + proxied);
+    }
+
+    /**
+     * Without a mirror the jar comes from the repository in the installed Maven's super POM (the test reads
+     * which one, nothing names it here); a failed download, and anything the launcher is unsure of, goes to Maven.
+     */
+    @Test
+    void withoutAMirrorTheSuperPomRepositoryIsUsedAndDoubtsGoToMaven() throws Exception {
+        Path maven = fakeMaven();
+        String host = superPomHost(maven.resolve("lib"));
+        int port = startProxy();
+        Path cache = tmp.resolve("super-pom-cache");
+        Result r = jbang(fetchEnv(maven, cache, "<settings><proxies><proxy><protocol>https</protocol><host>127.0.0.1</host><port>"
+                + port + "</port></proxy></proxies></settings>"), null, "version");
+        assertNotEquals(0, r.code());
+        assertTrue(proxied.get(0).startsWith("CONNECT " + host + ":443 "), proxied.toString());
+        assertTrue(r.err().contains("asking Maven itself"), r.err());
+        assertTrue(Files.readString(maven.resolve("ran")).contains("dependency:copy -Dartifact=" + JBANG_ARTIFACT), r.err());
+        assertTrue(r.err().contains("Maven could not fetch " + JBANG_ARTIFACT), r.err());
+        assertEquals(List.of(), list(cache));
+
+        // Credentials for the mirror: the launcher leaves that to Maven without trying itself.
+        Files.delete(maven.resolve("ran"));
+        proxied.clear();
+        Result doubt = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>company</id><mirrorOf>*</mirrorOf><url>"
+                + DEAD_MIRROR + "/repo</url></mirror></mirrors><servers><server><id>company</id><username>u</username>"
+                + "<password>{encrypted}</password></server></servers><proxies><proxy><host>127.0.0.1</host><port>" + port
+                + "</port></proxy></proxies></settings>"), null, "version");
+        assertNotEquals(0, doubt.code());
+        assertTrue(doubt.err().contains("fetching through Maven: settings.xml has credentials for company"), doubt.err());
+        assertEquals(List.of(), proxied);
+        assertTrue(Files.exists(maven.resolve("ran")));
     }
 
     static List<String> list(Path dir) throws IOException {

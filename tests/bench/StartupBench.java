@@ -42,7 +42,7 @@ final class StartupBench extends BenchSection {
 
             record Job(String name, String reference, Map<String, String> env, java.util.function.IntFunction<String[]> args) {}
             List<Job> jobs = List.of(
-                    new Job("process-workflow-webhook (ingest one file)", "bash+jq+python: ~0.55 s (jbang-notes.md)", Map.of(),
+                    new Job("process-workflow-webhook (ingest one file)", "bash reference: section 5", Map.of(),
                             i -> new String[] {"process-workflow-webhook.java", "--file", sample.toString(), "--skip-verify",
                                 "--runs-dir", pwwRuns.toString(), "--state-dir", noState.toString(),
                                 "--delivered", "startup-" + i, "--event", "workflow_run"}),

@@ -11,7 +11,8 @@
 //SOURCES TrackBench.java
 //SOURCES FollowBench.java
 //SOURCES LoadBench.java
-//DESCRIPTION Benchmarks start-up, ingest throughput, wait latency, time to run id, completion to exit (simulator) and the receiver under an external load generator; prints a Markdown table.
+//SOURCES LauncherBench.java
+//DESCRIPTION Benchmarks start-up, ingest throughput, wait latency, time to run id, completion to exit (simulator), the receiver under an external load generator, and the launcher; prints a Markdown table.
 //MAIN Bench
 
 import java.io.IOException;
@@ -27,7 +28,7 @@ import java.util.stream.Stream;
 import lib.receiver.Receiver;
 
 /**
- * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load] [--dir TMPDIR] [--keep]
+ * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load,launcher] [--dir TMPDIR] [--keep]
  *
  * <p>Measures, on the loopback GitHub simulator and a temporary runs folder:
  * 1. start-up of each script's smallest real job through ./jbang, with and without the launcher's fast path;
@@ -37,7 +38,9 @@ import lib.receiver.Receiver;
  * 4. time to run id and API requests per dispatch for the three strategies, with GitHub-like delays;
  * 5. the delay from a run's completion to trigger-and-track --until completed's exit, polling versus webhook;
  * 6. wait-for-webhook --serve through ./jbang under wrk in another process, and a SIGKILL durability check
- *    (skipped without wrk).
+ *    (skipped without wrk);
+ * 7. the launcher: warm ingest through ./jbang against a bash reference, its own work, --help as the first
+ *    run, and (not with --quick) a cold start from a copy of the checkout and an empty home.
  * Progress goes to stderr; the Markdown report to stdout.
  */
 class Bench {
@@ -69,7 +72,7 @@ class Bench {
         boolean keep = false;
         Integer runs = null;
         Path dir = null;
-        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "follow", "load"));
+        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "follow", "load", "launcher"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -78,7 +81,7 @@ class Bench {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--only" -> only = new LinkedHashSet<>(List.of(args[++i].split(",")));
                 case "-h", "--help" -> {
-                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load] [--dir TMPDIR] [--keep]");
+                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load,launcher] [--dir TMPDIR] [--keep]");
                     return;
                 }
                 default -> {
@@ -108,6 +111,7 @@ class Bench {
         if (only.contains("track")) new TrackBench(this).timeToRunId();
         if (only.contains("follow")) new FollowBench(this).completionToExit();
         if (only.contains("load")) new LoadBench(this).load();
+        if (only.contains("launcher")) new LauncherBench(this).launcher();
     }
 
     // ================================================================ report
