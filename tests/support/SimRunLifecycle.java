@@ -23,11 +23,23 @@ final class SimRunLifecycle {
         String title = w.runNameTemplate == null ? w.name : renderRunName(w.runNameTemplate, inputs);
         SimState.Run run = new SimState.Run(state.nextRunId++, w, w.runNumbers.incrementAndGet(), title, branch, state.headSha, inputs, state.nextJobId++);
         state.runs.put(run.id, run);
+        begin(run);
+        return run;
+    }
+
+    /** A run in another repository of the organisation: not in the repository's runs list, delivered to organisation hooks. */
+    SimState.Run startRunIn(SimState.Repo repo, SimState.Workflow w, String title) {
+        SimState.Run run = new SimState.Run(state.nextRunId++, w, w.runNumbers.incrementAndGet(), title, "main", state.headSha,
+                Map.of(), state.nextJobId++, repo);
+        begin(run);
+        return run;
+    }
+
+    private void begin(SimState.Run run) {
         webhooks.emitRunEvent(run, "workflow_run", "requested");
         webhooks.emitRunEvent(run, "workflow_job", "queued");
         clock.schedule(() -> advance(run, "in_progress"), state.queuedFor.toMillis(), TimeUnit.MILLISECONDS);
         clock.schedule(() -> advance(run, "completed"), state.queuedFor.plus(state.inProgressFor).toMillis(), TimeUnit.MILLISECONDS);
-        return run;
     }
 
     static String renderRunName(String template, Map<String, String> inputs) {
