@@ -23,8 +23,11 @@ public record HookScope(Kind kind, String name) {
         }
     }
 
+    /** The name goes into API paths: it must be valid for its kind (the factories say so as bad input). */
     public HookScope {
-        if (kind == null || name == null) throw new IllegalArgumentException("a hook scope needs a kind and a name");
+        if (kind == null || !(kind == Kind.REPO ? GitHubContext.isValidRepo(name) : GitHubContext.isValidOwner(name))) {
+            throw new IllegalArgumentException("not a valid " + kind + " hook scope: " + name);
+        }
     }
 
     /** A repository's hooks; bad input unless {@code repo} is OWNER/NAME. */
