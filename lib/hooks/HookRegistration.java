@@ -32,8 +32,8 @@ public final class HookRegistration {
     /** The hook as recorded (in {@code recordFile}), whether its secret was generated now, and the hooks it replaced. */
     public record Result(HookState hook, Path recordFile, boolean secretGenerated, List<Long> replaced) {
         public String message() {
-            return "registered hook " + hook.id() + " on " + hook.scope().describe() + " (" + String.join(", ", hook.events()) + " -> "
-                    + hook.url() + "); recorded in " + recordFile;
+            return "registered hook " + hook.id() + " on " + hook.scope().describe() + " (" + String.join(", ", hook.events())
+                    + " -> " + hook.url() + "); recorded in " + recordFile;
         }
 
         /** The record plus {registered, secret_generated, replaced}, as register prints it. */
@@ -60,7 +60,8 @@ public final class HookRegistration {
         public List<String> messages() {
             if (hook == null) return List.of("nothing to unregister: no hook recorded in " + recordFile);
             String where = scope.describe();
-            return List.of(alreadyGone ? "hook " + hook.id() + " was already gone from " + where : "deleted hook " + hook.id() + " on " + where,
+            return List.of(alreadyGone ? "hook " + hook.id() + " was already gone from " + where
+                            : "deleted hook " + hook.id() + " on " + where,
                     "removed " + recordFile + (secretFileKept == null ? "" : "; kept the webhook secret in " + secretFileKept
                             + " (delete it yourself once nothing needs to verify old deliveries)"));
         }
