@@ -1,7 +1,7 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
 //JAVA 17+
 //SOURCES lib/**.java
-//DESCRIPTION Register, inspect, test and remove the repository webhook that sends workflow_run events to WEBHOOK_URL.
+//DESCRIPTION Register, inspect, test and remove the repository or organisation webhook that sends workflow_run events to WEBHOOK_URL.
 //MAIN ManageActionsWebhook
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,18 +15,17 @@ import lib.cli.Cli;
 import lib.cli.DeliveryTable;
 import lib.cli.Durations;
 import lib.cli.ExitCode;
-import lib.cli.GitHubOptions;
+import lib.cli.HookTargetOptions;
 import lib.cli.Output;
 import lib.cli.SecretFileOption;
-import lib.cli.StateDirOption;
 import lib.cli.VerboseOption;
 import lib.github.GitHubClient;
 import lib.hooks.HookRegistration;
 import lib.hooks.HookState;
 import lib.hooks.HookStatus;
 import lib.hooks.HookTarget;
+import lib.hooks.Hooks;
 import lib.hooks.PingCheck;
-import lib.hooks.RepoHooks;
 import lib.hooks.WebhookUrls;
 import lib.util.BadInputException;
 import lib.util.Json;
@@ -52,9 +51,9 @@ import picocli.CommandLine.Spec;
             "2:usage error or bad input (no URL, bad URL, nothing recorded, hook already recorded)",
             "124:timed out waiting for the ping's delivery"},
         description = {
-            "Manages the repository webhook that sends workflow_run and workflow_job events (JSON, HMAC-signed) "
-                + "to WEBHOOK_URL. The hook is recorded in <state-dir>/active-hook.json (never the secret); the "
-                + "secret lives in <state-dir>/webhook-secret (mode 600). JSON on stdout, messages on stderr. "
+            "Manages the repository (or, with register --org, organisation) webhook that sends workflow_run and workflow_job "
+                + "events (JSON, HMAC-signed) to WEBHOOK_URL. The hook is recorded in <state-dir>/active-hook.json (never the "
+                + "secret); the secret lives in <state-dir>/webhook-secret (mode 600). JSON on stdout, messages on stderr. "
                 + "The token comes from GH_TOKEN, GITHUB_TOKEN (GHES also GH_ENTERPRISE_TOKEN) or 'gh auth token'.", ""})
 class ManageActionsWebhook implements Callable<Integer> {
     Map<String, String> env = System.getenv();
@@ -80,17 +79,15 @@ class ManageActionsWebhook implements Callable<Integer> {
     /** What every subcommand shares: GitHub options, the state folder, verbosity, the writers and the recorded hook. */
     abstract static class Sub implements Callable<Integer> {
         @ParentCommand ManageActionsWebhook parent;
-        @Mixin GitHubOptions github;
-        @Mixin StateDirOption state;
+        @Mixin HookTargetOptions hooks;
         @Mixin VerboseOption verbose;
         @Spec CommandSpec spec;
         HookTarget target;
 
         @Override
         public final Integer call() throws Exception {
-            var log = verbose.log(spec.commandLine().getErr());
-            target = new HookTarget(parent.workDir.resolve(state.stateDir).normalize(), github.repo, github.apiUrl, (repo, api)
-                    -> GitHubOptions.client(repo, api, parent.env, parent.workDir, log, parent.policy, parent.sleeper), this::info);
+            target = hooks.target(parent.workDir, parent.env, verbose.log(spec.commandLine().getErr()), parent.policy,
+                    parent.sleeper, this::info);
             return run();
         }
 
@@ -108,8 +105,8 @@ class ManageActionsWebhook implements Callable<Integer> {
 
     @Command(name = "register", mixinStandardHelpOptions = true, sortOptions = false,
             description = {
-                "Creates the repository webhook: name 'web', active, events workflow_run and workflow_job, "
-                    + "content type json, TLS verification on, signed with the webhook secret. Records it in "
+                "Creates the webhook of the repository (with --org: of the organisation): name 'web', active, events workflow_run "
+                    + "and workflow_job, content type json, TLS verification on, signed with the webhook secret. Records it in "
                     + "<state-dir>/active-hook.json and prints that record as JSON.",
                 "Secret: --secret-file, else GITHUB_WEBHOOK_SECRET, else <state-dir>/webhook-secret, else a new "
                     + "random 64-hex secret stored there with mode 600 (back it up; it is never printed).",
@@ -124,8 +121,8 @@ class ManageActionsWebhook implements Callable<Integer> {
         @Mixin SecretFileOption secretFile;
 
         @Option(names = "--force", description = "Replace instead of refusing: delete the hook recorded in active-hook.json "
-                + "on GitHub (already gone is fine), then every hook of the repository with the new URL, then create and "
-                + "record the new hook. Hooks with other URLs and the secret file are left alone.")
+                + "on GitHub (already gone is fine), then every hook of the repository (organisation) with the new URL, then "
+                + "create and record the new hook. Hooks with other URLs and the secret file are left alone.")
         boolean force;
 
         @Override
@@ -191,7 +188,7 @@ class ManageActionsWebhook implements Callable<Integer> {
                     .pingAndAwait(hook.id(), timeout, this::info)
                     .orElseThrow(() -> new TimedOutException("GitHub accepted the ping but its delivery did not show up within "
                             + Durations.describe(timeout) + "; check later with '" + HookRegistration.COMMAND + " deliveries'"));
-            print(RepoHooks.deliverySummary(ping.delivery()).put("hook_id", hook.id()));
+            print(Hooks.deliverySummary(ping.delivery()).put("hook_id", hook.id()));
             info(ping.succeeded() ? "ping delivered to " + hook.url() + ": " + ping.describe() : "error: the ping to "
                     + hook.url() + " failed: " + ping.describe() + "; is the endpoint up and reachable from GitHub?");
             return ping.succeeded() ? ExitCode.OK : ExitCode.FAILURE;
@@ -229,7 +226,7 @@ class ManageActionsWebhook implements Callable<Integer> {
     @Command(name = "redeliver", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Asks GitHub to send a delivery of the recorded hook again (same GUID, marked as a redelivery). "
                 + "Give the delivery's numeric id, or its GUID (the X-GitHub-Delivery header), which is looked up among "
-                + "the latest " + RepoHooks.GUID_SEARCH_LIMIT + " deliveries. Prints {redelivered, id, guid}.", ""},
+                + "the latest " + Hooks.GUID_SEARCH_LIMIT + " deliveries. Prints {redelivered, id, guid}.", ""},
             exitCodeList = {"0:GitHub accepted the redelivery (202)", "1:GitHub unreachable or answered with an error",
                 "2:no hook recorded, unknown GUID or id"})
     static final class Redeliver extends Sub {

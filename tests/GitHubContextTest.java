@@ -116,6 +116,27 @@ class GitHubContextTest {
         assertEquals("r", ctx.name());
     }
 
+    @Test
+    void aContextWithoutARepositoryNeedsNoneButARepositoryIsStillValidated() {
+        // no GITHUB_REPOSITORY and no git checkout: an organisation's endpoints need no repository
+        GitHubContext org = GitHubContext.resolveWithoutRepo(null, Testing.env("GH_TOKEN", "t", "PATH", tmp.toString()));
+        assertFalse(org.hasRepo());
+        assertNull(org.repo());
+        assertEquals("https://api.github.com", org.apiUrl());
+        assertFalse(org.toString().contains("null"), org.toString());
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> new lib.github.GitHubClient(org).repoPath("/hooks"));
+        assertTrue(e.getMessage().contains("no repository"), e.getMessage());
+
+        assertThrows(BadInputException.class, () -> new GitHubContext("https://api.github.com", "not-a-repo", "t", "test"));
+        assertThrows(BadInputException.class, () -> new GitHubContext("https://api.github.com", null, "t", "test"));
+        assertTrue(new GitHubContext("https://api.github.com", "o/r", "t", "test").hasRepo());
+        assertTrue(GitHubContext.isValidOwner("octo-org"));
+        assertFalse(GitHubContext.isValidOwner("-octo"));
+        assertFalse(GitHubContext.isValidOwner("octo/org"));
+        assertFalse(GitHubContext.isValidOwner("../x"));
+    }
+
     private Path gitRepo(String originUrl) throws IOException, InterruptedException {
         Path dir = Files.createTempDirectory(tmp, "checkout");
         run(dir, "git", "init", "-q");

@@ -82,6 +82,7 @@ class GitHubDeliveriesSourceTest {
             assertEquals(runId, row.get("run_id").asLong());
             assertTrue(row.get("verified").asBoolean());
             assertEquals("github-api", row.get("verified_by").asText());
+            assertEquals(sim.repo(), row.get("repository").asText(), "workflow_run and workflow_job rows name the repository");
             if ("workflow_run".equals(row.get("event").asText())) runRows++;
         }
         assertEquals(3, runRows);

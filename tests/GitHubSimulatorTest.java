@@ -389,6 +389,105 @@ class GitHubSimulatorTest {
         assertEquals("", first.at("/workflow_run/name").asText());
     }
 
+    // ---------------------------------------------------------------- organisation hooks
+
+    private JsonNode createOrgHook(String url) {
+        return gh.post("/orgs/" + sim.org() + "/hooks", hookBody(url, new String(SECRET, StandardCharsets.UTF_8), "json",
+                "workflow_run", "workflow_job"));
+    }
+
+    @Test
+    void organisationHooksHaveTheirOwnEndpointsBesideTheRepositorysOnes() throws Exception {
+        String org = "/orgs/" + sim.org() + "/hooks";
+        GitHubClient.Reply created = gh.send("POST", org, hookBody(hookUrl(), "x", "json", "workflow_run"));
+        assertEquals(201, created.status());
+        long id = created.body().get("id").asLong();
+        assertEquals("Organization", created.body().get("type").asText());
+        assertEquals(sim.apiUrl() + org + "/" + id, created.body().get("url").asText());
+        assertEquals(sim.apiUrl() + org + "/" + id, created.header("Location"));
+        assertEquals(sim.apiUrl() + org + "/" + id + "/pings", created.body().get("ping_url").asText());
+        assertFalse(created.body().has("test_url"), "organisations have no test endpoint");
+        assertEquals(1, gh.get(org).size());
+        assertEquals(0, gh.get(gh.repoPath("/hooks")).size(), "not a repository hook");
+        assertEquals(404, assertThrows(GitHubException.class, () -> gh.get(gh.repoPath("/hooks/" + id))).status());
+        assertEquals(422, assertThrows(GitHubException.class,
+                () -> gh.post(org, hookBody(hookUrl(), "x", "json", "workflow_run"))).status());
+
+        // the creation ping: the organisation, no repository, the organisation as the installation target
+        HookCatcher.Received ping = awaitReceived(1).get(0);
+        JsonNode payload = Json.MAPPER.readTree(ping.body());
+        assertEquals(sim.org(), payload.at("/organization/login").asText());
+        assertFalse(payload.has("repository"));
+        assertEquals("organization", ping.header("X-GitHub-Hook-Installation-Target-Type"));
+        assertEquals("9919", ping.header("X-GitHub-Hook-Installation-Target-ID"));
+        assertEquals(204, gh.send("POST", org + "/" + id + "/pings", null).status());
+        List<SimState.Delivery> pings = sim.awaitDeliveries(2, WAIT);
+        JsonNode listed = gh.get(org + "/" + id + "/deliveries?per_page=1");
+        assertEquals(1, listed.size());
+        assertTrue(listed.get(0).get("repository_id").isNull());
+        assertEquals(202, gh.send("POST", org + "/" + id + "/deliveries/" + pings.get(0).id() + "/attempts", null).status());
+        assertTrue(sim.awaitDeliveries(3, WAIT).get(2).redelivery());
+
+        ObjectNode patch = Json.object();
+        patch.putArray("add_events").add("workflow_job");
+        assertEquals(List.of("workflow_run", "workflow_job"), SimHookshot.names(gh.patch(org + "/" + id, patch).get("events")));
+        assertEquals(204, gh.delete(org + "/" + id).status());
+        assertTrue(sim.orgHooks().isEmpty());
+        assertEquals(404, assertThrows(GitHubException.class, () -> gh.get("/orgs/someone-else/hooks")).status());
+    }
+
+    @Test
+    void anOrganisationHookGetsTheRunsOfEveryRepositoryARepositoryHookOnlyItsOwn() throws Exception {
+        try (HookCatcher orgReceiver = HookCatcher.start()) {
+            createHook(hookUrl(), "x");
+            createOrgHook(orgReceiver.url());
+            long ours = dispatch("1001", dispatchBody("main", "0b5e7c1a-1111-4222-8333-944455556666").put("return_run_details", true))
+                    .get("workflow_run_id").asLong();
+            String other = sim.otherRepos().get(0);
+            long theirs = sim.startRunIn(other, "CI", "Build on push").id;
+            List<HookCatcher.Received> got = orgReceiver.await(1 + 6 + 6, WAIT);
+            // one hookshot thread sends each event to the hooks in turn: the repository hook's are all in by now
+            assertEquals(1 + 6, receiver.received().size(), "the repository hook sees only its repository's run");
+
+            for (HookCatcher.Received r : got.subList(1, got.size())) {
+                assertEquals("organization", r.header("X-GitHub-Hook-Installation-Target-Type"));
+                assertEquals(Hmac.Result.VALID, Hmac.verify(SECRET, r.body(), r.header("X-Hub-Signature-256")));
+                JsonNode p = Json.MAPPER.readTree(r.body());
+                assertEquals(sim.org(), p.at("/organization/login").asText());
+                long runId = p.has("workflow_run") ? p.at("/workflow_run/id").asLong() : p.at("/workflow_job/run_id").asLong();
+                String repo = runId == ours ? sim.repo() : other;
+                assertTrue(runId == ours || runId == theirs, "run " + runId);
+                assertEquals(repo, p.at("/repository/full_name").asText());
+                if (p.has("workflow_run")) {
+                    assertEquals(repo, p.at("/workflow_run/repository/full_name").asText());
+                    assertTrue(p.at("/workflow_run/html_url").asText().contains("/" + repo + "/actions/runs/" + runId));
+                }
+            }
+            for (HookCatcher.Received r : receiver.received()) assertFalse(Json.MAPPER.readTree(r.body()).has("organization"));
+            assertEquals(0, gh.get("/repos/" + sim.repo() + "/actions/runs").get("workflow_runs").findValuesAsText("id").stream()
+                    .filter(id -> id.equals(String.valueOf(theirs))).count(), "another repository's run is not listed here");
+            // the deliveries API names each delivery's repository
+            long orgHookId = sim.orgHooks().get(0).id;
+            List<Long> repositoryIds = gh.paginate("/orgs/" + sim.org() + "/hooks/" + orgHookId + "/deliveries?per_page=5", 0)
+                    .stream().filter(d -> !d.get("repository_id").isNull()).map(d -> d.get("repository_id").asLong()).distinct()
+                    .sorted().toList();
+            assertEquals(List.of(sim.repoId(), sim.repoId() + 1), repositoryIds);
+        }
+    }
+
+    @Test
+    void aTokenWithoutAdminOrgHookGets404NotForbiddenOnOrganisationHooks() {
+        sim.orgHookScope(false);
+        String org = "/orgs/" + sim.org() + "/hooks";
+        assertEquals(404, assertThrows(GitHubException.class, () -> gh.get(org)).status());
+        assertEquals(404, assertThrows(GitHubException.class,
+                () -> gh.post(org, hookBody(hookUrl(), "x", "json", "workflow_run"))).status());
+        assertEquals(sim.org(), gh.get("/orgs/" + sim.org()).get("login").asText(), "the organisation itself is visible");
+        assertEquals(201, gh.send("POST", gh.repoPath("/hooks"), hookBody(hookUrl(), "x", "json", "workflow_run")).status());
+        sim.orgHookScope(true);
+        assertEquals(0, gh.get(org).size());
+    }
+
     @Test
     void observabilityCountsRequestsIncludingRejectedOnes() {
         sim.failNext(1, 503);

@@ -339,6 +339,35 @@ class ManageActionsWebhookTest {
         assertFalse(json(again).get("unregistered").asBoolean());
     }
 
+    @Test
+    void aRecordWrittenBeforeOrganisationHooksIsARepositoryHook() throws IOException {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        long id = sim.hooks().get(0).id;
+        JsonNode written = state();
+        assertEquals("repo", written.get("scope").asText());
+        assertFalse(written.has("org"));
+        // the shape of active-hook.json before it recorded a scope
+        Files.writeString(stateFile(), Json.compact(Json.object().put("id", id).put("repo", sim.repo())
+                .put("api_url", sim.apiUrl()).put("url", receiverUrl())));
+        env.remove("GITHUB_REPOSITORY");
+        HookState old = HookState.read(stateFile().getParent()).orElseThrow();
+        assertFalse(old.scope().isOrg());
+        assertEquals(sim.repo(), old.repo());
+
+        Testing.Run status = run("status");
+        assertEquals(0, status.exitCode(), status.err());
+        assertEquals(sim.repo(), json(status).get("repo").asText());
+        assertEquals(1, sim.requestCount("GET", "/repos/" + sim.repo() + "/hooks/" + id));
+        assertEquals(0, run("unregister").exitCode());
+        assertTrue(sim.hooks().isEmpty());
+
+        Files.writeString(stateFile(), Json.compact(Json.object().put("id", id).put("scope", "team")
+                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        Testing.Run damaged = run("status");
+        assertEquals(ExitCode.USAGE, damaged.exitCode());
+        assertTrue(damaged.err().contains("\"scope\": \"team\""), damaged.err());
+    }
+
     // ------------------------------------------------------------------ where the repo and API come from
 
     @Test

@@ -2,7 +2,7 @@ package lib.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintWriter;
-import lib.hooks.RepoHooks;
+import lib.hooks.Hooks;
 import lib.util.Json;
 
 /** A hook's deliveries as a table for people (stderr): time, event, action, status code, GUID, and why it failed. */
@@ -13,7 +13,7 @@ public final class DeliveryTable {
         err.printf("%-20s  %-12s  %-11s  %4s  %s%n", "TIME", "EVENT", "ACTION", "CODE", "GUID");
         for (JsonNode d : deliveries) {
             err.printf("%-20s  %-12s  %-11s  %4s  %s%s%n", cell(d, "delivered_at"), cell(d, "event"), cell(d, "action"),
-                    d.path("status_code").asInt(), cell(d, "guid"), RepoHooks.succeeded(d) ? "" : "  (" + cell(d, "status") + ")");
+                    d.path("status_code").asInt(), cell(d, "guid"), Hooks.succeeded(d) ? "" : "  (" + cell(d, "status") + ")");
         }
         err.flush();
     }

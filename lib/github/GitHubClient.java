@@ -128,8 +128,9 @@ public final class GitHubClient {
         return context;
     }
 
-    /** {@code /repos/OWNER/NAME} + suffix, e.g. {@code repoPath("/hooks")}. */
+    /** {@code /repos/OWNER/NAME} + suffix, e.g. {@code repoPath("/hooks")}; only for a context with a repository. */
     public String repoPath(String suffix) {
+        if (!context.hasRepo()) throw new IllegalStateException("this GitHub client has no repository (" + context + ")");
         return "/repos/" + context.owner() + "/" + context.name() + suffix;
     }
 

@@ -14,6 +14,7 @@ import lib.util.Processes;
 /**
  * Where GitHub is, which repository we act on, and the token to use.
  * Resolved from flags, then the conventional environment, then {@code git} and {@code gh}.
+ * A context made {@link #withoutRepo} serves endpoints outside any repository (an organisation's hooks).
  * The token never appears in {@link #toString()} or in any error message.
  */
 public final class GitHubContext {
@@ -31,14 +32,33 @@ public final class GitHubContext {
     private final String token;
     private final String tokenOrigin;
 
+    /** A context for one repository; {@code repo} must be OWNER/NAME. */
     public GitHubContext(String apiUrl, String repo, String token, String tokenOrigin) {
+        this(apiUrl, splitRepo(repo, "repository"), token, tokenOrigin);
+    }
+
+    private GitHubContext(String apiUrl, String[] ownerAndName, String token, String tokenOrigin) {
         this.apiUrl = normalizeApiUrl(apiUrl);
-        String[] parts = splitRepo(repo, "repository");
-        this.owner = parts[0];
-        this.name = parts[1];
+        this.owner = ownerAndName == null ? null : ownerAndName[0];
+        this.name = ownerAndName == null ? null : ownerAndName[1];
         if (token == null || token.isBlank()) throw new BadInputException("no GitHub token given");
         this.token = token.strip();
         this.tokenOrigin = tokenOrigin;
+    }
+
+    /**
+     * A context with no repository, for endpoints outside one (e.g. {@code /orgs/{org}/hooks}):
+     * {@link #repo()} is null and {@link GitHubClient#repoPath} refuses.
+     */
+    public static GitHubContext withoutRepo(String apiUrl, String token, String tokenOrigin) {
+        return new GitHubContext(apiUrl, (String[]) null, token, tokenOrigin);
+    }
+
+    /** As {@link #resolve}, but no repository is looked for: only the API URL and the token. */
+    public static GitHubContext resolveWithoutRepo(String apiUrlFlag, Map<String, String> env) {
+        String apiUrl = resolveApiUrl(apiUrlFlag, env);
+        String[] token = resolveToken(apiUrl, env);
+        return withoutRepo(apiUrl, token[0], token[1]);
     }
 
     /**
@@ -112,6 +132,11 @@ public final class GitHubContext {
         return isValidRepo(repo) ? repo : null;
     }
 
+    /** A GitHub user or organisation name: letters, digits and hyphens, at most 39, not starting with a hyphen. */
+    public static boolean isValidOwner(String owner) {
+        return owner != null && OWNER.matcher(owner).matches();
+    }
+
     public static boolean isValidRepo(String repo) {
         if (repo == null) return false;
         String[] parts = repo.split("/", -1);
@@ -131,9 +156,14 @@ public final class GitHubContext {
         return name;
     }
 
-    /** OWNER/NAME. */
+    /** OWNER/NAME, or null for a context {@link #withoutRepo}. */
     public String repo() {
-        return owner + "/" + name;
+        return owner == null ? null : owner + "/" + name;
+    }
+
+    /** False for a context {@link #withoutRepo}. */
+    public boolean hasRepo() {
+        return owner != null;
     }
 
     /** Where the token came from (an environment variable name or "gh auth token"); safe to show. */
@@ -148,7 +178,7 @@ public final class GitHubContext {
 
     @Override
     public String toString() {
-        return "GitHubContext(api " + apiUrl + ", repo " + repo() + ", token from " + tokenOrigin + ")";
+        return "GitHubContext(api " + apiUrl + (hasRepo() ? ", repo " + repo() : ", no repo") + ", token from " + tokenOrigin + ")";
     }
 
     public static boolean isGitHubCom(String apiUrl) {
@@ -174,7 +204,7 @@ public final class GitHubContext {
     }
 
     private static String validRepo(String value, String source) {
-        String repo = value.strip();
+        String repo = value == null ? "" : value.strip();
         if (!isValidRepo(repo)) throw new BadInputException(source + " must be OWNER/NAME, not '" + repo + "'");
         return repo;
     }
@@ -195,11 +225,12 @@ public final class GitHubContext {
     private static String ghAuthToken(String apiUrl, Map<String, String> env, Duration timeout) {
         Path gh = findOnPath("gh", env.get("PATH"));
         if (gh == null) return null;
-        return Processes.run(List.of(gh.toString(), "auth", "token", "--hostname", ghHost(apiUrl)), null, env, timeout)
+        return Processes.run(List.of(gh.toString(), "auth", "token", "--hostname", webHost(apiUrl)), null, env, timeout)
                 .map(String::strip).filter(s -> !s.isEmpty()).orElse(null);
     }
 
-    private static String ghHost(String apiUrl) {
+    /** The host gh and browsers know the API's GitHub by: github.com for api.github.com, else the API's own host. */
+    public static String webHost(String apiUrl) {
         String host = URI.create(apiUrl).getHost();
         return isGitHubCom(apiUrl) && host.startsWith("api.") ? host.substring(4) : host;
     }

@@ -19,11 +19,11 @@ import lib.webhook.Secret;
 import lib.webhook.Secrets;
 
 /**
- * {@code register}: creates the repository hook for workflow_run and workflow_job and records it in
- * {@code <state-dir>/active-hook.json}. Refuses when a hook is already recorded, unless {@code force}:
- * then it deletes the recorded hook (carrying on when it is already gone) and every hook of the
- * repository with the same URL before creating the new one. Hooks with other URLs and the secret file
- * are left alone.
+ * {@code register}: creates the repository (or organisation) hook for workflow_run and workflow_job and
+ * records it in {@code <state-dir>/active-hook.json}. Refuses when a hook is already recorded, unless
+ * {@code force}: then it deletes the recorded hook (carrying on when it is already gone) and every hook of the
+ * repository (or organisation) with the same URL before creating the new one. Hooks with other URLs and the
+ * secret file are left alone.
  */
 public final class HookRegistration {
     /** The command operators run; named in hints. */
@@ -32,8 +32,8 @@ public final class HookRegistration {
     /** The hook as recorded (in {@code recordFile}), whether its secret was generated now, and the hooks it replaced. */
     public record Result(HookState hook, Path recordFile, boolean secretGenerated, List<Long> replaced) {
         public String message() {
-            return "registered hook " + hook.id() + " on " + hook.repo() + " (" + String.join(", ", hook.events()) + " -> "
-                    + hook.url() + "); recorded in " + recordFile;
+            return "registered hook " + hook.id() + " on " + hook.scope().describe() + " (" + String.join(", ", hook.events())
+                    + " -> " + hook.url() + "); recorded in " + recordFile;
         }
 
         /** The record plus {registered, secret_generated, replaced}, as register prints it. */
@@ -45,20 +45,23 @@ public final class HookRegistration {
     }
 
     /**
-     * What unregister did: the hook (null when none was recorded), its repository, whether it was already gone,
-     * the record file removed, and the secret file kept (or null).
+     * What unregister did: the hook (null when none was recorded), the repository or organisation it was deleted
+     * from, whether it was already gone, the record file removed, and the secret file kept (or null).
      */
-    public record Removal(HookState hook, String repo, boolean alreadyGone, Path recordFile, Path secretFileKept) {
+    public record Removal(HookState hook, HookScope scope, boolean alreadyGone, Path recordFile, Path secretFileKept) {
         public ObjectNode toJson() {
             if (hook == null) return Json.object().put("unregistered", false).put("reason", "nothing recorded");
-            return Json.object().put("unregistered", true).put("id", hook.id()).put("repo", repo)
-                    .put("already_gone", alreadyGone).put("secret_file_kept", secretFileKept == null ? null : secretFileKept.toString());
+            return Json.object().put("unregistered", true).put("id", hook.id()).put("scope", scope.kind().key)
+                    .put(scope.kind().key, scope.name()).put("already_gone", alreadyGone)
+                    .put("secret_file_kept", secretFileKept == null ? null : secretFileKept.toString());
         }
 
         /** What to tell the operator, line by line. */
         public List<String> messages() {
             if (hook == null) return List.of("nothing to unregister: no hook recorded in " + recordFile);
-            return List.of(alreadyGone ? "hook " + hook.id() + " was already gone from " + repo : "deleted hook " + hook.id() + " on " + repo,
+            String where = scope.describe();
+            return List.of(alreadyGone ? "hook " + hook.id() + " was already gone from " + where
+                            : "deleted hook " + hook.id() + " on " + where,
                     "removed " + recordFile + (secretFileKept == null ? "" : "; kept the webhook secret in " + secretFileKept
                             + " (delete it yourself once nothing needs to verify old deliveries)"));
         }
@@ -82,29 +85,29 @@ public final class HookRegistration {
         if (recorded.isPresent() && !force) {
             HookState r = recorded.get();
             throw new BadInputException("a hook is already recorded in " + HookState.file(stateDir) + " (id " + r.id()
-                    + " on " + r.repo() + ", delivering to " + r.url() + "); run '" + COMMAND + " unregister' first, or"
+                    + " on " + r.scope().describe() + ", delivering to " + r.url() + "); run '" + COMMAND + " unregister' first, or"
                     + " pass --force to delete it and register a new one");
         }
         if (WebhookUrls.isLocalOrPrivate(url)) {
             info.accept("warning: " + url.getHost() + " is a loopback or private address: github.com refuses to"
                     + " deliver there (GHES and test servers may accept it); trying anyway");
         }
-        GitHubClient gh = target.client(null, null);
-        RepoHooks hooks = new RepoHooks(gh);
+        Hooks hooks = target.fromFlags();
+        GitHubClient gh = hooks.client();
         Secret secret = Secrets.resolveOrGenerate(secretFile, env, stateDir, info);
         List<Long> replaced = force ? replace(recorded, hooks, hookUrl) : List.of();
 
         JsonNode created;
         try {
-            created = hooks.create(hookUrl, secret, RepoHooks.EVENTS);
+            created = hooks.create(hookUrl, secret, Hooks.EVENTS);
         } catch (GitHubApiException e) {
             if (e.status() == 422 && e.mentions("already exists")) {
-                throw e.withMessage(e.getMessage() + " - " + gh.context().repo() + " already has a hook delivering to "
+                throw e.withMessage(e.getMessage() + " - " + hooks.scope().describe() + " already has a hook delivering to "
                         + hookUrl + "; pass --force to delete it and create a new one");
             }
             throw e;
         }
-        HookState registered = HookState.fromHook(created, gh.context().repo(), gh.context().apiUrl(), secret.origin());
+        HookState registered = HookState.fromHook(created, hooks.scope(), gh.context().apiUrl(), secret.origin());
         registered.write(stateDir);
         return new Result(registered, HookState.file(stateDir), secret.origin().equals(Secrets.GENERATED), replaced);
     }
@@ -117,27 +120,27 @@ public final class HookRegistration {
         Optional<HookState> recorded = HookState.read(stateDir);
         if (recorded.isEmpty()) return new Removal(null, null, false, HookState.file(stateDir), null);
         HookState hook = recorded.get();
-        RepoHooks hooks = target.hooksOf(hook);
+        Hooks hooks = target.hooksOf(hook);
         boolean deleted = hooks.delete(hook.id());
         HookState.delete(stateDir);
         Path secret = Secrets.defaultFile(stateDir);
-        return new Removal(hook, hooks.client().context().repo(), !deleted, HookState.file(stateDir),
+        return new Removal(hook, hooks.scope(), !deleted, HookState.file(stateDir),
                 Files.exists(secret) ? secret : null);
     }
 
     /** --force: the recorded hook (wherever it lives) and every hook here with the same URL go first. */
-    private List<Long> replace(Optional<HookState> recorded, RepoHooks hooks, String hookUrl) throws IOException {
+    private List<Long> replace(Optional<HookState> recorded, Hooks hooks, String hookUrl) throws IOException {
         List<Long> replaced = new ArrayList<>();
-        String repo = hooks.client().context().repo();
+        String where = hooks.scope().describe();
         if (recorded.isPresent()) {
             HookState r = recorded.get();
-            boolean sameTarget = r.repo().equalsIgnoreCase(repo) && r.apiUrl().equals(hooks.client().context().apiUrl());
-            RepoHooks old = sameTarget ? hooks : new RepoHooks(target.client(r.repo(), r.apiUrl()));
+            boolean sameTarget = r.scope().matches(hooks.scope()) && r.apiUrl().equals(hooks.client().context().apiUrl());
+            Hooks old = sameTarget ? hooks : target.of(r.scope(), r.apiUrl());
             if (old.delete(r.id())) {
                 replaced.add(r.id());
-                info.accept("--force: deleted the recorded hook " + r.id() + " on " + r.repo());
+                info.accept("--force: deleted the recorded hook " + r.id() + " on " + r.scope().describe());
             } else {
-                info.accept("--force: the recorded hook " + r.id() + " was already gone from " + r.repo());
+                info.accept("--force: the recorded hook " + r.id() + " was already gone from " + r.scope().describe());
             }
             HookState.delete(stateDir);
         }
@@ -145,7 +148,7 @@ public final class HookRegistration {
             long id = h.path("id").asLong();
             if (hooks.delete(id)) {
                 replaced.add(id);
-                info.accept("--force: deleted hook " + id + " on " + repo + ", which also delivered to " + hookUrl);
+                info.accept("--force: deleted hook " + id + " on " + where + ", which also delivered to " + hookUrl);
             }
         }
         return replaced;

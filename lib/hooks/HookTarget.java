@@ -1,28 +1,40 @@
 package lib.hooks;
 
 import java.nio.file.Path;
-import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import lib.github.GitHubClient;
 import lib.util.BadInputException;
 
 /**
  * Which hook the hook commands act on and through which API: the hook recorded in
- * {@code <state-dir>/active-hook.json}, reached in its own repository and API unless --repo / --api-url
- * say otherwise.
+ * {@code <state-dir>/active-hook.json}, reached in its own repository or organisation and API unless
+ * --repo / --org / --api-url say otherwise; for register, the repository or organisation the flags name.
  */
 public final class HookTarget {
+    /** Makes clients for a scope's API URL (null: from the environment). */
+    public interface Clients {
+        /** A client for {@code repo}; null for the repository from the environment (or git). */
+        GitHubClient forRepo(String repo, String apiUrl);
+
+        /** A client with no repository, e.g. for an organisation's hooks. */
+        GitHubClient withoutRepo(String apiUrl);
+    }
+
     private final Path stateDir;
     private final String repoFlag;
+    private final String orgFlag;
     private final String apiUrlFlag;
-    private final BiFunction<String, String, GitHubClient> clients;
+    private final Clients clients;
     private final Consumer<String> warn;
 
-    /** @param clients a client for (repo, API URL) as given, each null one resolved from the environment */
-    public HookTarget(Path stateDir, String repoFlag, String apiUrlFlag, BiFunction<String, String, GitHubClient> clients,
-            Consumer<String> warn) {
+    /** A usage error when both --repo and --org are given. */
+    public HookTarget(Path stateDir, String repoFlag, String orgFlag, String apiUrlFlag, Clients clients, Consumer<String> warn) {
+        if (repoFlag != null && orgFlag != null) {
+            throw new BadInputException("pass --repo OWNER/NAME for a repository hook or --org ORG for an organisation hook, not both");
+        }
         this.stateDir = stateDir;
         this.repoFlag = repoFlag;
+        this.orgFlag = orgFlag;
         this.apiUrlFlag = apiUrlFlag;
         this.clients = clients;
         this.warn = warn;
@@ -32,23 +44,38 @@ public final class HookTarget {
         return stateDir;
     }
 
-    /** A client for this repo and API URL; null ones come from --repo / --api-url, else the environment. */
-    public GitHubClient client(String repo, String apiUrl) {
-        return clients.apply(repo != null ? repo : repoFlag, apiUrl != null ? apiUrl : apiUrlFlag);
-    }
-
     /** The recorded hook; bad input when none is recorded. */
     public HookState recorded() {
         return HookState.read(stateDir).orElseThrow(() -> new BadInputException("no hook recorded in "
                 + HookState.file(stateDir) + "; run '" + HookRegistration.COMMAND + " register' first (or pass --state-dir)"));
     }
 
-    /** The API of the recorded hook's repository: its own repo and API URL unless --repo / --api-url say otherwise. */
-    public RepoHooks hooksOf(HookState hook) {
-        if (repoFlag != null && !repoFlag.strip().equalsIgnoreCase(hook.repo())) {
-            warn.accept("warning: --repo " + repoFlag.strip() + " differs from the recorded repository " + hook.repo()
-                    + "; looking for hook " + hook.id() + " in " + repoFlag.strip());
+    /** What register creates a hook on: --org's organisation, else --repo's (or the environment's) repository. */
+    public Hooks fromFlags() {
+        if (orgFlag != null) return new Hooks(clients.withoutRepo(apiUrlFlag), HookScope.org(orgFlag, "--org"));
+        return Hooks.ofRepo(clients.forRepo(repoFlag, apiUrlFlag));
+    }
+
+    /** The hooks of {@code scope} at {@code apiUrl} (null: --api-url, else the environment). */
+    public Hooks of(HookScope scope, String apiUrl) {
+        String api = apiUrl != null ? apiUrl : apiUrlFlag;
+        return new Hooks(scope.isOrg() ? clients.withoutRepo(api) : clients.forRepo(scope.name(), api), scope);
+    }
+
+    /**
+     * The recorded hook's repository or organisation and API URL, unless --repo / --org / --api-url say otherwise;
+     * a flag that names another repository or organisation than the record wins, with a warning.
+     */
+    public Hooks hooksOf(HookState hook) {
+        HookScope scope = hook.scope();
+        HookScope flagged = orgFlag != null ? HookScope.org(orgFlag, "--org")
+                : repoFlag != null ? HookScope.repo(repoFlag, "--repo") : null;
+        if (flagged != null && !flagged.matches(scope)) {
+            String recorded = (scope.isOrg() ? "organisation " : "repository ") + scope.name();
+            warn.accept("warning: " + flagged.asFlag() + " differs from the recorded " + recorded + "; looking for hook "
+                    + hook.id() + " in " + flagged.describe());
+            scope = flagged;
         }
-        return new RepoHooks(client(repoFlag != null ? repoFlag : hook.repo(), apiUrlFlag != null ? apiUrlFlag : hook.apiUrl()));
+        return of(scope, apiUrlFlag != null ? apiUrlFlag : hook.apiUrl());
     }
 }

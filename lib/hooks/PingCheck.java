@@ -13,12 +13,12 @@ import lib.util.Sleeper;
  * until that ping's delivery shows up (the oldest ping newer than every delivery seen before asking).
  */
 public final class PingCheck {
-    private final RepoHooks hooks;
+    private final Hooks hooks;
     private final Sleeper sleeper;
     private final LongSupplier nanoTime;
     private final Duration pollInterval;
 
-    public PingCheck(RepoHooks hooks, Sleeper sleeper, LongSupplier nanoTime, Duration pollInterval) {
+    public PingCheck(Hooks hooks, Sleeper sleeper, LongSupplier nanoTime, Duration pollInterval) {
         this.hooks = hooks;
         this.sleeper = sleeper;
         this.nanoTime = nanoTime;
@@ -44,7 +44,7 @@ public final class PingCheck {
             Optional<JsonNode> ours = hooks.deliveries(hookId, 30, false).stream()
                     .filter(d -> "ping".equals(Json.text(d, "event")) && d.path("id").asLong() > newestBefore)
                     .reduce((newer, older) -> older); // newest first: the oldest new ping is ours
-            if (ours.isPresent()) return ours.map(d -> new Outcome(d, RepoHooks.succeeded(d)));
+            if (ours.isPresent()) return ours.map(d -> new Outcome(d, Hooks.succeeded(d)));
             if (nanoTime.getAsLong() >= deadline) return Optional.empty();
             sleeper.sleep(pollInterval);
         }

@@ -12,9 +12,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
 import lib.hooks.HookState;
+import lib.hooks.Hooks;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.util.Sleeper;
@@ -23,9 +25,11 @@ import lib.webhook.WebhookDelivery;
 
 /**
  * Deliveries of the registered hook ({@code .webhook/active-hook.json}) read back through GitHub's
- * deliveries API, so events reach us even when nobody could reach the hook's URL. The API returns
- * the payload parsed, not the signed bytes, so these deliveries are ingested as trusted
- * ("verified_by": "github-api": they came over an authenticated API call).
+ * deliveries API, so events reach us even when nobody could reach the hook's URL: a repository hook's
+ * under {@code /repos/OWNER/NAME/hooks/ID/deliveries}, an organisation hook's (every repository of the
+ * organisation) under {@code /orgs/ORG/hooks/ID/deliveries}. The API returns the payload parsed, not
+ * the signed bytes, so these deliveries are ingested as trusted ("verified_by": "github-api": they came
+ * over an authenticated API call).
  */
 public final class GitHubDeliveriesSource implements DeliverySource {
     /**
@@ -38,33 +42,42 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
 
     private final GitHubClient client;
+    private final Hooks hooks;
     private final String listPath;
     private final Duration interval;
     private final int pageSize;
     private final Set<Long> seenIds = new HashSet<>();
     private final Set<String> seenGuids = new HashSet<>();
 
+    /** A hook of the client's repository. */
     public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval) {
         this(client, hookId, interval, 100);
     }
 
-    /** {@code pageSize}: deliveries per list page (GitHub allows up to 100). */
+    /** A hook of the client's repository; {@code pageSize}: deliveries per list page (GitHub allows up to 100). */
     public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval, int pageSize) {
-        this.client = client;
-        this.listPath = client.repoPath("/hooks/" + hookId + "/deliveries");
+        this(Hooks.ofRepo(client), hookId, interval, pageSize);
+    }
+
+    /** A hook of a repository or an organisation. */
+    public GitHubDeliveriesSource(Hooks hooks, long hookId, Duration interval, int pageSize) {
+        this.client = hooks.client();
+        this.hooks = hooks;
+        this.listPath = hooks.deliveriesPath(hookId);
         this.interval = interval;
         this.pageSize = pageSize;
     }
 
-    /** The hook from {@code stateDir}, the token from the environment (or gh). */
+    /** The hook from {@code stateDir} (a repository's or an organisation's), the token from the environment (or gh). */
     public static GitHubDeliveriesSource fromState(Path stateDir, Map<String, String> env, Duration interval,
             PrintWriter verboseLog) {
         HookState hook = HookState.read(stateDir).orElseThrow(() -> new BadInputException(
                 "no registered hook: " + HookState.file(stateDir) + " is missing (run manage-actions-webhook register)"));
         String[] token = GitHubContext.resolveToken(hook.apiUrl(), env);
-        GitHubContext context = new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
+        GitHubContext context = hook.scope().isOrg() ? GitHubContext.withoutRepo(hook.apiUrl(), token[0], token[1])
+                : new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
         GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), Sleeper.REAL, verboseLog);
-        return new GitHubDeliveriesSource(client, hook.id(), interval);
+        return new GitHubDeliveriesSource(new Hooks(client, hook.scope()), hook.id(), interval, 100);
     }
 
     @Override
@@ -84,7 +97,12 @@ public final class GitHubDeliveriesSource implements DeliverySource {
         String url = first;
         while (url != null) {
             // The first page's URL never changes: unchanged, it is a 304 that costs no quota.
-            GitHubClient.Reply page = url.equals(first) ? client.getConditional(url) : client.send("GET", url, null);
+            GitHubClient.Reply page;
+            try {
+                page = url.equals(first) ? client.getConditional(url) : client.send("GET", url, null);
+            } catch (GitHubApiException e) {
+                throw hooks.explainNotFound(e, false); // an organisation's 404 may mean the token lacks admin:org_hook
+            }
             boolean reachedSeen = false;
             for (JsonNode item : page.body()) {
                 if (seenIds.contains(item.path("id").asLong())) {

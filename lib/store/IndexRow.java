@@ -12,7 +12,8 @@ import lib.webhook.WorkflowRunEvent;
 /**
  * One row of {@code runs/<uuid|unknown>/webhook/index.json}: a summary of one stored delivery. The one
  * class that writes the rows' keys and reads them back. Rows of {@code workflow_job} deliveries are
- * filed beside those of {@code workflow_run} ({@code "event"} tells them apart).
+ * filed beside those of {@code workflow_run} ({@code "event"} tells them apart). Both carry the run's
+ * {@code "repository"}, which an organisation hook's deliveries need to be told apart.
  */
 public final class IndexRow {
     private final ObjectNode json;
@@ -66,6 +67,7 @@ public final class IndexRow {
         row.put("status", job.status());
         row.put("conclusion", job.conclusion());
         row.put("correlation_id", folder);
+        row.put("repository", job.repository());
         row.put("received_at", received.toString());
         row.put("verified", true);
         row.put("verified_by", verifiedBy);
@@ -76,6 +78,11 @@ public final class IndexRow {
     /** The row as stored: one compact line of index.json. */
     public ObjectNode json() {
         return json;
+    }
+
+    /** The run's repository (OWNER/NAME) as the delivery named it; null in rows written before it was recorded. */
+    public String repository() {
+        return Json.text(json, "repository");
     }
 
     public String deliveryId() {

@@ -18,6 +18,8 @@ import java.util.function.Predicate;
  * A stateful GitHub on loopback: repository, hooks, deliveries, workflows, dispatches and runs,
  * answering with GitHub's status codes, error bodies, rate-limit headers, Link pagination and ETags,
  * and POSTing signed workflow_run / workflow_job deliveries to registered hooks. Faults on demand.
+ * The repository's owner is an organisation with organisation hooks ({@code /orgs/{owner}/hooks}), which
+ * also receive the runs of the organisation's other repositories ({@link #startRunIn}).
  * No JUnit here: the offline sandbox reuses it.
  *
  * <p>Choice where GitHub is vague: dispatching a disabled workflow answers
@@ -41,6 +43,11 @@ final class GitHubSimulator implements AutoCloseable {
         String enterpriseVersion;
         boolean withDefaultWorkflow = true;
         boolean skewableClock;
+        long orgId = 9919;
+        /** The organisation's other repositories (names under {@link #owner}), whose runs only organisation hooks see. */
+        List<String> otherRepos = new ArrayList<>(List.of("octo-api", "octo-web"));
+        /** False: the token lacks admin:org_hook, and every /orgs/{org}/hooks request answers 404 as GitHub does. */
+        volatile boolean orgHookAccess = true;
 
         static Config defaults() {
             return new Config();
@@ -60,6 +67,8 @@ final class GitHubSimulator implements AutoCloseable {
         Config withoutDefaultWorkflow() { withDefaultWorkflow = false; return this; }
         /** Serves through {@link SimDateFront} so that {@link GitHubSimulator#clockSkew} shows in the Date header. */
         Config skewableClock() { skewableClock = true; return this; }
+        /** The token has no admin:org_hook scope: GitHub answers 404 (not 403) on the organisation's hooks. */
+        Config withoutOrgHookScope() { orgHookAccess = false; return this; }
     }
 
     private final Config config;
@@ -142,6 +151,16 @@ final class GitHubSimulator implements AutoCloseable {
         return "/repos/" + repo();
     }
 
+    /** The organisation that owns the repository. */
+    String org() {
+        return config.owner;
+    }
+
+    /** OWNER/NAME of the organisation's other repositories. */
+    List<String> otherRepos() {
+        return config.otherRepos.stream().map(n -> config.owner + "/" + n).toList();
+    }
+
     /** Adds a workflow; give {@code dispatchable=false} for one without a workflow_dispatch trigger. */
     SimState.Workflow addWorkflow(String name, String fileName, List<String> inputs, String runNameTemplate, boolean dispatchable) {
         synchronized (state.lock) {
@@ -221,6 +240,12 @@ final class GitHubSimulator implements AutoCloseable {
 
     GitHubSimulator deliveryTimeout(Duration d) {
         state.deliveryTimeout = d;
+        return this;
+    }
+
+    /** Whether the token has admin:org_hook; without it the organisation's hooks answer 404 (changeable at any time). */
+    GitHubSimulator orgHookScope(boolean granted) {
+        config.orgHookAccess = granted;
         return this;
     }
 
@@ -351,9 +376,32 @@ final class GitHubSimulator implements AutoCloseable {
         }
     }
 
+    /** The repository's hooks. */
     List<SimState.Hook> hooks() {
         synchronized (state.lock) {
-            return List.copyOf(state.hooks.values());
+            return state.hooks.values().stream().filter(h -> !h.org).toList();
+        }
+    }
+
+    /** The organisation's hooks. */
+    List<SimState.Hook> orgHooks() {
+        synchronized (state.lock) {
+            return state.hooks.values().stream().filter(h -> h.org).toList();
+        }
+    }
+
+    /**
+     * Starts a run in another repository of the organisation ({@code repo} is OWNER/NAME, one of {@link #otherRepos}),
+     * as someone else's push or schedule would: it goes through the usual phases, and its workflow_run and workflow_job
+     * deliveries go to the organisation's hooks only. {@code displayTitle} may hold a correlation id or not.
+     */
+    SimState.Run startRunIn(String repo, String workflowName, String displayTitle) {
+        SimState.Repo where = state.otherRepo(repo);
+        if (where == null) throw new IllegalArgumentException(repo + " is not one of " + otherRepos());
+        synchronized (state.lock) {
+            SimState.Workflow w = new SimState.Workflow(state.nextWorkflowId++, workflowName,
+                    workflowName.toLowerCase().replaceAll("[^a-z0-9]+", "-") + ".yml", List.of(), List.of(), null, false);
+            return runLifecycle.startRunIn(where, w, displayTitle);
         }
     }
 

@@ -35,18 +35,29 @@ abstract class SimApi {
         this.config = state.config;
     }
 
+    /** A page of a list under the repository: {@code path} follows {@code /repos/OWNER/NAME}. */
     Answer paged(List<JsonNode> all, Map<String, String> q, String path) {
+        return pagedUnder(all, q, sim.repoPrefix() + path);
+    }
+
+    /** A page of a list at {@code fullPath} (without the API URL), e.g. {@code /orgs/ORG/hooks}. */
+    Answer pagedUnder(List<JsonNode> all, Map<String, String> q, String fullPath) {
         int perPage = perPage(q);
         int page = Math.max(1, (int) parseLong(q.getOrDefault("page", "1")));
         ArrayNode items = Json.array();
         all.stream().skip((long) (page - 1) * perPage).limit(perPage).forEach(items::add);
         Answer a = Answer.of(200, items);
-        String link = linkHeader(path, q, page, perPage, all.size());
+        String link = linkHeaderAt(fullPath, q, page, perPage, all.size());
         if (link != null) a.header("Link", link);
         return a;
     }
 
+    /** The Link header of a page of a list under the repository ({@code path} follows {@code /repos/OWNER/NAME}). */
     String linkHeader(String path, Map<String, String> q, int page, int perPage, int total) {
+        return linkHeaderAt(sim.repoPrefix() + path, q, page, perPage, total);
+    }
+
+    private String linkHeaderAt(String path, Map<String, String> q, int page, int perPage, int total) {
         int last = Math.max(1, (total + perPage - 1) / perPage);
         List<String> parts = new ArrayList<>();
         if (page < last) {
@@ -61,7 +72,7 @@ abstract class SimApi {
     }
 
     private String pageUrl(String path, Map<String, String> q, int page) {
-        StringBuilder url = new StringBuilder(sim.apiUrl() + sim.repoPrefix() + path + "?");
+        StringBuilder url = new StringBuilder(sim.apiUrl() + path + "?");
         Map<String, String> params = new LinkedHashMap<>(q);
         params.put("page", String.valueOf(page));
         params.forEach((k, v) -> url.append(k).append('=').append(java.net.URLEncoder.encode(v, StandardCharsets.UTF_8)).append('&'));

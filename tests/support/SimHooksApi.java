@@ -9,7 +9,10 @@ import java.util.Map;
 import java.util.Set;
 import lib.util.Json;
 
-/** The repository webhooks endpoints: /hooks, /hooks/{id}, its config, pings and tests, and its deliveries. */
+/**
+ * The webhooks endpoints of the repository and of its organisation: /hooks, /hooks/{id}, its config, pings (and, for
+ * repository hooks, tests), and its deliveries. Each sees only its own kind of hook.
+ */
 final class SimHooksApi extends SimApi {
     private final SimJson json;
     private final SimWebhooks webhooks;
@@ -21,16 +24,22 @@ final class SimHooksApi extends SimApi {
     }
 
     Answer hooksRoute(String method, String[] r, Map<String, String> q, byte[] body) {
+        return hooksRoute(false, method, r, q, body);
+    }
+
+    /** {@code org}: the organisation's hooks ({@code /orgs/{org}/hooks...}), else the repository's. */
+    Answer hooksRoute(boolean org, String method, String[] r, Map<String, String> q, byte[] body) {
         if (r.length == 1) {
             if (method.equals("GET")) {
-                List<JsonNode> all = state.hooks.values().stream().map(h -> (JsonNode) json.hookJson(h)).toList();
-                return paged(all, q, "/hooks");
+                List<JsonNode> all = state.hooks.values().stream().filter(h -> h.org == org).map(h -> (JsonNode) json.hookJson(h))
+                        .toList();
+                return org ? pagedUnder(all, q, "/orgs/" + config.owner + "/hooks") : paged(all, q, "/hooks");
             }
-            if (method.equals("POST")) return createHook(body);
+            if (method.equals("POST")) return createHook(org, body);
             return notFound();
         }
         SimState.Hook hook = state.hooks.get(parseLong(r[1]));
-        if (hook == null) return notFound(DOCS + "/repos/webhooks");
+        if (hook == null || hook.org != org) return notFound(DOCS + (org ? "/orgs/webhooks" : "/repos/webhooks"));
         if (r.length == 2) {
             switch (method) {
                 case "GET": return Answer.of(200, json.hookJson(hook));
@@ -51,7 +60,8 @@ final class SimHooksApi extends SimApi {
                 return Answer.of(200, SimJson.configJson(hook));
             }
         }
-        if ((sub.equals("pings") || sub.equals("tests") || sub.equals("test")) && r.length == 3 && method.equals("POST")) {
+        boolean test = sub.equals("tests") || sub.equals("test");
+        if ((sub.equals("pings") || test && !org) && r.length == 3 && method.equals("POST")) {
             if (sub.equals("pings")) webhooks.sendPing(hook);
             return Answer.of(204, null);
         }
@@ -59,7 +69,7 @@ final class SimHooksApi extends SimApi {
         return notFound();
     }
 
-    private Answer createHook(byte[] body) {
+    private Answer createHook(boolean org, byte[] body) {
         JsonNode b = body.length == 0 ? Json.object() : parseBody(body);
         if (b == null || !b.isObject()) return error(400, "Problems parsing JSON");
         String name = b.path("name").asText("web");
@@ -73,12 +83,12 @@ final class SimHooksApi extends SimApi {
         List<String> events = b.has("events") ? SimHookshot.names(b.get("events")) : List.of("push");
         if (events.isEmpty()) events = List.of("push");
         for (SimState.Hook other : state.hooks.values()) {
-            if (other.url.equals(url) && !Collections.disjoint(other.events, events)) {
+            if (other.org == org && other.url.equals(url) && !Collections.disjoint(other.events, events)) {
                 return validation(Json.object().put("resource", "Hook").put("code", "custom")
-                        .put("message", "Hook already exists on this repository"));
+                        .put("message", "Hook already exists on this " + (org ? "organization" : "repository")));
             }
         }
-        SimState.Hook hook = new SimState.Hook(state.nextHookId++);
+        SimState.Hook hook = new SimState.Hook(state.nextHookId++, org);
         hook.active = !b.has("active") || b.get("active").asBoolean();
         hook.events = List.copyOf(new LinkedHashSet<>(events));
         hook.contentType = "form";
@@ -86,7 +96,7 @@ final class SimHooksApi extends SimApi {
         applyConfig(hook, cfg, false);
         state.hooks.put(hook.id, hook);
         if (hook.active) webhooks.sendPing(hook);
-        return Answer.of(201, json.hookJson(hook)).header("Location", sim.apiUrl() + sim.repoPrefix() + "/hooks/" + hook.id);
+        return Answer.of(201, json.hookJson(hook)).header("Location", sim.apiUrl() + json.hooksPath(hook) + "/" + hook.id);
     }
 
     private Answer updateHook(SimState.Hook hook, byte[] body) {
@@ -152,7 +162,7 @@ final class SimHooksApi extends SimApi {
             mine.stream().limit(perPage).forEach(d -> page.add(json.deliveryItemJson(d, false)));
             Answer a = Answer.of(200, page);
             if (mine.size() > perPage) {
-                String next = sim.apiUrl() + sim.repoPrefix() + "/hooks/" + hook.id + "/deliveries?per_page=" + perPage
+                String next = sim.apiUrl() + json.hooksPath(hook) + "/" + hook.id + "/deliveries?per_page=" + perPage
                         + "&cursor=v1_" + mine.get(perPage).id() + (statusFilter == null ? "" : "&status=" + statusFilter);
                 a.header("Link", "<" + next + ">; rel=\"next\"");
             }
@@ -160,7 +170,7 @@ final class SimHooksApi extends SimApi {
         }
         SimState.Delivery d = state.deliveries.stream().filter(x -> x.hookId() == hook.id && String.valueOf(x.id()).equals(r[3]))
                 .findFirst().orElse(null);
-        if (d == null) return notFound(DOCS + "/repos/webhooks");
+        if (d == null) return notFound(DOCS + (hook.org ? "/orgs/webhooks" : "/repos/webhooks"));
         if (r.length == 4 && method.equals("GET")) return Answer.of(200, json.deliveryItemJson(d, true));
         if (r.length == 5 && r[4].equals("attempts") && method.equals("POST")) {
             webhooks.redeliver(hook, d);

@@ -37,7 +37,7 @@ final class SimHookshot {
      * {@code payload=<urlencoded JSON>}; the signatures cover the bytes actually sent.
      */
     Attempt send(String url, String contentType, String secret, String event, String guid, long hookId,
-            long targetId, String enterpriseVersion, String enterpriseHost, byte[] payload, Duration timeout) {
+            long targetId, String targetType, String enterpriseVersion, String enterpriseHost, byte[] payload, Duration timeout) {
         boolean form = "form".equals(contentType);
         byte[] body = form
                 ? ("payload=" + URLEncoder.encode(new String(payload, StandardCharsets.UTF_8), StandardCharsets.UTF_8))
@@ -50,7 +50,7 @@ final class SimHookshot {
         headers.put("X-GitHub-Event", event);
         headers.put("X-GitHub-Hook-ID", String.valueOf(hookId));
         headers.put("X-GitHub-Hook-Installation-Target-ID", String.valueOf(targetId));
-        headers.put("X-GitHub-Hook-Installation-Target-Type", "repository");
+        headers.put("X-GitHub-Hook-Installation-Target-Type", targetType);
         if (enterpriseVersion != null) {
             headers.put("X-GitHub-Enterprise-Version", enterpriseVersion);
             headers.put("X-GitHub-Enterprise-Host", enterpriseHost);

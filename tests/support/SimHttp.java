@@ -136,6 +136,7 @@ final class SimHttp extends SimApi {
     private Answer route(String method, String path, Map<String, String> q, byte[] body) {
         String[] s = path.substring(1).split("/", -1);
         if (path.equals("/meta") && method.equals("GET")) return meta();
+        if (s.length >= 2 && s[0].equals("orgs")) return orgRoute(method, s, q, body);
         if (s.length < 3 || !s[0].equals("repos")) return notFound();
         if (!s[1].equalsIgnoreCase(config.owner) || !s[2].equalsIgnoreCase(config.name)) return notFound();
         String rest = "/" + String.join("/", java.util.Arrays.copyOfRange(s, 3, s.length));
@@ -146,6 +147,22 @@ final class SimHttp extends SimApi {
             if (r.length >= 2 && r[0].equals("actions")) return actionsApi.actionsRoute(method, r, q, body);
             if (rest.startsWith("/branches/") && r.length == 2 && method.equals("GET")) {
                 return config.branches.contains(r[1]) ? Answer.of(200, Json.object().put("name", r[1])) : notFound();
+            }
+        }
+        return notFound();
+    }
+
+    /**
+     * {@code /orgs/{org}} and its hooks. Like GitHub, a token without admin:org_hook gets 404 (not 403) on the hooks,
+     * as does an organisation that does not exist.
+     */
+    private Answer orgRoute(String method, String[] s, Map<String, String> q, byte[] body) {
+        if (!s[1].equalsIgnoreCase(config.owner)) return notFound();
+        synchronized (state.lock) {
+            if (s.length == 2 && method.equals("GET")) return Answer.of(200, json.organizationJson());
+            if (s.length >= 3 && s[2].equals("hooks")) {
+                if (!config.orgHookAccess) return notFound(DOCS + "/orgs/webhooks");
+                return hooksApi.hooksRoute(true, method, java.util.Arrays.copyOfRange(s, 2, s.length), q, body);
             }
         }
         return notFound();

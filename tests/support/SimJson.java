@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import lib.util.Json;
 
-/** The JSON shapes of GitHub's answers and webhook payloads: repository, hook, delivery, workflow, run, job. */
+/** The JSON shapes of GitHub's answers and webhook payloads: repository, organisation, hook, delivery, workflow, run, job. */
 final class SimJson {
     /** GitHub's log line time: RFC 3339 with seven fraction digits. */
     private static final DateTimeFormatter LOG_TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSSSSS'Z'")
@@ -26,17 +26,31 @@ final class SimJson {
     }
 
     ObjectNode repositoryJson() {
-        String api = sim.apiUrl() + sim.repoPrefix();
-        ObjectNode repo = Json.object().put("id", config.repoId).put("node_id", "R_sim" + config.repoId)
-                .put("name", config.name).put("full_name", sim.repo()).put("private", true);
+        return repositoryJson(state.mainRepo());
+    }
+
+    ObjectNode repositoryJson(SimState.Repo r) {
+        String api = sim.apiUrl() + "/repos/" + r.fullName();
+        ObjectNode repo = Json.object().put("id", r.id()).put("node_id", "R_sim" + r.id())
+                .put("name", r.name()).put("full_name", r.fullName()).put("private", true);
         repo.set("owner", ownerJson());
-        repo.put("html_url", sim.webUrl() + "/" + sim.repo()).put("url", api).put("hooks_url", api + "/hooks")
+        repo.put("html_url", sim.webUrl() + "/" + r.fullName()).put("url", api).put("hooks_url", api + "/hooks")
                 .put("default_branch", config.defaultBranch).put("visibility", "private");
         return repo;
     }
 
+    /** The "organization" of an organisation hook's payloads. */
+    ObjectNode organizationJson() {
+        String api = sim.apiUrl() + "/orgs/" + config.owner;
+        return Json.object().put("login", config.owner).put("id", config.orgId).put("node_id", "O_sim" + config.orgId)
+                .put("url", api).put("repos_url", api + "/repos").put("events_url", api + "/events")
+                .put("hooks_url", api + "/hooks").put("issues_url", api + "/issues").put("members_url", api + "/members{/member}")
+                .put("public_members_url", api + "/public_members{/member}")
+                .put("avatar_url", sim.webUrl() + "/avatars/" + config.owner).putNull("description");
+    }
+
     private ObjectNode ownerJson() {
-        return Json.object().put("login", config.owner).put("id", 9919).put("type", "Organization")
+        return Json.object().put("login", config.owner).put("id", config.orgId).put("type", "Organization")
                 .put("url", sim.apiUrl() + "/users/" + config.owner).put("html_url", sim.webUrl() + "/" + config.owner);
     }
 
@@ -45,14 +59,22 @@ final class SimJson {
                 .put("url", sim.apiUrl() + "/users/octocat").put("html_url", sim.webUrl() + "/octocat");
     }
 
+    /** The hooks collection's path (without the API URL): the repository's or the organisation's. */
+    String hooksPath(SimState.Hook h) {
+        return (h.org ? "/orgs/" + config.owner : sim.repoPrefix()) + "/hooks";
+    }
+
+    /** A repository hook, or an organisation hook ("type": "Organization", no test_url: organisations have no test endpoint). */
     ObjectNode hookJson(SimState.Hook h) {
-        String api = sim.apiUrl() + sim.repoPrefix() + "/hooks/" + h.id;
-        ObjectNode hook = Json.object().put("type", "Repository").put("id", h.id).put("name", "web").put("active", h.active);
+        String api = sim.apiUrl() + hooksPath(h) + "/" + h.id;
+        ObjectNode hook = Json.object().put("type", h.org ? "Organization" : "Repository").put("id", h.id).put("name", "web")
+                .put("active", h.active);
         ArrayNode events = hook.putArray("events");
         h.events.forEach(events::add);
         hook.set("config", configJson(h));
-        hook.put("updated_at", iso(h.updatedAt)).put("created_at", iso(h.createdAt)).put("url", api)
-                .put("test_url", api + "/test").put("ping_url", api + "/pings").put("deliveries_url", api + "/deliveries");
+        hook.put("updated_at", iso(h.updatedAt)).put("created_at", iso(h.createdAt)).put("url", api);
+        if (!h.org) hook.put("test_url", api + "/test");
+        hook.put("ping_url", api + "/pings").put("deliveries_url", api + "/deliveries");
         hook.set("last_response", h.lastResponse.deepCopy());
         return hook;
     }
@@ -82,7 +104,8 @@ final class SimJson {
         if (d.action() == null) item.putNull("action");
         else item.put("action", d.action());
         item.putNull("installation_id");
-        item.put("repository_id", config.repoId);
+        if (d.repositoryId() == null) item.putNull("repository_id");
+        else item.put("repository_id", d.repositoryId());
         item.putNull("throttled_at");
         if (full) {
             item.put("url", state.hooks.containsKey(d.hookId()) ? state.hooks.get(d.hookId()).url : "");
@@ -93,15 +116,22 @@ final class SimJson {
     }
 
     ObjectNode workflowJson(SimState.Workflow w) {
-        String api = sim.apiUrl() + sim.repoPrefix() + "/actions/workflows/" + w.id;
+        return workflowJson(w, state.mainRepo());
+    }
+
+    ObjectNode workflowJson(SimState.Workflow w, SimState.Repo repo) {
+        String api = sim.apiUrl() + "/repos/" + repo.fullName() + "/actions/workflows/" + w.id;
+        String web = sim.webUrl() + "/" + repo.fullName();
         return Json.object().put("id", w.id).put("node_id", "W_sim" + w.id).put("name", w.name).put("path", w.path)
                 .put("state", w.state).put("created_at", iso(w.createdAt)).put("updated_at", iso(w.createdAt))
-                .put("url", api).put("html_url", sim.webUrl() + "/" + sim.repo() + "/blob/" + config.defaultBranch + "/" + w.path)
-                .put("badge_url", sim.webUrl() + "/" + sim.repo() + "/workflows/" + w.name.replace(' ', '%') + "/badge.svg");
+                .put("url", api).put("html_url", web + "/blob/" + config.defaultBranch + "/" + w.path)
+                .put("badge_url", web + "/workflows/" + w.name.replace(' ', '%') + "/badge.svg");
     }
 
     ObjectNode runJson(SimState.Run run, boolean forWebhook) {
-        String api = sim.apiUrl() + sim.repoPrefix() + "/actions/runs/" + run.id;
+        SimState.Repo repo = state.repoOf(run);
+        String repoApi = sim.apiUrl() + "/repos/" + repo.fullName();
+        String api = repoApi + "/actions/runs/" + run.id;
         ObjectNode j = Json.object().put("id", run.id)
                 .put("name", forWebhook && state.emptyRunName ? "" : run.workflow.name)
                 .put("node_id", "WFR_sim" + run.id).put("head_branch", run.headBranch).put("head_sha", run.headSha)
@@ -111,22 +141,22 @@ final class SimJson {
         if (run.conclusion == null) j.putNull("conclusion");
         else j.put("conclusion", run.conclusion);
         j.put("workflow_id", run.workflow.id).put("check_suite_id", run.id + 1).put("url", api)
-                .put("html_url", sim.webUrl() + "/" + sim.repo() + "/actions/runs/" + run.id);
+                .put("html_url", sim.webUrl() + "/" + repo.fullName() + "/actions/runs/" + run.id);
         j.putArray("pull_requests");
         j.put("created_at", iso(run.createdAt)).put("updated_at", iso(run.updatedAt));
         j.set("actor", senderJson());
         j.set("triggering_actor", senderJson());
         j.put("run_attempt", run.attempt).put("run_started_at", iso(run.startedAt))
                 .put("jobs_url", api + "/jobs").put("logs_url", api + "/logs")
-                .put("check_suite_url", sim.apiUrl() + sim.repoPrefix() + "/check-suites/" + (run.id + 1))
+                .put("check_suite_url", repoApi + "/check-suites/" + (run.id + 1))
                 .put("artifacts_url", api + "/artifacts").put("cancel_url", api + "/cancel").put("rerun_url", api + "/rerun")
                 .put("previous_attempt_url", run.attempt > 1 ? api + "/attempts/" + (run.attempt - 1) : null)
-                .put("workflow_url", sim.apiUrl() + sim.repoPrefix() + "/actions/workflows/" + run.workflow.id);
+                .put("workflow_url", repoApi + "/actions/workflows/" + run.workflow.id);
         ObjectNode commit = Json.object().put("id", run.headSha).put("tree_id", run.headSha).put("message", "Simulated commit")
                 .put("timestamp", iso(run.createdAt));
         j.set("head_commit", commit);
-        j.set("repository", repositoryJson());
-        j.set("head_repository", repositoryJson());
+        j.set("repository", repositoryJson(repo));
+        j.set("head_repository", repositoryJson(repo));
         return j;
     }
 
@@ -137,13 +167,14 @@ final class SimJson {
      * one, the first job fails. A cancelled attempt cancels the step under way.
      */
     ObjectNode jobJson(SimState.Run run, SimState.Job job) {
-        String api = sim.apiUrl() + sim.repoPrefix() + "/actions/jobs/" + job.id();
+        String repo = state.repoOf(run).fullName();
+        String api = sim.apiUrl() + "/repos/" + repo + "/actions/jobs/" + job.id();
         boolean current = job.attempt() == run.attempt;
         String status = current ? run.status : "completed";
         ObjectNode j = Json.object().put("id", job.id()).put("run_id", run.id)
-                .put("run_url", sim.apiUrl() + sim.repoPrefix() + "/actions/runs/" + run.id).put("run_attempt", job.attempt())
+                .put("run_url", sim.apiUrl() + "/repos/" + repo + "/actions/runs/" + run.id).put("run_attempt", job.attempt())
                 .put("node_id", "CR_sim" + job.id()).put("head_sha", run.headSha).put("head_branch", run.headBranch)
-                .put("url", api).put("html_url", sim.webUrl() + "/" + sim.repo() + "/actions/runs/" + run.id + "/job/" + job.id())
+                .put("url", api).put("html_url", sim.webUrl() + "/" + repo + "/actions/runs/" + run.id + "/job/" + job.id())
                 .put("status", status);
         String conclusion = status.equals("completed") ? jobConclusion(run, job) : null;
         if (conclusion == null) j.putNull("conclusion");
@@ -155,7 +186,7 @@ final class SimJson {
         j.put("name", job.spec().name());
         ArrayNode steps = j.putArray("steps");
         if (!status.equals("queued")) addSteps(steps, run, job, conclusion);
-        j.put("check_run_url", sim.apiUrl() + sim.repoPrefix() + "/check-runs/" + job.id());
+        j.put("check_run_url", sim.apiUrl() + "/repos/" + repo + "/check-runs/" + job.id());
         j.putArray("labels").add("ubuntu-latest");
         boolean assigned = !status.equals("queued");
         if (assigned) j.put("runner_id", 7).put("runner_name", "sim-runner").put("runner_group_id", 1).put("runner_group_name", "Default");

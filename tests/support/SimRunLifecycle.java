@@ -31,10 +31,23 @@ final class SimRunLifecycle {
         SimState.Run run = new SimState.Run(state.nextRunId++, w, w.runNumbers.incrementAndGet(), title, branch, state.headSha, inputs);
         newJobs(run);
         state.runs.put(run.id, run);
+        begin(run);
+        return run;
+    }
+
+    /** A run in another repository of the organisation: not in the repository's runs list, delivered to organisation hooks. */
+    SimState.Run startRunIn(SimState.Repo repo, SimState.Workflow w, String title) {
+        SimState.Run run = new SimState.Run(state.nextRunId++, w, w.runNumbers.incrementAndGet(), title, "main", state.headSha,
+                Map.of(), repo);
+        newJobs(run);
+        begin(run);
+        return run;
+    }
+
+    private void begin(SimState.Run run) {
         webhooks.emitRunEvent(run, "workflow_run", "requested");
         webhooks.emitRunEvent(run, "workflow_job", "queued");
         schedule(run, run.attempt);
-        return run;
     }
 
     static String renderRunName(String template, Map<String, String> inputs) {

@@ -50,8 +50,17 @@ final class SimState {
         }
     }
 
+    /** A repository: the simulated one or another of its organisation's. */
+    record Repo(String owner, String name, long id) {
+        String fullName() {
+            return owner + "/" + name;
+        }
+    }
+
     static final class Hook {
         final long id;
+        /** An organisation hook (/orgs/{org}/hooks), else a repository hook. */
+        final boolean org;
         volatile boolean active;
         volatile List<String> events;
         volatile String url;
@@ -63,7 +72,12 @@ final class SimState {
         volatile ObjectNode lastResponse = SimJson.lastResponse(null, "unused", null);
 
         Hook(long id) {
+            this(id, false);
+        }
+
+        Hook(long id, boolean org) {
             this.id = id;
+            this.org = org;
         }
 
         boolean subscribes(String event) {
@@ -93,8 +107,17 @@ final class SimState {
         /** System.nanoTime() when the newest attempt completed (for measuring how soon a follower noticed). */
         volatile long completedNanos;
 
+        /** Another repository of the organisation; null for the simulated repository itself. */
+        final Repo repo;
+
         Run(long id, Workflow workflow, int runNumber, String displayTitle, String headBranch, String headSha,
                 Map<String, String> inputs) {
+            this(id, workflow, runNumber, displayTitle, headBranch, headSha, inputs, null);
+        }
+
+        Run(long id, Workflow workflow, int runNumber, String displayTitle, String headBranch, String headSha,
+                Map<String, String> inputs, Repo repo) {
+            this.repo = repo;
             this.id = id;
             this.workflow = workflow;
             this.runNumber = runNumber;
@@ -127,9 +150,9 @@ final class SimState {
     /** One job of one attempt of a run. */
     record Job(long id, JobSpec spec, int attempt) {}
 
-    /** One delivery attempt, as GitHub's deliveries API shows it. */
+    /** One delivery attempt, as GitHub's deliveries API shows it; {@code repositoryId} null for an organisation's ping. */
     record Delivery(long id, String guid, long hookId, String event, String action, boolean redelivery, byte[] payload,
-            SimHookshot.Attempt attempt) {
+            SimHookshot.Attempt attempt, Long repositoryId) {
         int statusCode() {
             return attempt.statusCode();
         }
@@ -222,6 +245,25 @@ final class SimState {
                     List.of("correlation_id", "webhook_url"), List.of(),
                     "Dispatch Webhook (${{ inputs.correlation_id }})", true));
         }
+    }
+
+    /** The simulated repository. */
+    Repo mainRepo() {
+        return new Repo(config.owner, config.name, config.repoId);
+    }
+
+    /** A run's repository. */
+    Repo repoOf(Run run) {
+        return run.repo != null ? run.repo : mainRepo();
+    }
+
+    /** Another repository of the organisation by OWNER/NAME (ids follow the main one's), or null. */
+    Repo otherRepo(String fullName) {
+        for (int i = 0; i < config.otherRepos.size(); i++) {
+            Repo r = new Repo(config.owner, config.otherRepos.get(i), config.repoId + 1 + i);
+            if (r.fullName().equalsIgnoreCase(fullName)) return r;
+        }
+        return null;
     }
 
     /** Resets the window once its reset time has passed, as GitHub's hourly window does. */

@@ -4,15 +4,22 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.Optional;
 import java.util.regex.Pattern;
 import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
+import lib.github.GitHubContext;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.webhook.Secret;
 
-/** A repository's webhooks and their deliveries through GitHub's REST API. Never returns or logs the secret. */
-public final class RepoHooks {
+/**
+ * The webhooks of a repository or an organisation ({@link HookScope}) and their deliveries through GitHub's REST
+ * API: the same endpoints under {@code /repos/OWNER/NAME/hooks} and {@code /orgs/ORG/hooks}. GitHub answers 404,
+ * not 403, on an organisation's hooks to a token without the admin:org_hook scope; such a 404 is told apart from a
+ * hook that is gone and explained. Never returns or logs the secret.
+ */
+public final class Hooks {
     /** What our hook subscribes to. */
     public static final List<String> EVENTS = List.of("workflow_run", "workflow_job");
     /** How many recent deliveries a GUID is searched among. */
@@ -21,13 +28,30 @@ public final class RepoHooks {
     private static final Pattern GUID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9-]{0,99}");
 
     private final GitHubClient gh;
+    private final HookScope scope;
 
-    public RepoHooks(GitHubClient gh) {
+    /** The hooks of {@code scope}, reached through {@code gh} (whose repository, if any, is not used). */
+    public Hooks(GitHubClient gh, HookScope scope) {
         this.gh = gh;
+        this.scope = scope;
+    }
+
+    /** The hooks of the client's own repository. */
+    public static Hooks ofRepo(GitHubClient gh) {
+        return new Hooks(gh, HookScope.repo(gh.context().repo(), "the repository"));
     }
 
     public GitHubClient client() {
         return gh;
+    }
+
+    public HookScope scope() {
+        return scope;
+    }
+
+    /** The hooks collection's path plus {@code suffix}, e.g. {@code path("/42/deliveries")}. */
+    public String path(String suffix) {
+        return scope.hooksPath() + suffix;
     }
 
     /** POST /hooks: an active JSON hook for {@code events}, signed with the secret, TLS verified. */
@@ -37,41 +61,69 @@ public final class RepoHooks {
         ObjectNode config = body.putObject("config").put("url", url).put("content_type", "json");
         if (secret != null) config.put("secret", secret.reveal());
         config.put("insecure_ssl", "0");
-        return gh.post(gh.repoPath("/hooks"), body);
-    }
-
-    public JsonNode get(long hookId) {
-        return gh.get(gh.repoPath("/hooks/" + hookId));
-    }
-
-    /** DELETE the hook; false when GitHub says it does not exist (404). */
-    public boolean delete(long hookId) {
         try {
-            gh.delete(gh.repoPath("/hooks/" + hookId));
-            return true;
+            return gh.post(path(""), body);
         } catch (GitHubApiException e) {
-            if (e.status() == 404) return false;
-            throw e;
+            throw explainNotFound(e, true);
         }
     }
 
-    /** Every hook of the repository whose config URL is {@code url} (all pages). */
+    /** The hook; empty when GitHub says it does not exist (a 404 that is not an organisation's refusal). */
+    public Optional<JsonNode> find(long hookId) {
+        try {
+            return Optional.of(gh.get(path("/" + hookId)));
+        } catch (GitHubApiException e) {
+            GitHubApiException explained = explainNotFound(e, false);
+            if (e.status() == 404 && explained == e) return Optional.empty();
+            throw explained;
+        }
+    }
+
+    /** DELETE the hook; false when GitHub says it does not exist (a 404 that is not an organisation's refusal). */
+    public boolean delete(long hookId) {
+        try {
+            gh.delete(path("/" + hookId));
+            return true;
+        } catch (GitHubApiException e) {
+            GitHubApiException explained = explainNotFound(e, false);
+            if (e.status() == 404 && explained == e) return false;
+            throw explained;
+        }
+    }
+
+    /** Every hook of the repository or organisation whose config URL is {@code url} (all pages). */
     public List<JsonNode> withUrl(String url) {
-        return gh.paginate(gh.repoPath("/hooks?per_page=100"), 0).stream()
-                .filter(h -> url.equals(Json.text(h.path("config"), "url")))
-                .toList();
+        try {
+            return gh.paginate(path("?per_page=100"), 0).stream()
+                    .filter(h -> url.equals(Json.text(h.path("config"), "url")))
+                    .toList();
+        } catch (GitHubApiException e) {
+            throw explainNotFound(e, true);
+        }
     }
 
     /** POST /hooks/{id}/pings (204): GitHub sends a {@code ping} delivery. */
     public void ping(long hookId) {
-        gh.send("POST", gh.repoPath("/hooks/" + hookId + "/pings"), null);
+        try {
+            gh.send("POST", path("/" + hookId + "/pings"), null);
+        } catch (GitHubApiException e) {
+            throw explainNotFound(e, false);
+        }
+    }
+
+    /** The path of a hook's deliveries list (no query). */
+    public String deliveriesPath(long hookId) {
+        return path("/" + hookId + "/deliveries");
     }
 
     /** Recent deliveries, newest first, at most {@code limit}; only failed ones with {@code failedOnly}. */
     public List<JsonNode> deliveries(long hookId, int limit, boolean failedOnly) {
         int perPage = Math.max(1, Math.min(100, limit));
-        String path = "/hooks/" + hookId + "/deliveries?per_page=" + perPage + (failedOnly ? "&status=failure" : "");
-        return gh.paginate(gh.repoPath(path), limit);
+        try {
+            return gh.paginate(deliveriesPath(hookId) + "?per_page=" + perPage + (failedOnly ? "&status=failure" : ""), limit);
+        } catch (GitHubApiException e) {
+            throw explainNotFound(e, false);
+        }
     }
 
     /**
@@ -84,7 +136,8 @@ public final class RepoHooks {
             try {
                 return delivery(hookId, Long.parseLong(key));
             } catch (GitHubApiException e) {
-                if (e.status() != 404) throw e;
+                GitHubApiException explained = explainNotFound(e, false);
+                if (e.status() != 404 || explained != e) throw explained;
                 throw new BadInputException("hook " + hookId + " has no delivery with id " + key);
             }
         }
@@ -101,12 +154,42 @@ public final class RepoHooks {
 
     /** GET one delivery (with request and response); a 404 propagates. */
     public JsonNode delivery(long hookId, long deliveryId) {
-        return gh.get(gh.repoPath("/hooks/" + hookId + "/deliveries/" + deliveryId));
+        return gh.get(deliveriesPath(hookId) + "/" + deliveryId);
     }
 
     /** POST .../deliveries/{id}/attempts (202): GitHub sends it again, with the same GUID. */
     public void redeliver(long hookId, long deliveryId) {
-        gh.send("POST", gh.repoPath("/hooks/" + hookId + "/deliveries/" + deliveryId + "/attempts"), null);
+        try {
+            gh.send("POST", deliveriesPath(hookId) + "/" + deliveryId + "/attempts", null);
+        } catch (GitHubApiException e) {
+            throw explainNotFound(e, false);
+        }
+    }
+
+    /**
+     * GitHub answers 404, not 403, on an organisation's hooks when the token lacks the admin:org_hook scope, and
+     * when the organisation does not exist. For an organisation's 404 this returns the error told that way,
+     * unless the organisation's hook list can be read (one more request), which means only the hook or delivery
+     * asked for is gone: then, and for every other error, {@code e} itself. {@code onList}: the 404 answered the
+     * hook list itself (or the create), so no second look is needed.
+     */
+    public GitHubApiException explainNotFound(GitHubApiException e, boolean onList) {
+        if (e.status() != 404 || !scope.isOrg()) return e;
+        if (!onList) {
+            try {
+                gh.get(path("?per_page=1"));
+                return e; // the organisation's hooks are readable: the hook or delivery itself is gone
+            } catch (GitHubApiException probe) {
+                if (probe.status() != 404) return e;
+            } catch (RuntimeException unreachable) {
+                return e;
+            }
+        }
+        return e.withMessage("GitHub answered 404 on the hooks of organisation " + scope.name() + ": the token from "
+                + gh.context().tokenOrigin() + " needs the admin:org_hook scope (classic token) or the organisation"
+                + " permission \"Webhooks\" (fine-grained token; read and write to register or unregister), and GitHub"
+                + " answers 404, not 403, without it; or the organisation '" + scope.name() + "' does not exist."
+                + " With gh: gh auth refresh -h " + GitHubContext.webHost(gh.context().apiUrl()) + " -s admin:org_hook");
     }
 
     /** Looks the delivery up (see {@link #lookupDelivery}), asks GitHub to send it again, and returns it. */
