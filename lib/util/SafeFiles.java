@@ -1,6 +1,7 @@
 package lib.util;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.util.regex.Pattern;
 
 /** Crash-safe file writes and validation of file names derived from input. */
 public final class SafeFiles {
+    private static final int WRITE_PIECE = 256 * 1024;
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private SafeFiles() {}
@@ -39,7 +41,7 @@ public final class SafeFiles {
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                write(ch, ByteBuffer.wrap(bytes), 0);
                 if (durable) ch.force(true);
             }
             move(tmp, file);
@@ -60,7 +62,7 @@ public final class SafeFiles {
         Path tmp = Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
         try {
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ch.write(java.nio.ByteBuffer.wrap(bytes));
+                write(ch, ByteBuffer.wrap(bytes), 0);
                 if (durable) ch.force(true);
             }
             try {
@@ -76,6 +78,23 @@ public final class SafeFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Writes all of {@code buffer} at {@code position}; returns the position after it. Written in pieces of
+     * at most {@value #WRITE_PIECE} bytes: the JDK copies a heap buffer into a temporary native buffer of the
+     * write's size and keeps it for the thread, so one write of a 25 MB array would pin 25 MB per thread.
+     */
+    public static long write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            ByteBuffer piece = buffer.slice();
+            piece.limit(Math.min(piece.remaining(), WRITE_PIECE));
+            int n = channel.write(piece, at);
+            buffer.position(buffer.position() + n);
+            at += n;
+        }
+        return at;
     }
 
     /** Flushes a file or a folder (its entries) to disk; one that is gone needs nothing. */
