@@ -9,6 +9,7 @@
 //SOURCES IngestBench.java
 //SOURCES WaitBench.java
 //SOURCES TrackBench.java
+//SOURCES LoadBench.java
 //DESCRIPTION Benchmarks start-up, ingest throughput, wait latency and time to run id on the GitHub simulator; prints a Markdown table.
 //MAIN Bench
 
@@ -25,7 +26,7 @@ import java.util.stream.Stream;
 import lib.receiver.Receiver;
 
 /**
- * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track] [--dir TMPDIR] [--keep]
+ * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,load] [--dir TMPDIR] [--keep]
  *
  * <p>Measures, on the loopback GitHub simulator and a temporary runs folder:
  * 1. start-up of each script's smallest real job through ./jbang, with and without the launcher's fast path;
@@ -64,7 +65,7 @@ class Bench {
         boolean keep = false;
         Integer runs = null;
         Path dir = null;
-        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track"));
+        Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "load"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
@@ -73,7 +74,7 @@ class Bench {
                 case "--dir" -> dir = Path.of(args[++i]);
                 case "--only" -> only = new LinkedHashSet<>(List.of(args[++i].split(",")));
                 case "-h", "--help" -> {
-                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track] [--dir TMPDIR] [--keep]");
+                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,load] [--dir TMPDIR] [--keep]");
                     return;
                 }
                 default -> {
@@ -101,6 +102,7 @@ class Bench {
         if (only.contains("ingest")) new IngestBench(this).ingest();
         if (only.contains("wait")) new WaitBench(this).waitLatency();
         if (only.contains("track")) new TrackBench(this).timeToRunId();
+        if (only.contains("load")) new LoadBench(this).load();
     }
 
     // ================================================================ report

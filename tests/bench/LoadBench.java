@@ -1,0 +1,175 @@
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import lib.store.IndexRow;
+import lib.store.RunStore;
+import lib.webhook.Correlation;
+import lib.webhook.Hmac;
+
+/**
+ * 5. The receiver as users run it: {@code ./jbang wait-for-webhook.java --serve} in its own process, loaded by
+ * wrk in another with real-size signed deliveries (a unique delivery id each), then killed with SIGKILL right
+ * after the load: every delivery answered 2xx must be on disk. Needs wrk (a Debian package); skipped without it.
+ */
+final class LoadBench extends BenchSection {
+    private static final Pattern RESULT = Pattern.compile(
+            "RESULT rate=([0-9.]+) p50=([0-9.]+) p99=([0-9.]+) max=([0-9.]+) requests=(\\d+) not2xx=(\\d+) socket_errors=(\\d+)");
+
+    /** How the deliveries are spread: over 64 correlations, over none (runs/unknown/), or into one. */
+    private record Scenario(String name, int correlations, boolean correlated, String target, double minRate) {}
+
+    private record Result(double rate, double p50, double p99, double max, long requests, long not2xx, long socketErrors) {}
+
+    LoadBench(Bench bench) {
+        super(bench);
+    }
+
+    void load() throws Exception {
+        if (!wrkInstalled()) {
+            notes.add("External load: skipped, wrk is not installed (Debian: apt-get install wrk).");
+            return;
+        }
+        Duration round = Duration.ofSeconds(quick ? 5 : 10);
+        for (int i = 0; i < 2; i++) { // built and recorded by the launcher before anything is timed
+            Proc help = jbang(Map.of(), true, "wait-for-webhook.java", "--help");
+            if (help.exit() != 0) throw new IllegalStateException("wait-for-webhook --help failed: " + help.err());
+        }
+        List<Scenario> scenarios = List.of(
+                new Scenario("64 correlations", 64, true, "≥ 1,500/s, p99 < 50 ms", 1500),
+                new Scenario("no correlation (runs/unknown/)", 64, false, "≥ 1,000/s, p99 < 50 ms", 1000),
+                new Scenario("one correlation", 1, true, "", 0));
+        for (Scenario s : scenarios) run(s, round, null);
+        // Compiler settings for a long-running receiver (the launcher's default C1-only helps short scripts).
+        run(scenarios.get(0), round, "-XX:TieredStopAtLevel=1");
+        run(scenarios.get(0), round, "");
+        notes.add("External load: `./jbang wait-for-webhook.java --serve --listen 127.0.0.1:0` (fast path, warm build) loaded by "
+                + "`wrk -t2 -c16` with `tests/bench/wrk-deliveries.lua`: the 22 KB `workflow_run.completed` fixture re-targeted "
+                + "per correlation (or titled without one), signed, a unique X-GitHub-Delivery per request. Each scenario "
+                + "starts a fresh receiver: one round from the fresh JVM, one warm round, then SIGKILL right after the last "
+                + "answer and a count of what is on disk: every delivery answered 2xx must have its marker and index row. "
+                + "Rows with a JVM option override the launcher's JBANG_LAUNCHER_JAVA_OPTIONS for the receiver.");
+    }
+
+    private void run(Scenario s, Duration round, String jvmOptions) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("load-" + s.name().replaceAll("[^a-z0-9]+", "-")
+                + (jvmOptions == null ? "" : jvmOptions.isEmpty() ? "-fulljit" : "-c1")));
+        Path runs = dir.resolve("runs");
+        Path secret = Files.writeString(dir.resolve("secret"), SECRET + "\n");
+        writeBodies(dir, s, new RunStore(runs));
+        Map<String, String> env = new HashMap<>();
+        if (jvmOptions != null) env.put("JBANG_LAUNCHER_JAVA_OPTIONS", jvmOptions);
+        String label = s.name() + (jvmOptions == null ? "" : jvmOptions.isEmpty() ? ", full JIT" : ", C1 only");
+        progress("external load: " + label);
+        Live receiver = Live.start(command(true, "wait-for-webhook.java", "--serve", "--listen", "127.0.0.1:0",
+                "--runs-dir", runs.toString(), "--secret-file", secret.toString(), "--state-dir", dir.resolve("state").toString()),
+                env(env, true), repo);
+        try {
+            String url = receiver.awaitStderr("listening on ", Duration.ofSeconds(120));
+            if (url == null) throw new IllegalStateException("the receiver did not start: " + receiver.stderr());
+            Result fresh = wrk(url.strip(), dir, "fresh", round);
+            Result warm = wrk(url.strip(), dir, "warm", round);
+            killHard(receiver.process);
+            long answered = fresh.requests() - fresh.not2xx() + warm.requests() - warm.not2xx();
+            long[] onDisk = storedAndTwice(new RunStore(runs));
+            boolean lossless = onDisk[0] >= answered && onDisk[1] == 0;
+            String how = "`./jbang wait-for-webhook.java --serve`" + (jvmOptions == null ? "" : " with `"
+                    + (jvmOptions.isEmpty() ? "full tiered JIT" : jvmOptions) + "`") + ", `wrk -t2 -c16`, " + round.toSeconds() + " s";
+            for (String phase : List.of("fresh JVM", "warm")) {
+                Result r = phase.equals("fresh JVM") ? fresh : warm;
+                boolean ok = r.rate() >= s.minRate() && r.p99() < 50 && r.not2xx() == 0 && r.socketErrors() == 0;
+                rows.add(new Row("5. External load (wrk)", label + ", " + phase, how, (int) r.requests(),
+                        String.format(Locale.ROOT, "%.0f deliveries/s", r.rate()),
+                        String.format(Locale.ROOT, "p50 %.1f ms, p99 %.1f ms, max %.0f ms; non-2xx %d, socket errors %d",
+                                r.p50(), r.p99(), r.max(), r.not2xx(), r.socketErrors()),
+                        s.target(), s.minRate() == 0 ? "" : ok ? "ok" : "MISSED"));
+            }
+            rows.add(new Row("5. External load (wrk)", label + ", SIGKILL right after the load", "count on disk after the kill",
+                    (int) answered, onDisk[0] + " stored", "answered 2xx " + answered + ", stored twice " + onDisk[1],
+                    "every 2xx on disk, none twice", lossless ? "ok" : "LOST"));
+        } finally {
+            killHard(receiver.process);
+        }
+    }
+
+    /** One body per correlation (or 64 titled without one), signed; plus each correlation's dispatch metadata. */
+    private void writeBodies(Path dir, Scenario s, RunStore store) throws IOException {
+        Files.createDirectories(dir.resolve("bodies"));
+        StringBuilder sigs = new StringBuilder();
+        for (int i = 0; i < s.correlations(); i++) {
+            String corr = Correlation.newId();
+            byte[] body = payload(completedFixture, corr, 910_000_000L + i);
+            if (s.correlated()) {
+                writeDispatchMetadata(store, corr);
+            } else {
+                body = new String(body, StandardCharsets.UTF_8).replace("Dispatch Webhook (" + corr + ")", "Nightly build " + i)
+                        .getBytes(StandardCharsets.UTF_8);
+            }
+            Files.write(dir.resolve("bodies").resolve(i + ".json"), body);
+            sigs.append(Hmac.sign(SECRET_BYTES, body)).append('\n');
+        }
+        Files.writeString(dir.resolve("sigs.txt"), sigs);
+    }
+
+    private Result wrk(String url, Path dir, String prefix, Duration duration) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("wrk", "-t2", "-c16", "-d" + duration.toSeconds() + "s", "--timeout", "10s",
+                "-s", repo.resolve("tests/bench/wrk-deliveries.lua").toString(), url).redirectErrorStream(true);
+        pb.environment().put("AWT_WRK_DIR", dir.toString());
+        pb.environment().put("AWT_WRK_PREFIX", prefix);
+        Process p = pb.start();
+        String out = readAll(p.getInputStream());
+        p.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS);
+        Matcher m = RESULT.matcher(out);
+        if (!m.find()) throw new IllegalStateException("wrk printed no result: " + out);
+        return new Result(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
+                Double.parseDouble(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)), Long.parseLong(m.group(7)));
+    }
+
+    /** Deliveries stored (a "stored" marker, its row in the index) and rows that appear twice. */
+    private static long[] storedAndTwice(RunStore store) throws IOException {
+        long stored = 0;
+        long twice = 0;
+        try (Stream<Path> folders = Files.list(store.root())) {
+            for (Path folder : folders.filter(Files::isDirectory).toList()) {
+                String name = folder.getFileName().toString();
+                if (!Correlation.isValid(name) && !RunStore.UNKNOWN.equals(name)) continue;
+                Map<String, Integer> seen = new HashMap<>();
+                for (IndexRow row : store.readIndex(name)) seen.merge(row.deliveryId(), 1, Integer::sum);
+                for (Map.Entry<String, Integer> e : seen.entrySet()) {
+                    if (e.getValue() > 1) twice++;
+                    if (store.storedDelivery(name, e.getKey()).isPresent()) stored++;
+                }
+            }
+        }
+        return new long[] {stored, twice};
+    }
+
+    /** SIGKILL to the process and everything it started (the launcher may still be its parent). */
+    private static void killHard(Process p) throws InterruptedException {
+        List<ProcessHandle> all = new ArrayList<>(p.descendants().toList());
+        all.add(p.toHandle());
+        all.forEach(ProcessHandle::destroyForcibly);
+        p.waitFor(10, TimeUnit.SECONDS);
+    }
+
+    private static boolean wrkInstalled() {
+        try {
+            Process p = new ProcessBuilder("wrk", "--version").redirectErrorStream(true).start();
+            readAll(p.getInputStream());
+            p.waitFor(10, TimeUnit.SECONDS);
+            return true;
+        } catch (IOException | InterruptedException e) {
+            return false;
+        }
+    }
+}
