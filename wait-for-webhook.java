@@ -127,8 +127,9 @@ class WaitForWebhook implements Callable<Integer> {
         try (RunStore store = listen != null ? RunStore.journaled(storage.runs.runsDir, m -> log.accept("warning: " + m)) : storage.store();
                 DeliveryWatcher watcher = correlation == null ? null
                 : new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL);
-                Sources sources = Sources.start(new Sources.Config(listen, path, receiver.limits(), webhookSiteToken,
-                        webhookSiteUrl, fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)), store, storage.verifying(env),
+                Sources sources = Sources.start(new Sources.Config(listen, path, receiver.limits(), receiver.redeliverFailed,
+                        webhookSiteToken, webhookSiteUrl, fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)),
+                        store, storage.verifying(env),
                         () -> storage.requireSecret(env, "receiving or fetching signed deliveries"), env, clock,
                         watcher == null ? () -> {} : watcher::wake, log)) {
             listeningUrl = sources.listeningUrl();

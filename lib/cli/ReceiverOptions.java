@@ -30,6 +30,12 @@ public final class ReceiverOptions {
                     + "half the heap when less). Over 25 MB: always 413.")
     public Long maxBodyMemory;
 
+    @Option(names = "--redeliver-failed",
+            description = "With --listen: on start and every --poll-interval, ask GitHub to redeliver the registered hook's "
+                    + "failed deliveries (each at most once, remembered in <state-dir>/redeliveries.json), so they are stored "
+                    + "from the signed redelivery. Instead of --from-github.")
+    public boolean redeliverFailed;
+
     public ReceiverLimits limits() {
         return new ReceiverLimits(Durations.positive(headerTimeout, "--header-timeout"), requestTimeout, idleTimeout,
                 maxConnections, maxBodyMemory != null ? maxBodyMemory : ReceiverLimits.defaultBodyMemory());

@@ -18,6 +18,7 @@ import lib.receiver.Health;
 import lib.receiver.Receiver;
 import lib.receiver.ReceiverLimits;
 import lib.store.RunStore;
+import lib.util.BadInputException;
 import lib.webhook.Secret;
 
 /**
@@ -28,12 +29,13 @@ import lib.webhook.Secret;
  */
 public final class Sources implements AutoCloseable {
     /**
-     * Which sources to start. {@code listen} is {@code [HOST:]PORT} or null, with the receiver's {@code limits};
+     * Which sources to start. {@code listen} is {@code [HOST:]PORT} or null, with the receiver's {@code limits} and
+     * whether to ask GitHub to redeliver the hook's failed deliveries to it ({@link FailedRedeliveries});
      * {@code webhookSiteToken} null for none; {@code pollInterval} null for each source's default; {@code verboseLog}
      * null for silence.
      */
-    public record Config(String listen, String path, ReceiverLimits limits, String webhookSiteToken, String webhookSiteUrl,
-            boolean fromGitHub, Duration pollInterval, Path stateDir, PrintWriter verboseLog) {
+    public record Config(String listen, String path, ReceiverLimits limits, boolean redeliverFailed, String webhookSiteToken,
+            String webhookSiteUrl, boolean fromGitHub, Duration pollInterval, Path stateDir, PrintWriter verboseLog) {
         public boolean any() {
             return listen != null || webhookSiteToken != null || fromGitHub;
         }
@@ -57,6 +59,14 @@ public final class Sources implements AutoCloseable {
      */
     public static Sources start(Config config, RunStore store, Ingest.Options options, Supplier<Secret> secret,
             Map<String, String> env, Clock clock, Runnable afterStore, Consumer<String> log) throws IOException {
+        if (config.redeliverFailed() && config.listen() == null) {
+            throw new BadInputException("--redeliver-failed needs --listen: GitHub redelivers to the hook's URL, which must"
+                    + " reach this receiver");
+        }
+        if (config.redeliverFailed() && config.fromGitHub()) {
+            throw new BadInputException("--redeliver-failed and --from-github both recover what the receiver missed: choose one"
+                    + " (docs/production-receiver.md)");
+        }
         Sources sources = new Sources(new Health(clock));
         sources.health.journalFlushes(store::journalFlushes);
         try {
@@ -75,6 +85,11 @@ public final class Sources implements AutoCloseable {
                     log.accept("receiver: " + config.limits().describe() + "; health at GET " + Receiver.HEALTH_PATH
                             + " (JDK settings: " + jvm + ")");
                     log.accept("listening on " + receiver.url());
+                    if (config.redeliverFailed()) {
+                        var redeliveries = FailedRedeliveries.fromState(config.stateDir(), env,
+                                interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), clock, config.verboseLog(), log);
+                        sources.push(new SourcePoller(redeliveries, intake, log).reportTo(sources.health).start());
+                    }
                 }
                 if (config.webhookSiteToken() != null) {
                     var site = WebhookSiteSource.fromEnv(config.webhookSiteToken(), config.webhookSiteUrl(), env,
