@@ -22,13 +22,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
-import lib.github.GitHubContext;
-import lib.hooks.HookState;
-import lib.util.BadInputException;
 import lib.util.FileLocks;
 import lib.util.Json;
 import lib.util.SafeFiles;
-import lib.util.Sleeper;
 import lib.webhook.WebhookDelivery;
 
 /**
@@ -43,6 +39,8 @@ import lib.webhook.WebhookDelivery;
  * repeat: our own 400, 401 and 413. A delivery whose redelivery fails too is not asked for again.
  * <p>
  * Runs as a {@link DeliverySource} whose polls store nothing themselves (the redeliveries arrive through the receiver).
+ * The hook is found as {@code --from-github} finds it ({@link GitHubDeliveriesSource#fromState}): a repository's,
+ * or, where the state records one, an organisation's.
  */
 public final class FailedRedeliveries implements DeliverySource {
     public static final String STATE_FILE = "redeliveries.json";
@@ -72,16 +70,11 @@ public final class FailedRedeliveries implements DeliverySource {
         this.log = log;
     }
 
-    /** For the hook recorded in {@code stateDir} (a repository hook), the token from the environment (or gh). */
+    /** For the hook recorded in {@code stateDir}, found as --from-github finds it; the token from the environment (or gh). */
     public static FailedRedeliveries fromState(Path stateDir, Map<String, String> env, Duration interval, Clock clock,
             PrintWriter verboseLog, Consumer<String> log) {
-        HookState hook = HookState.read(stateDir).orElseThrow(() -> new BadInputException(
-                "no registered hook: " + HookState.file(stateDir) + " is missing (run manage-actions-webhook register)"));
-        String[] token = GitHubContext.resolveToken(hook.apiUrl(), env);
-        GitHubContext context = new GitHubContext(hook.apiUrl(), hook.repo(), token[0], token[1]);
-        GitHubClient client = new GitHubClient(context, GitHubClient.Policy.defaults(), Sleeper.REAL, verboseLog);
-        return new FailedRedeliveries(client, client.repoPath("/hooks/" + hook.id() + "/deliveries"), stateDir, interval,
-                clock, log);
+        GitHubDeliveriesSource hook = GitHubDeliveriesSource.fromState(stateDir, env, interval, verboseLog);
+        return new FailedRedeliveries(hook.client(), hook.deliveriesPath(), stateDir, interval, clock, log);
     }
 
     @Override
