@@ -20,6 +20,7 @@ import lib.cli.Durations;
 import lib.cli.ExitCode;
 import lib.cli.IngestOptions;
 import lib.cli.Output;
+import lib.cli.ReceiverOptions;
 import lib.cli.RunReport;
 import lib.cli.Until;
 import lib.cli.VerboseOption;
@@ -51,7 +52,8 @@ import picocli.CommandLine.Spec;
                 + "<runs-dir>/<uuid>/webhook/ (one stored earlier counts) and prints its run id. It watches the "
                 + "files that process-workflow-webhook or any source below stores.",
             "Sources: --listen receives deliveries; --from-webhook-site and --from-github fetch them. All go "
-                + "through the same ingest and storage. --serve only receives.",
+                + "through the same ingest and storage. --serve only receives. A production receiver: --serve --listen "
+                + "with --from-github (docs/production-receiver.md); GET /healthz reports on it.",
             ""})
 class WaitForWebhook implements Callable<Integer> {
     @Option(names = "--correlation-id", paramLabel = "UUID", description = "The correlation id to wait for (required unless --serve).")
@@ -95,6 +97,8 @@ class WaitForWebhook implements Callable<Integer> {
             description = "Pause between polls (default: 2 s for webhook.site, whose limit is 120 requests/min; 10 s for GitHub).")
     Duration pollInterval;
 
+    @Mixin ReceiverOptions receiver;
+
     @Mixin IngestOptions storage;
 
     @Mixin VerboseOption verbose;
@@ -127,8 +131,9 @@ class WaitForWebhook implements Callable<Integer> {
         try (RunStore store = listen != null ? RunStore.journaled(storage.runs.runsDir, m -> log.accept("warning: " + m)) : storage.store();
                 DeliveryWatcher watcher = correlation == null ? null
                 : new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL);
-                Sources sources = Sources.start(new Sources.Config(listen, path, webhookSiteToken, webhookSiteUrl,
-                        fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)), store, storage.verifying(env),
+                Sources sources = Sources.start(new Sources.Config(listen, path, receiver.limits(), receiver.redeliverFailed,
+                        webhookSiteToken, webhookSiteUrl, fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)),
+                        store, storage.verifying(env),
                         () -> storage.requireSecret(env, "receiving or fetching signed deliveries"), env, clock,
                         watcher == null ? () -> {} : watcher::wake, log)) {
             listeningUrl = sources.listeningUrl();

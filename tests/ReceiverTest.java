@@ -148,11 +148,12 @@ class ReceiverTest {
             String status = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine();
             assertEquals("HTTP/1.1 413 Request Entity Too Large", status);
         }
-        // Undeclared length (chunked): the read is capped.
+        // Undeclared length (chunked): the read is capped. (Signed-looking: an unsigned one is refused unread.)
         byte[] huge = new byte[25 * 1024 * 1024 + 10];
         java.util.Arrays.fill(huge, (byte) ' ');
         HttpRequest chunked = HttpRequest.newBuilder(url)
                 .header("X-GitHub-Event", "workflow_run").header("X-GitHub-Delivery", "big-2")
+                .header("X-Hub-Signature-256", Deliveries.sign(huge))
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(huge))).build();
         assertEquals(413, Deliveries.HTTP.send(chunked, HttpResponse.BodyHandlers.ofString()).statusCode());
         assertEquals(List.of(), Deliveries.filesUnder(runs));

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -127,7 +126,7 @@ public final class Ingest {
             throw new SignatureException("signature check failed: " + problem
                     + "; nothing was stored (use --skip-verify to store it unverified)");
         }
-        JsonNode payload = Json.parse(delivery.payloadText().getBytes(StandardCharsets.UTF_8), "the payload");
+        JsonNode payload = Json.parse(delivery.payloadBytes(), "the payload");
         if (!payload.isObject()) throw new BadDeliveryException("the payload is not a JSON object");
         String event = delivery.event() != null ? delivery.event() : eventFromShape(payload);
         String id = deliveryId != null ? deliveryId : delivery.payloadHashId();
@@ -186,8 +185,7 @@ public final class Ingest {
             new JobFiler(store, clock).replay(entry);
             return;
         }
-        JsonNode payload = Json.parse(new WebhookDelivery(entry.body(), new Headers()).payloadText()
-                .getBytes(StandardCharsets.UTF_8), "the journaled payload");
+        JsonNode payload = Json.parse(new WebhookDelivery(entry.body(), new Headers()).payloadBytes(), "the journaled payload");
         WorkflowRunEvent run = WorkflowRunEvent.from(payload);
         String correlation = RunStore.UNKNOWN.equals(entry.folder()) ? null : entry.folder();
         store.withLock(entry.folder(), () ->

@@ -145,4 +145,14 @@ public final class GitHubDeliveriesSource implements DeliverySource {
         byte[] body = Json.compact(request.get("payload")).getBytes(StandardCharsets.UTF_8);
         return Optional.of(new WebhookDelivery(body, headers));
     }
+
+    /** The client this source lists with (its hook's API URL and token). */
+    public GitHubClient client() {
+        return client;
+    }
+
+    /** The hook's {@code .../hooks/{id}/deliveries} path. */
+    public String deliveriesPath() {
+        return listPath;
+    }
 }

@@ -1,6 +1,7 @@
 package lib.sources;
 
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
@@ -8,6 +9,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import lib.ingest.DeliveryIntake;
+import lib.receiver.Health;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.util.Text;
@@ -26,6 +28,7 @@ public final class SourcePoller implements AutoCloseable {
     private final ScheduledExecutorService scheduler;
     private final List<WebhookDelivery> retry = new ArrayList<>();
     private String lastProblem;
+    private Health health;
 
     public SourcePoller(DeliverySource source, DeliveryIntake intake, Consumer<String> log) {
         this.source = source;
@@ -36,6 +39,12 @@ public final class SourcePoller implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+    }
+
+    /** Counts what each poll stores, and reports each poll as a catch-up, to {@code health}. */
+    public SourcePoller reportTo(Health health) {
+        this.health = health;
+        return this;
     }
 
     public SourcePoller start() {
@@ -52,9 +61,12 @@ public final class SourcePoller implements AutoCloseable {
         List<WebhookDelivery> batch = new ArrayList<>(retry);
         int retries = retry.size();
         retry.clear();
+        Instant at = Instant.now();
+        boolean ok = false;
         try {
             batch.addAll(source.poll());
             lastProblem = null;
+            ok = true;
         } catch (IOException | RuntimeException e) {
             String problem = source.name() + ": " + Text.describe(e);
             if (!problem.equals(lastProblem)) log.accept("warning: " + problem); // once per distinct problem
@@ -62,17 +74,23 @@ public final class SourcePoller implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        int stored = 0;
         for (int i = 0; i < batch.size(); i++) {
-            ingest(batch.get(i), i < retries);
+            if (ingest(batch.get(i), i < retries)) stored++;
         }
+        if (health != null) health.caughtUp(new Health.CatchUp(source.name(), at, ok && retry.isEmpty(), stored));
     }
 
-    private void ingest(WebhookDelivery delivery, boolean retried) {
+    /** True when the delivery was newly stored. */
+    private boolean ingest(WebhookDelivery delivery, boolean retried) {
         String id = delivery.deliveryId();
         try {
             DeliveryIntake.Outcome outcome = intake.accept(delivery);
+            if (health != null && outcome.kind() == DeliveryIntake.Kind.DUPLICATE) health.duplicate();
             if (outcome.kind() == DeliveryIntake.Kind.STORED) {
+                if (health != null) health.stored(source.name());
                 log.accept(source.name() + ": stored delivery " + id + " (run " + Json.text(outcome.summary(), "run_id") + ")");
+                return true;
             }
         } catch (SignatureException e) {
             log.accept(source.name() + ": delivery " + id + " not stored: signature missing or invalid");
@@ -83,6 +101,7 @@ public final class SourcePoller implements AutoCloseable {
             retry.add(delivery);
             if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Text.describe(e));
         }
+        return false;
     }
 
     @Override

@@ -14,8 +14,11 @@ import java.util.function.Consumer;
 import java.util.function.Supplier;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
+import lib.receiver.Health;
 import lib.receiver.Receiver;
+import lib.receiver.ReceiverLimits;
 import lib.store.RunStore;
+import lib.util.BadInputException;
 import lib.webhook.Secret;
 
 /**
@@ -26,11 +29,13 @@ import lib.webhook.Secret;
  */
 public final class Sources implements AutoCloseable {
     /**
-     * Which sources to start. {@code listen} is {@code [HOST:]PORT} or null; {@code webhookSiteToken} null for none;
-     * {@code pollInterval} null for each source's default; {@code verboseLog} null for silence.
+     * Which sources to start. {@code listen} is {@code [HOST:]PORT} or null, with the receiver's {@code limits} and
+     * whether to ask GitHub to redeliver the hook's failed deliveries to it ({@link FailedRedeliveries});
+     * {@code webhookSiteToken} null for none; {@code pollInterval} null for each source's default; {@code verboseLog}
+     * null for silence.
      */
-    public record Config(String listen, String path, String webhookSiteToken, String webhookSiteUrl, boolean fromGitHub,
-            Duration pollInterval, Path stateDir, PrintWriter verboseLog) {
+    public record Config(String listen, String path, ReceiverLimits limits, boolean redeliverFailed, String webhookSiteToken,
+            String webhookSiteUrl, boolean fromGitHub, Duration pollInterval, Path stateDir, PrintWriter verboseLog) {
         public boolean any() {
             return listen != null || webhookSiteToken != null || fromGitHub;
         }
@@ -41,9 +46,12 @@ public final class Sources implements AutoCloseable {
     }
 
     private final Deque<AutoCloseable> open = new ArrayDeque<>();
+    private final Health health;
     private volatile URI listeningUrl;
 
-    private Sources() {}
+    private Sources(Health health) {
+        this.health = health;
+    }
 
     /**
      * Starts every configured source. {@code secret} is asked only when a signed source is configured;
@@ -51,7 +59,16 @@ public final class Sources implements AutoCloseable {
      */
     public static Sources start(Config config, RunStore store, Ingest.Options options, Supplier<Secret> secret,
             Map<String, String> env, Clock clock, Runnable afterStore, Consumer<String> log) throws IOException {
-        Sources sources = new Sources();
+        if (config.redeliverFailed() && config.listen() == null) {
+            throw new BadInputException("--redeliver-failed needs --listen: GitHub redelivers to the hook's URL, which must"
+                    + " reach this receiver");
+        }
+        if (config.redeliverFailed() && config.fromGitHub()) {
+            throw new BadInputException("--redeliver-failed and --from-github both recover what the receiver missed: choose one"
+                    + " (docs/production-receiver.md)");
+        }
+        Sources sources = new Sources(new Health(clock));
+        sources.health.journalFlushes(store::journalFlushes);
         try {
             if (config.signed()) {
                 Ingest.Options signed = Ingest.Options.verifying(Optional.of(secret.get()))
@@ -60,15 +77,24 @@ public final class Sources implements AutoCloseable {
                 if (config.listen() != null) {
                     int replayed = intake.recoverJournal();
                     if (replayed > 0) log.accept("replayed " + replayed + " journaled deliveries left by a receiver that stopped");
+                    // The JDK reads its server settings once, as its first server starts: set them first.
+                    Map<String, String> jvm = config.limits().applyToJvm();
                     Receiver receiver = sources.push(Receiver.start(Receiver.parseListen(config.listen()), config.path(),
-                            intake, log));
+                            intake, config.limits(), sources.health, log));
                     sources.listeningUrl = receiver.url();
+                    log.accept("receiver: " + config.limits().describe() + "; health at GET " + Receiver.HEALTH_PATH
+                            + " (JDK settings: " + jvm + ")");
                     log.accept("listening on " + receiver.url());
+                    if (config.redeliverFailed()) {
+                        var redeliveries = FailedRedeliveries.fromState(config.stateDir(), env,
+                                interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), clock, config.verboseLog(), log);
+                        sources.push(new SourcePoller(redeliveries, intake, log).reportTo(sources.health).start());
+                    }
                 }
                 if (config.webhookSiteToken() != null) {
                     var site = WebhookSiteSource.fromEnv(config.webhookSiteToken(), config.webhookSiteUrl(), env,
                             interval(config, WebhookSiteSource.DEFAULT_INTERVAL));
-                    sources.push(new SourcePoller(site, intake, log).start());
+                    sources.push(new SourcePoller(site, intake, log).reportTo(sources.health).start());
                 }
             }
             if (config.fromGitHub()) {
@@ -76,13 +102,19 @@ public final class Sources implements AutoCloseable {
                         interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), config.verboseLog());
                 Ingest.Options trusted = Ingest.Options.verifying(Optional.empty())
                         .withRunNamePattern(options.runNamePattern()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
-                sources.push(new SourcePoller(github, intake(store, trusted, clock, afterStore, log), log).start());
+                sources.push(new SourcePoller(github, intake(store, trusted, clock, afterStore, log), log)
+                        .reportTo(sources.health).start());
             }
             return sources;
         } catch (IOException | RuntimeException e) {
             sources.close();
             throw e;
         }
+    }
+
+    /** What the sources have done since they started ({@code GET /healthz} shows it). */
+    public Health health() {
+        return health;
     }
 
     /** The receiver's URL once it listens (null without --listen). */

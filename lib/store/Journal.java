@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
+import lib.util.SafeFiles;
 
 /**
  * The write-ahead journal that lets a busy receiver make many deliveries durable with one flush.
@@ -95,15 +96,14 @@ public final class Journal implements AutoCloseable {
 
     /** Appends an entry (before the delivery's files are written); call {@link #written} once they are. */
     public Ticket append(JournalEntry entry) throws IOException {
-        byte[] bytes = entry.encode();
+        ByteBuffer[] record = entry.encode();
         lock.lock();
         try {
             if (closed) throw new IOException("the journal is closed");
             if (current == null) current = openSegment();
             Segment s = current;
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
             long at = s.written;
-            while (buffer.hasRemaining()) at += s.channel.write(buffer, at);
+            for (ByteBuffer part : record) at = SafeFiles.write(s.channel, part, at);
             s.written = at;
             s.writing++;
             s.entries.add(entry.withoutBody());

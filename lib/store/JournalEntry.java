@@ -24,17 +24,23 @@ public record JournalEntry(String kind, long runId, String folder, String delive
         Instant receivedAt, String verifiedBy, String headerEvent, byte[] body) {
     private static final int MAGIC = 0x4a524e31; // "JRN1"
 
-    byte[] encode() {
+    /**
+     * The record as two buffers, its head (magic, length, checksum, header) and the body itself: the body is
+     * written from the delivery's own array, not copied (a 25 MB delivery stays one array in memory).
+     */
+    ByteBuffer[] encode() {
         ObjectNode h = Json.object().put("kind", kind).put("run_id", runId).put("folder", folder).put("delivery_id", deliveryId)
                 .put("event_file", eventFile).put("received_at", receivedAt.toString()).put("verified_by", verifiedBy)
                 .put("header_event", headerEvent);
         byte[] header = Json.compact(h).getBytes(StandardCharsets.UTF_8);
         int payload = 4 + header.length + body.length;
-        ByteBuffer content = ByteBuffer.allocate(payload).putInt(header.length).put(header).put(body);
+        ByteBuffer head = ByteBuffer.allocate(16 + header.length).putInt(MAGIC).putInt(payload).putInt(0)
+                .putInt(header.length).put(header);
         CRC32 crc = new CRC32();
-        crc.update(content.array());
-        return ByteBuffer.allocate(12 + payload).putInt(MAGIC).putInt(payload).putInt((int) crc.getValue())
-                .put(content.array()).array();
+        crc.update(head.array(), 12, 4 + header.length);
+        crc.update(body);
+        head.putInt(8, (int) crc.getValue()).flip();
+        return new ByteBuffer[] {head, ByteBuffer.wrap(body)};
     }
 
     /** The entry at the buffer's position, advancing past it; null at the end or at a torn or damaged record. */

@@ -2,7 +2,9 @@ package lib.util;
 
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.23.0
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,8 +17,20 @@ import java.nio.file.Path;
 
 /** One shared Jackson mapper and the few helpers every command needs. */
 public final class Json {
-    public static final ObjectMapper MAPPER =
-            new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /**
+     * Reads any payload under GitHub's 25 MB cap whatever its shape: Jackson's defaults refuse a string over
+     * 20,000,000 characters, a name over 50,000 and nesting deeper than 1,000, so those limits are lifted (the
+     * payload cap bounds them, and parsing stays linear and without recursion). Numbers keep Jackson's limit of
+     * 1,000 digits: converting a longer one costs CPU far beyond linear, and GitHub's numbers are 64-bit.
+     */
+    static final StreamReadConstraints READ_LIMITS = StreamReadConstraints.builder()
+            .maxStringLength(Integer.MAX_VALUE)
+            .maxNameLength(Integer.MAX_VALUE)
+            .maxNestingDepth(Integer.MAX_VALUE)
+            .build();
+
+    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().streamReadConstraints(READ_LIMITS).build())
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Json() {}
 

@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 
 /** Crash-safe file writes and validation of file names derived from input. */
 public final class SafeFiles {
+    private static final int WRITE_PIECE = 256 * 1024;
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private SafeFiles() {}
@@ -92,8 +93,7 @@ public final class SafeFiles {
     }
 
     private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) ch.write(buffer);
+        write(ch, ByteBuffer.wrap(bytes), 0);
     }
 
     /** Writes a new file, fsynced; never replaces an existing one. Returns false when it already existed. */
@@ -122,6 +122,23 @@ public final class SafeFiles {
         } finally {
             Files.deleteIfExists(tmp);
         }
+    }
+
+    /**
+     * Writes all of {@code buffer} at {@code position}; returns the position after it. Written in pieces of
+     * at most {@value #WRITE_PIECE} bytes: the JDK copies a heap buffer into a temporary native buffer of the
+     * write's size and keeps it for the thread, so one write of a 25 MB array would pin 25 MB per thread.
+     */
+    public static long write(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long at = position;
+        while (buffer.hasRemaining()) {
+            ByteBuffer piece = buffer.slice();
+            piece.limit(Math.min(piece.remaining(), WRITE_PIECE));
+            int n = channel.write(piece, at);
+            buffer.position(buffer.position() + n);
+            at += n;
+        }
+        return at;
     }
 
     /** Flushes a file or a folder (its entries) to disk; one that is gone needs nothing. */
