@@ -20,6 +20,7 @@ import java.util.stream.Stream;
 import lib.util.Json;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -120,6 +121,7 @@ class EndToEndTest {
     }
 
     @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS) // a dozen JVMs at once: minutes when the machine is loaded
     void tenDispatchesAtOnceEachGetTheirOwnRunAndExactlyTheirDeliveries() throws Exception {
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (GitHubSimulator sim = GitHubSimulator.start(); SandboxFlow flow = flow(sim, log)) {
@@ -185,6 +187,7 @@ class EndToEndTest {
     }
 
     @Test
+    @Timeout(value = 300, unit = TimeUnit.SECONDS) // a dozen JVMs at once: minutes when the machine is loaded
     void aProcessKilledWhileIngestingLeavesOnlyValidJsonAndTheSameIngestCompletesIt() throws Exception {
         String correlation = "0d6f3b8e-2a44-4b7e-9d1c-5f2e8a7c6b10";
         long runId = 77_000_000_001L;

@@ -334,6 +334,40 @@ class LauncherTest {
         assertFalse(off.err().contains("fast path"), off.err());
     }
 
+    /** Short runs get C1 only (half the CPU of a start); a long-lived receiver (--serve) the full JIT. */
+    @Test
+    void aServeCommandLineGetsTheFullJitOthersC1Only() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("jit-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Path script = Files.writeString(Files.createDirectories(tmp.resolve("jit")).resolve("jitprobe.java"), """
+                import com.sun.management.HotSpotDiagnosticMXBean;
+                import java.lang.management.ManagementFactory;
+                class jitprobe {
+                    public static void main(String[] a) {
+                        HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+                        System.out.println(vm.getVMOption("TieredStopAtLevel").getValue());
+                    }
+                }
+                """);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1");
+        String s = script.toString();
+        run(root, env, null, launcher.toString(), s); // the miss that records the command
+        Result shortRun = run(root, env, null, launcher.toString(), s, "--listen", "8080");
+        assertTrue(shortRun.err().contains("fast path hit"), shortRun.err());
+        assertEquals("1\n", shortRun.out(), shortRun.err());
+        Result serve = run(root, env, null, launcher.toString(), s, "--serve", "--listen", "8080");
+        assertTrue(serve.err().contains("fast path hit"), serve.err());
+        assertEquals("4\n", serve.out(), serve.err());
+
+        Map<String, String> c1 = new HashMap<>(env);
+        c1.put("JBANG_LAUNCHER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1");
+        assertEquals("1\n", run(root, c1, null, launcher.toString(), s, "--serve").out(), "the operator's choice wins");
+        Map<String, String> full = new HashMap<>(env);
+        full.put("JBANG_LAUNCHER_JAVA_OPTIONS", "");
+        assertEquals("4\n", run(root, full, null, launcher.toString(), s).out(), "empty means the JVM's defaults");
+    }
+
     /** What JBang's protocol promises the script: the shell, the launcher as invoked, and whether stdin is a tty. */
     @Test
     void scriptsSeeTheLaunchEnvironmentOnBothPaths() throws Exception {
