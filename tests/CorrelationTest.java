@@ -1,4 +1,5 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,25 @@ import org.junit.jupiter.api.Test;
 
 class CorrelationTest {
     private static final String ID = "5b0b2ad4-3c1f-4f7e-9a55-8d3f2f0d7c11";
+
+    @Test
+    void validIdsAreExactlyTheHexUuidsOfEitherCase() {
+        assertTrue(Correlation.isValid(ID));
+        assertTrue(Correlation.isValid(ID.toUpperCase(java.util.Locale.ROOT)));
+        for (String bad : new String[] {null, "", "unknown", ID + "0", ID.substring(1), ID.replace('-', '_'),
+                ID.replace("5b0b", "5b0g"), "../" + ID.substring(3), ID.substring(0, 35) + "\n", "5b0b2ad4f3c1f-4f7e-9a55-8d3f2f0d7c11"}) {
+            assertFalse(Correlation.isValid(bad), String.valueOf(bad));
+        }
+        // every single-character change agrees with the UUID grammar
+        java.util.regex.Pattern grammar = java.util.regex.Pattern.compile(
+                "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+        for (int i = 0; i < ID.length(); i++) {
+            for (char c : "0aF-gZ/. ".toCharArray()) {
+                String changed = ID.substring(0, i) + c + ID.substring(i + 1);
+                assertEquals(grammar.matcher(changed).matches(), Correlation.isValid(changed), changed);
+            }
+        }
+    }
 
     @Test
     void findsTheUuidInDisplayTitleBeforeName() {

@@ -282,8 +282,9 @@ public final class RunStore implements AutoCloseable {
             if (replayIndexed != null && replayIndexed.containsKey(folder)) replayIndexed.get(folder).add(deliveryId);
         }
         Path marker = deliveryMarker(folder, deliveryId, ".json");
-        if (journal != null) SafeFiles.overwrite(marker, Json.pretty(row.json())); // read only under this lock
-        else SafeFiles.writeAtomically(marker, Json.pretty(row.json()));
+        byte[] markerBytes = (Json.compact(row.json()) + "\n").getBytes(StandardCharsets.UTF_8);
+        if (journal != null) SafeFiles.overwrite(marker, markerBytes); // read only under this lock
+        else SafeFiles.writeAtomically(marker, markerBytes);
         if (journal == null || slot.resumed()) Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
     }
 

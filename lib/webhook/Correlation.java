@@ -12,7 +12,6 @@ import lib.util.BadInputException;
 public final class Correlation {
     private static final String UUID_TEXT =
             "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-    private static final Pattern UUID_ONLY = Pattern.compile(UUID_TEXT);
     /** The run-name our sample workflow sets: {@code Dispatch Webhook (<uuid>)}. */
     public static final Pattern DEFAULT_PATTERN = Pattern.compile("Dispatch Webhook \\((" + UUID_TEXT + ")\\)");
 
@@ -23,8 +22,16 @@ public final class Correlation {
         return UUID.randomUUID().toString();
     }
 
+    /** True for a UUID in its 8-4-4-4-12 hex form (either case). Checked by hand: a receiver asks on every file it names. */
     public static boolean isValid(String id) {
-        return id != null && UUID_ONLY.matcher(id).matches();
+        if (id == null || id.length() != 36) return false;
+        for (int i = 0; i < 36; i++) {
+            char c = id.charAt(i);
+            boolean ok = i == 8 || i == 13 || i == 18 || i == 23 ? c == '-'
+                    : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (!ok) return false;
+        }
+        return true;
     }
 
     /** The canonical (lower-case) form of a correlation id, or a usage error when it is not a UUID. */
