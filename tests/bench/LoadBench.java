@@ -31,8 +31,13 @@ final class LoadBench extends BenchSection {
 
     private record Result(double rate, double p50, double p99, double max, long requests, long not2xx, long socketErrors) {}
 
+    private final Path receiverRepo;
+    private final int warmSeconds;
+
     LoadBench(Bench bench) {
         super(bench);
+        this.receiverRepo = bench.receiverRepo;
+        this.warmSeconds = bench.loadSeconds > 0 ? bench.loadSeconds : quick ? 5 : 20;
     }
 
     void load() throws Exception {
@@ -40,28 +45,41 @@ final class LoadBench extends BenchSection {
             notes.add("External load: skipped, wrk is not installed (Debian: apt-get install wrk).");
             return;
         }
-        Duration round = Duration.ofSeconds(quick ? 5 : 10);
         for (int i = 0; i < 2; i++) { // built and recorded by the launcher before anything is timed
-            Proc help = jbang(Map.of(), true, "wait-for-webhook.java", "--help");
-            if (help.exit() != 0) throw new IllegalStateException("wait-for-webhook --help failed: " + help.err());
+            Live help = Live.start(receiverCommand("--help"), env(Map.of(), true), receiverRepo);
+            if (!help.process.waitFor(600, TimeUnit.SECONDS) || help.process.exitValue() != 0) {
+                throw new IllegalStateException("wait-for-webhook --help failed: " + help.stderr());
+            }
         }
         List<Scenario> scenarios = List.of(
                 new Scenario("64 correlations", 64, true, "≥ 1,500/s, p99 < 50 ms", 1500),
                 new Scenario("no correlation (runs/unknown/)", 64, false, "≥ 1,000/s, p99 < 50 ms", 1000),
                 new Scenario("one correlation", 1, true, "", 0));
-        for (Scenario s : scenarios) run(s, round, null);
+        for (Scenario s : scenarios) run(s, null);
         // Compiler settings for a long-running receiver (the launcher's default C1-only helps short scripts).
-        run(scenarios.get(0), round, "-XX:TieredStopAtLevel=1");
-        run(scenarios.get(0), round, "");
+        run(scenarios.get(0), "-XX:TieredStopAtLevel=1");
+        run(scenarios.get(0), "");
         notes.add("External load: `./jbang wait-for-webhook.java --serve --listen 127.0.0.1:0` (fast path, warm build) loaded by "
                 + "`wrk -t2 -c16` with `tests/bench/wrk-deliveries.lua`: the 22 KB `workflow_run.completed` fixture re-targeted "
                 + "per correlation (or titled without one), signed, a unique X-GitHub-Delivery per request. Each scenario "
                 + "starts a fresh receiver: one round from the fresh JVM, one warm round, then SIGKILL right after the last "
                 + "answer and a count of what is on disk: every delivery answered 2xx must have its marker and index row. "
-                + "Rows with a JVM option override the launcher's JBANG_LAUNCHER_JAVA_OPTIONS for the receiver.");
+                + "The launcher runs `--serve` with the full JIT; rows with a JVM option set JBANG_LAUNCHER_JAVA_OPTIONS for "
+                + "the receiver. `--receiver-from CHECKOUT` runs another checkout's receiver (e.g. a `git worktree` of an "
+                + "older commit) under the same load, for a before/after.");
     }
 
-    private void run(Scenario s, Duration round, String jvmOptions) throws Exception {
+    /** {@code ./jbang wait-for-webhook.java ARGS} of the checkout under test. */
+    private List<String> receiverCommand(String... args) {
+        List<String> cmd = new ArrayList<>(List.of(receiverRepo.resolve("jbang").toString(),
+                receiverRepo.resolve("wait-for-webhook.java").toString()));
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    private void run(Scenario s, String jvmOptions) throws Exception {
+        Duration first = Duration.ofSeconds(quick ? 5 : 10);
+        Duration then = Duration.ofSeconds(warmSeconds);
         Path dir = Files.createDirectories(tmp.resolve("load-" + s.name().replaceAll("[^a-z0-9]+", "-")
                 + (jvmOptions == null ? "" : jvmOptions.isEmpty() ? "-fulljit" : "-c1")));
         Path runs = dir.resolve("runs");
@@ -71,22 +89,24 @@ final class LoadBench extends BenchSection {
         if (jvmOptions != null) env.put("JBANG_LAUNCHER_JAVA_OPTIONS", jvmOptions);
         String label = s.name() + (jvmOptions == null ? "" : jvmOptions.isEmpty() ? ", full JIT" : ", C1 only");
         progress("external load: " + label);
-        Live receiver = Live.start(command(true, "wait-for-webhook.java", "--serve", "--listen", "127.0.0.1:0",
+        Live receiver = Live.start(receiverCommand("--serve", "--listen", "127.0.0.1:0",
                 "--runs-dir", runs.toString(), "--secret-file", secret.toString(), "--state-dir", dir.resolve("state").toString()),
-                env(env, true), repo);
+                env(env, true), receiverRepo);
         try {
             String url = receiver.awaitStderr("listening on ", Duration.ofSeconds(120));
             if (url == null) throw new IllegalStateException("the receiver did not start: " + receiver.stderr());
-            Result fresh = wrk(url.strip(), dir, "fresh", round);
-            Result warm = wrk(url.strip(), dir, "warm", round);
+            Result fresh = wrk(url.strip(), dir, "fresh", first);
+            Result warm = wrk(url.strip(), dir, "warm", then);
             killHard(receiver.process);
             long answered = fresh.requests() - fresh.not2xx() + warm.requests() - warm.not2xx();
             long[] onDisk = storedAndTwice(new RunStore(runs));
             boolean lossless = onDisk[0] >= answered && onDisk[1] == 0;
-            String how = "`./jbang wait-for-webhook.java --serve`" + (jvmOptions == null ? "" : " with `"
-                    + (jvmOptions.isEmpty() ? "full tiered JIT" : jvmOptions) + "`") + ", `wrk -t2 -c16`, " + round.toSeconds() + " s";
-            for (String phase : List.of("fresh JVM", "warm")) {
-                Result r = phase.equals("fresh JVM") ? fresh : warm;
+            String how = "`./jbang wait-for-webhook.java --serve`" + (receiverRepo.equals(repo) ? "" : " of " + receiverRepo)
+                    + (jvmOptions == null ? "" : " with `" + (jvmOptions.isEmpty() ? "full tiered JIT" : jvmOptions) + "`")
+                    + ", `wrk -t2 -c16`";
+            String freshPhase = "fresh JVM, first " + first.toSeconds() + " s";
+            for (String phase : List.of(freshPhase, "warm, the next " + then.toSeconds() + " s")) {
+                Result r = phase.equals(freshPhase) ? fresh : warm;
                 boolean ok = r.rate() >= s.minRate() && r.p99() < 50 && r.not2xx() == 0 && r.socketErrors() == 0;
                 rows.add(new Row("6. External load (wrk)", label + ", " + phase, how, (int) r.requests(),
                         String.format(Locale.ROOT, "%.0f deliveries/s", r.rate()),

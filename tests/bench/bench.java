@@ -29,6 +29,7 @@ import lib.receiver.Receiver;
 
 /**
  * Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load,launcher] [--dir TMPDIR] [--keep]
+ *            [--receiver-from CHECKOUT] [--load-seconds N]
  *
  * <p>Measures, on the loopback GitHub simulator and a temporary runs folder:
  * 1. start-up of each script's smallest real job through ./jbang, with and without the launcher's fast path;
@@ -51,17 +52,24 @@ class Bench {
     final Set<String> only;
     final boolean keep;
     final Path repo;
+    /** Section 6 runs this checkout's wait-for-webhook (another commit, for a before/after); else {@link #repo}'s. */
+    final Path receiverRepo;
+    /** Section 6: how long the warm round of each scenario lasts (0: the default, 20 s, or 5 s with --quick). */
+    final int loadSeconds;
     final Path tmp;
     final byte[] completedFixture;
     final byte[] requestedFixture;
     final String loadAtStart = loadavg();
 
-    Bench(boolean quick, int runs, Set<String> only, boolean keep, Path dir) throws IOException {
+    Bench(boolean quick, int runs, Set<String> only, boolean keep, Path dir, Path receiverFrom, int loadSeconds)
+            throws IOException {
         this.quick = quick;
         this.runs = runs;
         this.only = only;
         this.keep = keep;
         this.repo = findRepo();
+        this.receiverRepo = receiverFrom == null ? repo : receiverFrom.toAbsolutePath().normalize();
+        this.loadSeconds = loadSeconds;
         this.tmp = dir == null ? Files.createTempDirectory("awt-bench-") : Files.createTempDirectory(dir, "awt-bench-");
         this.completedFixture = Files.readAllBytes(repo.resolve("tests/fixtures/workflow_run.completed.json"));
         this.requestedFixture = Files.readAllBytes(repo.resolve("tests/fixtures/workflow_run.requested.json"));
@@ -72,6 +80,8 @@ class Bench {
         boolean keep = false;
         Integer runs = null;
         Path dir = null;
+        Path receiverFrom = null;
+        int loadSeconds = 0;
         Set<String> only = new LinkedHashSet<>(List.of("startup", "ingest", "wait", "track", "follow", "load", "launcher"));
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -79,9 +89,11 @@ class Bench {
                 case "--keep" -> keep = true;
                 case "--runs" -> runs = Integer.parseInt(args[++i]);
                 case "--dir" -> dir = Path.of(args[++i]);
+                case "--receiver-from" -> receiverFrom = Path.of(args[++i]);
+                case "--load-seconds" -> loadSeconds = Integer.parseInt(args[++i]);
                 case "--only" -> only = new LinkedHashSet<>(List.of(args[++i].split(",")));
                 case "-h", "--help" -> {
-                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load,launcher] [--dir TMPDIR] [--keep]");
+                    System.out.println("Usage: ./jbang tests/bench/bench.java [--quick] [--runs N] [--only startup,ingest,wait,track,follow,load,launcher] [--dir TMPDIR] [--keep] [--receiver-from CHECKOUT] [--load-seconds N]");
                     return;
                 }
                 default -> {
@@ -93,7 +105,7 @@ class Bench {
         // As in wait-for-webhook --listen, the receiver's class (which turns off Nagle's algorithm for the
         // JDK HTTP server) is initialised before any other HTTP server of this JVM (the simulator's) starts.
         Receiver.parseListen("0");
-        Bench bench = new Bench(quick, runs != null ? runs : quick ? 3 : 7, only, keep, dir);
+        Bench bench = new Bench(quick, runs != null ? runs : quick ? 3 : 7, only, keep, dir, receiverFrom, loadSeconds);
         long t0 = System.nanoTime();
         try {
             bench.runAll();
