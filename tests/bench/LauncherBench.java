@@ -307,7 +307,9 @@ final class LauncherBench extends BenchSection {
                 for (Path f : files.filter(f -> f.toString().endsWith(".script")).toList()) {
                     if (!Files.readString(f).strip().equals(script.toString())) continue;
                     Path base = f.resolveSibling(f.getFileName().toString().replaceFirst("\\.script$", ""));
-                    List<String> rec = Files.readAllLines(base.resolveSibling(base.getFileName() + ".rec"));
+                    Path recFile = base.resolveSibling(base.getFileName() + ".rec");
+                    if (!Files.exists(recFile)) continue; // being recorded again (a source changed): not yet
+                    List<String> rec = Files.readAllLines(recFile);
                     return Optional.of(new Entry(base, rec.get(0), rec.get(1)));
                 }
             }
