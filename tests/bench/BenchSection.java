@@ -57,6 +57,25 @@ abstract class BenchSection {
         this.requestedFixture = bench.requestedFixture;
     }
 
+    // ================================================================ helpers: the launcher's cache
+
+    /** The launcher's cache folder for this environment (JBANG_LAUNCHER_CACHE, else XDG_CACHE_HOME or ~/.cache). */
+    static Path cacheDir(Map<String, String> env) {
+        String cache = env.get("JBANG_LAUNCHER_CACHE");
+        if (cache != null && !cache.isEmpty()) return Path.of(cache);
+        String xdg = env.get("XDG_CACHE_HOME");
+        return Path.of(xdg != null && !xdg.isEmpty() ? xdg : env.get("HOME") + "/.cache", "jbang-launcher");
+    }
+
+    /** Waits for the launcher's background work (archives): it holds fastpath/.busy shared while it works. */
+    void awaitBackground(Map<String, String> env) throws Exception {
+        Path busy = cacheDir(env).resolve("fastpath/.busy");
+        if (!Files.exists(busy)) return;
+        Process flock = new ProcessBuilder("flock", "-x", busy.toString(), "true").redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        if (!flock.waitFor(600, TimeUnit.SECONDS)) flock.destroyForcibly();
+    }
+
     // ================================================================ helpers: ingest
 
     static Ingest.Options verifying() {

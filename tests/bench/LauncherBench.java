@@ -285,19 +285,6 @@ final class LauncherBench extends BenchSection {
         }
     }
 
-    static Path cacheDir(Map<String, String> env) {
-        String cache = env.get("JBANG_LAUNCHER_CACHE");
-        if (cache != null && !cache.isEmpty()) return Path.of(cache);
-        String xdg = env.get("XDG_CACHE_HOME");
-        return Path.of(xdg != null && !xdg.isEmpty() ? xdg : env.get("HOME") + "/.cache", "jbang-launcher");
-    }
-
-    /** Waits for the launcher's background work (archives): it holds fastpath/.busy shared while it works. */
-    void awaitBackground(Map<String, String> env) throws Exception {
-        Path busy = cacheDir(env).resolve("fastpath/.busy");
-        if (Files.exists(busy)) exec(List.of("flock", "-x", busy.toString(), "true"), env, repo);
-    }
-
     /** A fast-path record of the launcher's cache: base path, generation, command line. */
     record Entry(Path base, String gen, String cmdline) {
         static Optional<Entry> find(Path cache, Path script) throws IOException {
