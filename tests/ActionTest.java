@@ -23,13 +23,17 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The composite Action (action.yml): its declared interface read as data, and its steps run the way a
  * runner runs them ({@link ActionRunner}) against the GitHub simulator, through the real {@code ./jbang}.
- * Only a few tests start a JVM that way (the suite's time); the rest stop before the script runs.
+ * Only a few tests start a JVM that way (the suite's time); the rest stop before the script runs. Those few
+ * wait, as the action's last step does, for the launcher's background work, which on a cold cache includes
+ * what the other test classes started meanwhile: minutes on a loaded machine.
  */
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
 class ActionTest {
     static Path root;
     static JsonNode action;
