@@ -139,6 +139,7 @@ class WaitForWebhook implements Callable<Integer> {
             listeningUrl = sources.listeningUrl();
             Thread hook = new Thread(() -> {
                 sources.close(); // SIGINT/SIGTERM: finish in-flight deliveries first
+                store.close(); // then the journal's last checkpoint, here: the JVM halts once its hooks are done
                 stopServing.countDown();
             }, "wait-for-webhook-shutdown");
             Runtime.getRuntime().addShutdownHook(hook);

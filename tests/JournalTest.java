@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -98,6 +99,39 @@ class JournalTest {
     }
 
     /**
+     * A receiver stopped (SIGTERM) while a checkpoint is flushing lets that flush finish, then checkpoints
+     * the rest: an interrupted flush would fail and leave its segment on disk for the next receiver to replay.
+     * The checkpoint's {@code sync} is made slow here, so a stop nearly always lands in one.
+     */
+    @Test
+    void aReceiverStoppedDuringACheckpointLeavesNoSegmentBehind() throws Exception {
+        Path runs = tmp.resolve("runs");
+        Path bin = Files.createDirectories(tmp.resolve("slow-sync"));
+        Path sync = Files.writeString(bin.resolve("sync"), "#!/bin/sh\nsleep 0.4\nexec " + realSync() + " \"$@\"\n");
+        sync.toFile().setExecutable(true);
+        Process receiver = startReceiver(runs, Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")));
+        URI url = url(receiver);
+        ConcurrentLinkedQueue<String> answered = new ConcurrentLinkedQueue<>();
+        for (int i = 0; i < 30; i++) { // a second and more of checkpoints, each flush slow
+            String id = "t-" + i;
+            if (Deliveries.postSigned(url, "workflow_run", id, Fixtures.workflowRun("in_progress", Correlation.newId(),
+                    83_000_000L + i)).statusCode() == 200) answered.add(id);
+            Thread.sleep(40);
+        }
+        receiver.destroy(); // SIGTERM: drains, closes the journal
+        assertTrue(receiver.waitFor(30, TimeUnit.SECONDS), "the receiver stopped");
+        assertEquals(30, answered.size());
+        assertEquals(List.of(), listJournal(runs), "every segment checkpointed and deleted");
+    }
+
+    private static String realSync() {
+        for (String dir : System.getenv("PATH").split(File.pathSeparator)) {
+            if (Files.isExecutable(Path.of(dir, "sync"))) return Path.of(dir, "sync").toString();
+        }
+        throw new org.opentest4j.TestAbortedException("no sync command on PATH");
+    }
+
+    /**
      * The receiver's promise: a 2xx means durable. Killed (SIGKILL) right after its last answer, every
      * delivery it answered 2xx is on disk and readable; files the machine might lose before they were
      * flushed come back from the journal when the next receiver starts.
@@ -181,13 +215,21 @@ class JournalTest {
 
     /** wait-for-webhook --serve --listen in its own JVM, checkpoints stretched so the journal outlives a quick kill. */
     Process startReceiver(Path runs) throws Exception {
+        return startReceiver(runs, Map.of(), "-Dawt.journal.checkpointMillis=600000");
+    }
+
+    /** wait-for-webhook --serve --listen in its own JVM with these environment variables and JVM options. */
+    Process startReceiver(Path runs, Map<String, String> env, String... jvmOptions) throws Exception {
         Files.createDirectories(tmp.resolve("state"));
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-Dawt.journal.checkpointMillis=600000", "-cp",
-                System.getProperty("java.class.path"), "WaitForWebhook", "--serve", "--listen", "127.0.0.1:0",
-                "--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString(),
-                "--secret-file", Deliveries.secretFile(tmp).toString())
-                .redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1"));
+        command.addAll(List.of(jvmOptions));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "WaitForWebhook", "--serve", "--listen",
+                "127.0.0.1:0", "--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString(),
+                "--secret-file", Deliveries.secretFile(tmp).toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return pb.start();
     }
 
     /** The receiver's URL from its "listening on" line (it listens only after replaying the journal). */

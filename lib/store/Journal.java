@@ -83,6 +83,8 @@ public final class Journal implements AutoCloseable {
     private final Consumer<String> warn;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
+    /** Signalled by {@link #close}, so the checkpointer stops between checkpoints, never during one. */
+    private final Condition closing = lock.newCondition();
     private final List<Segment> sealed = new ArrayList<>();
     private final Thread checkpointer;
     private final AtomicLong flushes = new AtomicLong();
@@ -174,10 +176,11 @@ public final class Journal implements AutoCloseable {
             if (closed) return;
             closed = true;
             seal();
+            closing.signalAll();
         } finally {
             lock.unlock();
         }
-        checkpointer.interrupt();
+        // Not interrupted: an interrupt during a flush fails it and would leave its segment for a replay.
         try {
             checkpointer.join(60_000);
         } catch (InterruptedException e) {
@@ -263,15 +266,14 @@ public final class Journal implements AutoCloseable {
 
     private void checkpointLoop() {
         while (true) {
-            try {
-                Thread.sleep(CHECKPOINT_EVERY.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
             lock.lock();
             try {
+                long left = CHECKPOINT_EVERY.toNanos();
+                while (!closed && left > 0) left = closing.awaitNanos(left);
                 if (closed) return;
                 if (current != null && current.written > 0) seal();
+            } catch (InterruptedException e) {
+                return;
             } finally {
                 lock.unlock();
             }
