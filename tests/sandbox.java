@@ -113,16 +113,20 @@ class Sandbox {
                 System.out.println("  logs/           stdout and stderr of every command");
                 return 0;
             } catch (SandboxFlow.StepFailed e) {
-                System.out.flush();
-                System.err.printf("%nsandbox: FAILED: %s%nEverything so far is in %s (logs/ holds each command's output).%n",
-                        e.getMessage(), workDir);
-                return 1;
+                return failed(e, workDir);
             } catch (Exception e) {
                 System.out.flush();
                 System.err.printf("%nsandbox: FAILED: unexpected %s%nEverything so far is in %s%n", e, workDir);
                 return 1;
             }
         }
+    }
+
+    private static int failed(SandboxFlow.StepFailed e, Path workDir) {
+        System.out.flush();
+        System.err.printf("%nsandbox: FAILED: %s%nEverything so far is in %s (logs/ holds each command's output).%n",
+                e.getMessage(), workDir);
+        return 1;
     }
 
     static int runFailure(Path root, Path workDir) throws IOException {
@@ -140,10 +144,7 @@ class Sandbox {
                 System.out.println("Everything is stored in " + workDir + " (runs/, and logs/ with each command's output).");
                 return 0;
             } catch (SandboxFlow.StepFailed e) {
-                System.out.flush();
-                System.err.printf("%nsandbox: FAILED: %s%nEverything so far is in %s (logs/ holds each command's output).%n",
-                        e.getMessage(), workDir);
-                return 1;
+                return failed(e, workDir);
             }
         }
     }

@@ -70,10 +70,7 @@ abstract class BenchSection {
     /** Waits for the launcher's background work (archives): it holds fastpath/.busy shared while it works. */
     void awaitBackground(Map<String, String> env) throws Exception {
         Path busy = cacheDir(env).resolve("fastpath/.busy");
-        if (!Files.exists(busy)) return;
-        Process flock = new ProcessBuilder("flock", "-x", busy.toString(), "true").redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        if (!flock.waitFor(600, TimeUnit.SECONDS)) flock.destroyForcibly();
+        if (Files.exists(busy)) exec(List.of("flock", "-x", busy.toString(), "true"), env, repo);
     }
 
     // ================================================================ helpers: ingest
@@ -146,17 +143,26 @@ abstract class BenchSection {
     }
 
     Proc jbang(Map<String, String> extraEnv, boolean fast, String... args) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command(fast, args)).directory(repo.toFile());
+        return exec(command(fast, args), env(extraEnv, fast), repo, 120);
+    }
+
+    /** Runs {@code command} in {@code dir} with exactly {@code env}, stdin empty, within 600 s. */
+    Proc exec(List<String> command, Map<String, String> env, Path dir) throws Exception {
+        return exec(command, env, dir, 600);
+    }
+
+    private static Proc exec(List<String> command, Map<String, String> env, Path dir, int timeoutSeconds) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
         pb.environment().clear();
-        pb.environment().putAll(env(extraEnv, fast));
+        pb.environment().putAll(env);
         pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
         long t0 = System.nanoTime();
         Process p = pb.start();
         CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
         CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
             p.destroyForcibly();
-            throw new IllegalStateException("timed out: " + String.join(" ", args));
+            throw new IllegalStateException("timed out: " + String.join(" ", command));
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
         return new Proc(p.exitValue(), out.get(), err.get(), seconds);

@@ -1,4 +1,3 @@
-import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -9,8 +8,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 /**
@@ -320,23 +317,6 @@ final class LauncherBench extends BenchSection {
                     + archive().map(a -> " -XX:SharedArchiveFile='" + a + "' -Xshare:auto").orElse("");
             return List.of("bash", "-c", "exec '" + java + "' " + opts + " " + rest + " \"$@\"", name);
         }
-    }
-
-    Proc exec(List<String> command, Map<String, String> env, Path dir) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile());
-        pb.environment().clear();
-        pb.environment().putAll(env);
-        pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        long t0 = System.nanoTime();
-        Process p = pb.start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-        if (!p.waitFor(600, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new IllegalStateException("timed out: " + String.join(" ", command));
-        }
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        return new Proc(p.exitValue(), out.get(), err.get(), seconds);
     }
 
     static double min(List<Double> v) {
