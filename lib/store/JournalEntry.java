@@ -23,10 +23,12 @@ import lib.util.Json;
 public record JournalEntry(String kind, long runId, String folder, String deliveryId, String eventFile,
         Instant receivedAt, String verifiedBy, String headerEvent, byte[] body) {
     private static final int MAGIC = 0x4a524e31; // "JRN1"
+    private static final int ONE_WRITE_BODY = 64 * 1024;
 
     /**
-     * The record as two buffers, its head (magic, length, checksum, header) and the body itself: the body is
-     * written from the delivery's own array, not copied (a 25 MB delivery stays one array in memory).
+     * The record as buffers to write in order: its head (magic, length, checksum, header) and the body. A
+     * large body is written from the delivery's own array, not copied (a 25 MB delivery stays one array in
+     * memory); a small one is copied after the head, so the record takes one write.
      */
     ByteBuffer[] encode() {
         ObjectNode h = Json.object().put("kind", kind).put("run_id", runId).put("folder", folder).put("delivery_id", deliveryId)
@@ -40,7 +42,9 @@ public record JournalEntry(String kind, long runId, String folder, String delive
         crc.update(head.array(), 12, 4 + header.length);
         crc.update(body);
         head.putInt(8, (int) crc.getValue()).flip();
-        return new ByteBuffer[] {head, ByteBuffer.wrap(body)};
+        if (body.length > ONE_WRITE_BODY) return new ByteBuffer[] {head, ByteBuffer.wrap(body)};
+        ByteBuffer record = ByteBuffer.allocate(head.remaining() + body.length).put(head).put(body);
+        return new ByteBuffer[] {record.flip()};
     }
 
     /** The entry at the buffer's position, advancing past it; null at the end or at a torn or damaged record. */

@@ -192,7 +192,9 @@ public final class RunStore implements AutoCloseable {
 
     /** The row of a delivery already stored in this folder, if any. */
     public Optional<IndexRow> storedDelivery(String folder, String deliveryId) throws IOException {
-        JsonNode row = readJson(deliveryMarker(folder, deliveryId, ".json"));
+        Path marker = deliveryMarker(folder, deliveryId, ".json");
+        if (isAbsent(marker)) return Optional.empty(); // the usual case: a new delivery
+        JsonNode row = readJson(marker);
         return Optional.ofNullable(row).map(IndexRow::of);
     }
 
@@ -202,11 +204,13 @@ public final class RunStore implements AutoCloseable {
      */
     public EventSlot reserveEvent(String folder, String deliveryId, Instant received) throws IOException {
         Path pending = deliveryMarker(folder, deliveryId, ".pending");
-        try {
-            String earlier = Files.readString(pending, StandardCharsets.UTF_8).strip();
-            if (SafeFiles.isSafeName(earlier)) return new EventSlot(eventsDir(folder).resolve(earlier), true);
-        } catch (NoSuchFileException e) {
-            // the usual case: a new delivery
+        if (!isAbsent(pending)) {
+            try {
+                String earlier = Files.readString(pending, StandardCharsets.UTF_8).strip();
+                if (SafeFiles.isSafeName(earlier)) return new EventSlot(eventsDir(folder).resolve(earlier), true);
+            } catch (NoSuchFileException e) {
+                // removed meanwhile: a new delivery after all
+            }
         }
         String name = EVENT_TIME.format(received) + "-" + deliveryId + ".json";
         if (journal == null) SafeFiles.writeHint(pending, name.getBytes(StandardCharsets.UTF_8)); // the journal keeps it otherwise
@@ -277,12 +281,13 @@ public final class RunStore implements AutoCloseable {
      * deliveries may have been appended after it meanwhile, so that (rare) case reads the index.
      */
     public void commitDelivery(String folder, String deliveryId, EventSlot slot, IndexRow row) throws IOException {
+        String line = Json.compact(row.json()); // the index row and the marker hold the same line
         if (!(slot.resumed() && indexHolds(folder, deliveryId))) {
-            appendIndexRow(folder, row.json());
+            appendIndexRow(folder, row, line.getBytes(StandardCharsets.UTF_8));
             if (replayIndexed != null && replayIndexed.containsKey(folder)) replayIndexed.get(folder).add(deliveryId);
         }
         Path marker = deliveryMarker(folder, deliveryId, ".json");
-        byte[] markerBytes = (Json.compact(row.json()) + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] markerBytes = (line + "\n").getBytes(StandardCharsets.UTF_8);
         if (journal != null) SafeFiles.overwrite(marker, markerBytes); // read only under this lock
         else SafeFiles.writeAtomically(marker, markerBytes);
         if (journal == null || slot.resumed()) Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
@@ -309,21 +314,20 @@ public final class RunStore implements AutoCloseable {
      * one positional write over the closing bracket: the file stays a JSON array and the cost does
      * not grow with the index. A file in any other layout is rewritten once into this one.
      */
-    private void appendIndexRow(String folder, ObjectNode row) throws IOException {
+    private void appendIndexRow(String folder, IndexRow row, byte[] line) throws IOException {
         Path file = indexFile(folder);
-        byte[] line = Json.compact(row).getBytes(StandardCharsets.UTF_8);
-        if (Files.exists(file)) {
-            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-                long size = ch.size();
-                if (size > INDEX_END.length + 1 && endsWith(ch, INDEX_END)) {
-                    ByteBuffer tail = ByteBuffer.allocate(2 + line.length + INDEX_END.length);
-                    tail.put((byte) ',').put((byte) '\n').put(line).put(INDEX_END).flip();
-                    long at = size - INDEX_END.length;
-                    while (tail.hasRemaining()) at += ch.write(tail, at);
-                    if (journal == null) ch.force(false);
-                    return;
-                }
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+            long size = ch.size();
+            if (size > INDEX_END.length + 1 && endsWith(ch, INDEX_END)) {
+                ByteBuffer tail = ByteBuffer.allocate(2 + line.length + INDEX_END.length);
+                tail.put((byte) ',').put((byte) '\n').put(line).put(INDEX_END).flip();
+                long at = size - INDEX_END.length;
+                while (tail.hasRemaining()) at += ch.write(tail, at);
+                if (journal == null) ch.force(false);
+                return;
             }
+        } catch (NoSuchFileException e) {
+            // the folder's first delivery: written whole below
         }
         List<IndexRow> rows;
         try {
@@ -331,7 +335,7 @@ public final class RunStore implements AutoCloseable {
         } catch (DamagedFileException damaged) {
             rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
         }
-        rows.add(IndexRow.of(row));
+        rows.add(row);
         StringBuilder text = new StringBuilder("[\n");
         for (int i = 0; i < rows.size(); i++) {
             text.append(Json.compact(rows.get(i).json())).append(i + 1 < rows.size() ? ",\n" : "");
@@ -410,6 +414,14 @@ public final class RunStore implements AutoCloseable {
     private Path deliveryMarker(String folder, String deliveryId, String suffix) {
         if (!SafeFiles.isSafeName(deliveryId)) throw new BadInputException("unsafe delivery id: " + deliveryId);
         return webhookDir(folder).resolve("deliveries").resolve(deliveryId + suffix);
+    }
+
+    /**
+     * A cheap check for a file that is usually missing: {@code File.exists} is one stat, where a failed open
+     * (or, on JDK 17, {@code Files.exists}) builds an exception with its stack trace, per delivery.
+     */
+    private static boolean isAbsent(Path file) {
+        return !file.toFile().exists();
     }
 
     private Path runPointer(long runId) {

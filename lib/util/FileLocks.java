@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.locks.ReentrantLock;
@@ -32,14 +33,20 @@ public final class FileLocks {
         Path key = lockFile.toAbsolutePath().normalize();
         ReentrantLock local = IN_PROCESS[Math.floorMod(key.hashCode(), IN_PROCESS.length)];
         local.lock();
-        try {
-            Files.createDirectories(key.getParent());
-            try (FileChannel channel = FileChannel.open(key, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = channel.lock()) {
-                return work.run();
-            }
+        try (FileChannel channel = open(key); FileLock ignored = channel.lock()) {
+            return work.run();
         } finally {
             local.unlock();
+        }
+    }
+
+    /** Opens (creating) the lock file; its folder is created only when missing, not on every call. */
+    private static FileChannel open(Path lockFile) throws IOException {
+        try {
+            return FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            Files.createDirectories(lockFile.getParent());
+            return FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         }
     }
 }

@@ -8,12 +8,14 @@ import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /** One shared Jackson mapper and the few helpers every command needs. */
 public final class Json {
@@ -31,6 +33,8 @@ public final class Json {
 
     public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().streamReadConstraints(READ_LIMITS).build())
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+
+    private static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
 
     private Json() {}
 
@@ -71,8 +75,10 @@ public final class Json {
     /** Indented JSON with a trailing newline, as stored in files. */
     public static byte[] pretty(JsonNode node) {
         try {
-            return (MAPPER.writerWithDefaultPrettyPrinter().writeValueAsString(node) + "\n")
-                    .getBytes(StandardCharsets.UTF_8);
+            byte[] json = PRETTY.writeValueAsBytes(node);
+            byte[] line = Arrays.copyOf(json, json.length + 1);
+            line[json.length] = '\n';
+            return line;
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
