@@ -1,15 +1,13 @@
 package lib.webhook;
 
-import java.security.InvalidKeyException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /** GitHub's X-Hub-Signature-256: HMAC-SHA256 over the raw body bytes, hex, with a "sha256=" prefix. */
 public final class Hmac {
     public static final String PREFIX = "sha256=";
+    private static final int BLOCK = 64; // SHA-256's block size in bytes
 
     public enum Result {
         VALID,
@@ -46,14 +44,30 @@ public final class Hmac {
         return MessageDigest.isEqual(mac(secret, body), given) ? Result.VALID : Result.MISMATCH;
     }
 
+    /**
+     * HMAC-SHA256 as RFC 2104 defines it, over {@link MessageDigest}. Not {@code javax.crypto.Mac}: its first use
+     * in a process costs more than a whole short command's verification (the JCE policy set-up looks up a URL
+     * handler across every jar on the class path, and the provider search loads five providers).
+     */
     private static byte[] mac(byte[] secret, byte[] body) {
+        if (secret.length == 0) throw new IllegalArgumentException("empty webhook secret");
+        MessageDigest sha256;
         try {
-            Mac mac = Mac.getInstance("HmacSHA256");
-            if (secret.length == 0) throw new IllegalArgumentException("empty webhook secret");
-            mac.init(new SecretKeySpec(secret, "HmacSHA256"));
-            return mac.doFinal(body);
-        } catch (NoSuchAlgorithmException | InvalidKeyException e) {
-            throw new IllegalStateException("HmacSHA256 is not available in this JDK", e);
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JDK", e);
         }
+        byte[] key = secret.length > BLOCK ? sha256.digest(secret) : secret;
+        byte[] inner = new byte[BLOCK];
+        byte[] outer = new byte[BLOCK];
+        for (int i = 0; i < BLOCK; i++) {
+            byte k = i < key.length ? key[i] : 0;
+            inner[i] = (byte) (k ^ 0x36);
+            outer[i] = (byte) (k ^ 0x5c);
+        }
+        sha256.update(inner);
+        byte[] innerHash = sha256.digest(body);
+        sha256.update(outer);
+        return sha256.digest(innerHash);
     }
 }
