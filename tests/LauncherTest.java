@@ -334,7 +334,7 @@ class LauncherTest {
         assertFalse(off.err().contains("fast path"), off.err());
     }
 
-    /** Short runs get C1 only (half the CPU of a start); a long-lived receiver (--serve) the full JIT. */
+    /** Short runs get C1 only with raised compile thresholds; a long-lived receiver (--serve) the full JIT. */
     @Test
     void aServeCommandLineGetsTheFullJitOthersC1Only() throws Exception {
         Path cache = Files.createDirectories(tmp.resolve("jit-cache"));
@@ -345,7 +345,8 @@ class LauncherTest {
                 class jitprobe {
                     public static void main(String[] a) {
                         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-                        System.out.println(vm.getVMOption("TieredStopAtLevel").getValue());
+                        System.out.println(vm.getVMOption("TieredStopAtLevel").getValue() + " "
+                                + vm.getVMOption("CompileThresholdScaling").getValue());
                     }
                 }
                 """);
@@ -355,17 +356,17 @@ class LauncherTest {
         run(root, env, null, launcher.toString(), s); // the miss that records the command
         Result shortRun = run(root, env, null, launcher.toString(), s, "--listen", "8080");
         assertTrue(shortRun.err().contains("fast path hit"), shortRun.err());
-        assertEquals("1\n", shortRun.out(), shortRun.err());
+        assertEquals("1 10.0\n", shortRun.out(), shortRun.err());
         Result serve = run(root, env, null, launcher.toString(), s, "--serve", "--listen", "8080");
         assertTrue(serve.err().contains("fast path hit"), serve.err());
-        assertEquals("4\n", serve.out(), serve.err());
+        assertEquals("4 1.0\n", serve.out(), serve.err());
 
         Map<String, String> c1 = new HashMap<>(env);
         c1.put("JBANG_LAUNCHER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1");
-        assertEquals("1\n", run(root, c1, null, launcher.toString(), s, "--serve").out(), "the operator's choice wins");
+        assertEquals("1 1.0\n", run(root, c1, null, launcher.toString(), s, "--serve").out(), "the operator's choice wins");
         Map<String, String> full = new HashMap<>(env);
         full.put("JBANG_LAUNCHER_JAVA_OPTIONS", "");
-        assertEquals("4\n", run(root, full, null, launcher.toString(), s).out(), "empty means the JVM's defaults");
+        assertEquals("4 1.0\n", run(root, full, null, launcher.toString(), s).out(), "empty means the JVM's defaults");
     }
 
     /** What JBang's protocol promises the script: the shell, the launcher as invoked, and whether stdin is a tty. */
