@@ -356,7 +356,7 @@ class LauncherTest {
         run(root, env, null, launcher.toString(), s); // the miss that records the command
         Result shortRun = run(root, env, null, launcher.toString(), s, "--listen", "8080");
         assertTrue(shortRun.err().contains("fast path hit"), shortRun.err());
-        assertEquals("1 10.0\n", shortRun.out(), shortRun.err());
+        assertEquals("1 4.0\n", shortRun.out(), shortRun.err());
         Result serve = run(root, env, null, launcher.toString(), s, "--serve", "--listen", "8080");
         assertTrue(serve.err().contains("fast path hit"), serve.err());
         assertEquals("4 1.0\n", serve.out(), serve.err());
