@@ -124,6 +124,14 @@ class JournalTest {
         assertEquals(List.of(), listJournal(runs), "every segment checkpointed and deleted");
     }
 
+    /** The payload with a filler field of {@code bytes} characters after its opening brace. */
+    private static byte[] padded(byte[] json, int bytes) {
+        String text = new String(json, StandardCharsets.UTF_8);
+        int at = text.indexOf('{') + 1;
+        return (text.substring(0, at) + "\"padding\":\"" + "x".repeat(bytes) + "\"," + text.substring(at))
+                .getBytes(StandardCharsets.UTF_8);
+    }
+
     private static String realSync() {
         for (String dir : System.getenv("PATH").split(File.pathSeparator)) {
             if (Files.isExecutable(Path.of(dir, "sync"))) return Path.of(dir, "sync").toString();
@@ -150,7 +158,8 @@ class JournalTest {
         List<Future<?>> sent = new ArrayList<>();
         for (int i = 0; i < 40; i++) {
             String id = "k-" + i;
-            byte[] body = Fixtures.workflowRun(i % 2 == 0 ? "in_progress" : "completed", corr, runId);
+            byte[] small = Fixtures.workflowRun(i % 2 == 0 ? "in_progress" : "completed", corr, runId);
+            byte[] body = i % 4 == 3 ? padded(small, 100_000) : small; // large ones: a journal record in two writes
             sent.add(pool.submit(() -> {
                 HttpResponse<String> r = Deliveries.postSigned(url, "workflow_run", id, body);
                 if (r.statusCode() == 200) answered.add(id);
