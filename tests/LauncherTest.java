@@ -551,6 +551,61 @@ class LauncherTest {
         assertTrue(added.err().contains("fast path miss") && !added.err().contains("same content"), added.err());
     }
 
+    /**
+     * After the first build of a script listed in the jbang-catalog.json beside it, the collection's
+     * other scripts are built in the background, so their first run is a fast-path hit; a script the
+     * catalog does not list is left alone, and JBANG_LAUNCHER_PREBUILD=0 turns it off.
+     */
+    @Test
+    void aCollectionsFurtherScriptsAreBuiltAfterTheFirst() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("collection"));
+        Files.writeString(Files.createDirectories(project.resolve("lib")).resolve("Greeting.java"),
+                "package lib; public final class Greeting { public static String text() { return \"hi\"; } }\n");
+        for (String name : List.of("one", "two", "three", "loose")) {
+            Files.writeString(project.resolve(name + ".java"), "//SOURCES lib/*.java\nclass " + name
+                    + " { public static void main(String[] a) { System.out.println(lib.Greeting.text() + \" from " + name + "\"); } }\n");
+        }
+        Files.writeString(project.resolve("jbang-catalog.json"), """
+                {
+                  "aliases": {
+                    "one": { "script-ref": "one.java" },
+                    "two": { "script-ref": "two.java" },
+                    "three": { "script-ref": "three.java" },
+                    "elsewhere": { "script-ref": "https://example.invalid/x.java" }
+                  }
+                }
+                """);
+        Path cache = Files.createDirectories(tmp.resolve("collection-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
+
+        Result first = run(root, env, null, launcher.toString(), project.resolve("two.java").toString());
+        assertEquals("hi from two\n", first.out(), first.err());
+        assertTrue(first.err().contains("fast path miss"), first.err());
+        awaitBackground(cache);
+        List<String> records = list(cache.resolve("fastpath")).stream().filter(f -> f.endsWith(".rec")).sorted().toList();
+        assertEquals(3, records.size(), records.toString());
+        assertTrue(records.stream().noneMatch(f -> f.contains("-loose.")), records.toString());
+        for (String name : List.of("one", "three")) {
+            Result further = run(root, env, null, launcher.toString(), project.resolve(name + ".java").toString());
+            assertEquals("hi from " + name + "\n", further.out(), further.err());
+            assertTrue(further.err().contains("fast path hit\n"), "built before its first run: " + further.err());
+        }
+
+        Path off = Files.createDirectories(tmp.resolve("collection-cache-off"));
+        Files.write(off.resolve(JAR), jarBytes);
+        Map<String, String> offEnv = new HashMap<>(env);
+        offEnv.put("JBANG_LAUNCHER_CACHE", off.toString());
+        offEnv.put("JBANG_LAUNCHER_PREBUILD", "0");
+        assertEquals(0, run(root, offEnv, null, launcher.toString(), project.resolve("one.java").toString()).code());
+        offEnv.remove("JBANG_LAUNCHER_PREBUILD");
+        assertEquals(0, run(root, offEnv, null, launcher.toString(), project.resolve("loose.java").toString()).code());
+        awaitBackground(off);
+        assertEquals(List.of("-loose.rec", "-one.rec"), list(off.resolve("fastpath")).stream().filter(f -> f.endsWith(".rec"))
+                .map(f -> f.substring(f.indexOf('-'))).sorted().toList(), "only the scripts that ran");
+    }
+
     /** Deletes the folder and writes the files again: same content, new inodes and times, like a fresh clone. */
     static void checkout(Path dir, Map<String, String> files) throws IOException {
         if (Files.exists(dir)) {
@@ -601,8 +656,12 @@ class LauncherTest {
             awaitBackground(cache);
         }
         assertFalse(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.endsWith("-app.learn")), "still learning");
+        // A learning run whose launcher was killed (KILL cannot be trapped) left its class list: the next learner removes it.
+        String record = list(cache.resolve("fastpath")).stream().filter(f -> f.endsWith("-app.rec")).findFirst().orElseThrow();
+        Path orphan = Files.writeString(cache.resolve("fastpath").resolve(record.replace(".rec", ".list.4194305.tmp")), "lib/Heavy\n");
         assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
         awaitBackground(cache);
+        assertFalse(Files.exists(orphan), "a dead launcher's list is removed");
         assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
         assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "learned from the heavy run");
 
