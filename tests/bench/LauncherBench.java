@@ -185,15 +185,22 @@ final class LauncherBench extends BenchSection {
 
     // ================================================================ cold start
 
-    /** A fresh machine: a copy of the checkout and an empty home (HOME and user.home), each script's first run back to back. */
+    /**
+     * A fresh machine: a copy of the checkout and an empty home (HOME and user.home), then each further
+     * script's first run, in odd rounds back to back, in even rounds once the first run's background
+     * work (archives, building the collection's other scripts) is done, as in a job whose first step runs a while.
+     */
     void coldStart() throws Exception {
         List<Double> first = new ArrayList<>();
-        List<Double> further = new ArrayList<>();
+        List<Double> backToBack = new ArrayList<>();
+        List<Double> afterBackground = new ArrayList<>();
+        List<Double> background = new ArrayList<>();
         List<Double> restored = new ArrayList<>();
         List<String> facts = new ArrayList<>();
         List<String> scripts = List.of("trigger-and-track.java", "process-workflow-webhook.java", "wait-for-webhook.java",
                 "manage-actions-webhook.java");
-        for (int round = 1; round <= 2; round++) {
+        for (int round = 1; round <= 4; round++) {
+            boolean waits = round % 2 == 0;
             progress("launcher: cold start, round " + round + " (fetches JBang and the dependencies from the network)");
             Path dir = tmp.resolve("launcher/cold-" + round);
             Path checkout = copyCheckout(dir.resolve("p"));
@@ -205,7 +212,16 @@ final class LauncherBench extends BenchSection {
                     rows.add(new Row(SECTION, "cold start", "failed: " + script, 0, "", firstLine(p.err()), "", "FAILED"));
                     return;
                 }
-                (script.equals(scripts.get(0)) ? first : further).add(p.seconds());
+                if (script.equals(scripts.get(0))) {
+                    first.add(p.seconds());
+                    if (waits) {
+                        long start = System.nanoTime();
+                        awaitBackground(env);
+                        background.add((System.nanoTime() - start) / 1e9);
+                    }
+                } else {
+                    (waits ? afterBackground : backToBack).add(p.seconds());
+                }
             }
             awaitBackground(env);
             long files;
@@ -228,8 +244,12 @@ final class LauncherBench extends BenchSection {
         }
         rows.add(new Row(SECTION, "cold: first run of the first script", "fresh copy, empty home: `./jbang trigger-and-track.java --help` "
                 + "(fetches JBang, resolves, compiles)", first.size(), sec(median(first)), range(first, "s"), "≤ 10 s", max(first) <= 10 ? "ok" : "MISSED"));
-        rows.add(new Row(SECTION, "cold: first run of each further script", "then `--help` of the other three, back to back",
-                further.size(), sec(median(further)), range(further, "s"), "≤ 4 s", max(further) <= 4 ? "ok" : "MISSED"));
+        rows.add(new Row(SECTION, "cold: first run of each further script, after the first's background work",
+                "`--help` of the other three once the launcher's background work is done (it took " + range(background, "s")
+                        + ": archives, then building the collection's other scripts)",
+                afterBackground.size(), sec(median(afterBackground)), range(afterBackground, "s"), "≤ 4 s", max(afterBackground) <= 4 ? "ok" : "MISSED"));
+        rows.add(new Row(SECTION, "cold: first run of each further script, back to back", "`--help` of the other three right after the first",
+                backToBack.size(), sec(median(backToBack)), range(backToBack, "s"), "≤ 4 s", max(backToBack) <= 4 ? "ok" : "MISSED"));
         rows.add(new Row(SECTION, "cold: caches restored into a fresh clone", "the home saved after the runs above, a new copy of the "
                 + "checkout at the same path, `./jbang trigger-and-track.java --help`", restored.size(), sec(median(restored)),
                 range(restored, "s"), "≤ 1 s", max(restored) <= 1 ? "ok" : "MISSED"));
