@@ -106,6 +106,35 @@ class RunStoreTest {
         assertFalse(Files.exists(deliveries.resolve("crashed.pending")));
     }
 
+    /**
+     * A reader (a follower, wait-for-webhook) does not take the folder's lock, so it can read the index
+     * while a row is being appended and see the write half done: it reads again rather than calling the
+     * file damaged. Readers in a loop beside a writer never fail and never see rows go missing.
+     */
+    @Test
+    void readersBesideAWriterNeverSeeAHalfAppendedRow() throws Exception {
+        Path runs = tmp.resolve("runs");
+        assertEquals(0, ingest(runs, "c-0", "requested").exitCode());
+        RunStore reader = new RunStore(runs);
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicInteger reads = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.Future<?> readers = java.util.concurrent.Executors.newSingleThreadExecutor().submit(() -> {
+            int seen = 1;
+            while (writing.get()) {
+                int rows = reader.readIndex(CORR).size();
+                assertTrue(rows >= seen, "rows went missing: " + rows + " after " + seen);
+                seen = rows;
+                reads.incrementAndGet();
+            }
+            return null;
+        });
+        for (int i = 1; i <= 400; i++) assertEquals(0, ingest(runs, "c-" + i, "in_progress").exitCode());
+        writing.set(false);
+        readers.get(); // rethrows a reader's failure
+        assertTrue(reads.get() > 400, "the reader kept up: " + reads.get() + " reads");
+        assertEquals(401, reader.readIndex(CORR).size());
+    }
+
     @Test
     void aStoredRunIdPointsBackToItsCorrelation() throws Exception {
         Path runs = tmp.resolve("runs");

@@ -24,6 +24,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
 import lib.util.BadInputException;
 import lib.util.FileLocks;
@@ -58,6 +59,7 @@ public final class RunStore implements AutoCloseable {
     private static final DateTimeFormatter EVENT_TIME =
             DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss.SSS'Z'").withZone(ZoneOffset.UTC);
     private static final byte[] INDEX_END = "\n]\n".getBytes(StandardCharsets.UTF_8);
+    private static final int TORN_READ_ATTEMPTS = 5;
 
     /** Where a delivery's payload goes; {@code resumed} when an earlier, interrupted attempt chose it. */
     public record EventSlot(Path file, boolean resumed) {}
@@ -160,10 +162,15 @@ public final class RunStore implements AutoCloseable {
         });
     }
 
-    /** The delivery rows of a folder's index (empty when none). */
+    /**
+     * The delivery rows of a folder's index (empty when none). Readers take no lock, so a read can meet a
+     * row being appended (one positional write, which a concurrent read may see half done, just like a
+     * file torn by a crash): an unparsable index is read again a few times, over about 15 ms, before it
+     * is reported as damaged.
+     */
     public List<IndexRow> readIndex(String folder) throws IOException {
         Path file = indexFile(folder);
-        JsonNode node = readJson(file);
+        JsonNode node = readSettled(file);
         if (node == null) return List.of();
         if (!node.isArray()) throw new DamagedFileException(file + " does not hold a JSON array; left unchanged");
         List<IndexRow> rows = new ArrayList<>(node.size());
@@ -426,6 +433,18 @@ public final class RunStore implements AutoCloseable {
 
     private Path runPointer(long runId) {
         return root.resolve(".by-run-id").resolve(Long.toString(runId));
+    }
+
+    /** {@link #readJson}, read again while it does not parse, 1, 2, 4 and 8 ms apart (see {@link #readIndex}). */
+    private static JsonNode readSettled(Path file) throws IOException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return readJson(file);
+            } catch (DamagedFileException e) {
+                if (attempt == TORN_READ_ATTEMPTS) throw e;
+                LockSupport.parkNanos(1_000_000L << (attempt - 1));
+            }
+        }
     }
 
     private static JsonNode readJson(Path file) throws IOException {

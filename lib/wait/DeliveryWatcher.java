@@ -119,7 +119,7 @@ public final class DeliveryWatcher implements AutoCloseable {
         }
     }
 
-    /** The index, or empty while it cannot be parsed (it is replaced by rename, so this is rare). */
+    /** The index, or empty while it cannot be parsed (damaged for longer than {@link RunStore#readIndex} waits). */
     private Optional<List<IndexRow>> readRows() throws IOException {
         try {
             return Optional.of(store.readIndex(folder));
