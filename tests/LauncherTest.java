@@ -858,7 +858,8 @@ class LauncherTest {
     static Result run(Path cwd, Map<String, String> envChanges, String stdin, String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
         Map<String, String> env = pb.environment();
-        env.remove("JBANG_LAUNCHER_REPO_URL");
+        // the launcher's settings come from each test, not from the shell that runs the suite (its cache aside)
+        env.keySet().removeIf(k -> k.startsWith("JBANG_LAUNCHER_") && !k.equals("JBANG_LAUNCHER_CACHE"));
         env.put("PATH", cleanPath);
         env.put("JBANG_LAUNCHER_FASTPATH", "0"); // most tests are about JBang's own protocol
         envChanges.forEach((k, v) -> {
