@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -26,6 +27,7 @@ import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.discovery.ClassSelector;
+import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
@@ -101,6 +103,8 @@ class RunTests {
         final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         final PrintWriter out;
         private final Set<String> reported = ConcurrentHashMap.newKeySet();
+        private final Map<String, Long> classStarted = new ConcurrentHashMap<>();
+        private final Map<String, Double> classSeconds = new ConcurrentHashMap<>();
         private volatile TestPlan plan;
 
         Summary(PrintWriter out) {
@@ -118,7 +122,14 @@ class RunTests {
         }
 
         @Override
+        public void executionStarted(TestIdentifier id) {
+            if (isClass(id)) classStarted.put(id.getUniqueId(), System.nanoTime());
+        }
+
+        @Override
         public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            Long started = isClass(id) ? classStarted.get(id.getUniqueId()) : null;
+            if (started != null) classSeconds.put(id.getDisplayName(), (System.nanoTime() - started) / 1e9);
             switch (result.getStatus()) {
                 case SUCCESSFUL -> {
                     if (id.isTest() && reported.add(id.getUniqueId())) passed.incrementAndGet();
@@ -149,6 +160,10 @@ class RunTests {
             out.println("SKIPPED " + path(id) + (reason == null || reason.isBlank() ? "" : "\n    " + reason));
         }
 
+        private static boolean isClass(TestIdentifier id) {
+            return id.getSource().filter(source -> source instanceof ClassSource).isPresent();
+        }
+
         private static String path(TestIdentifier id) {
             return id.getUniqueIdObject().getSegments().stream()
                     .skip(1).map(s -> s.getValue()).reduce((a, b) -> a + " > " + b).orElse(id.getDisplayName());
@@ -156,6 +171,12 @@ class RunTests {
 
         /** The skipped count on its own line, then the last line, always "N passed, N failed" (CI greps it). */
         void report(long millis) {
+            // the classes that set the suite's length (they run four at a time): CI allows the suite 6 minutes
+            String slowest = classSeconds.entrySet().stream()
+                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(5)
+                    .map(e -> String.format(Locale.ROOT, "%s %.0f s", e.getKey(), e.getValue()))
+                    .reduce((a, b) -> a + ", " + b).orElse("none");
+            out.printf("%nSlowest classes: %s", slowest);
             out.printf("%nRan in %.1f s%n", millis / 1000.0);
             out.println(skipped.get() + " skipped");
             out.println(passed.get() + " passed, " + failed.get() + " failed");
