@@ -160,7 +160,7 @@ public final class Ingest {
                 return new Stored(summary(correlation, run, checked, store.webhookDir(folder).resolve(earlier.get().file()))
                         .put("duplicate", true), null);
             }
-            Metadata metadata = Metadata.read(store, correlation); // validated before anything is written
+            RunStore.StoredMetadata metadata = metadata(store, correlation); // validated before anything is written
             Instant received = clock.instant();
             RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);
             JournalEntry entry = new JournalEntry("workflow_run", run.runId(), folder, deliveryId,
@@ -189,22 +189,19 @@ public final class Ingest {
         WorkflowRunEvent run = WorkflowRunEvent.from(payload);
         String correlation = RunStore.UNKNOWN.equals(entry.folder()) ? null : entry.folder();
         store.withLock(entry.folder(), () ->
-                writeRun(entry, run, correlation, Metadata.read(store, correlation), store.journaledSlot(entry), false));
+                writeRun(entry, run, correlation, metadata(store, correlation), store.journaledSlot(entry), false));
     }
 
-    /** The correlation's metadata file and its content, when there is one; reading it validates it. */
-    private record Metadata(Path file, RunMetadata content) {
-        static Metadata read(RunStore store, String correlation) throws IOException {
-            Optional<Path> file = correlation == null ? Optional.empty() : store.findMetadata(correlation);
-            return file.isEmpty() ? null : new Metadata(file.get(), store.readMetadata(file.get()));
-        }
+    /** The correlation's metadata file and its content, or null when there is none; reading it validates it. */
+    private static RunStore.StoredMetadata metadata(RunStore store, String correlation) throws IOException {
+        return correlation == null ? null : store.existingMetadata(correlation).orElse(null);
     }
 
     /**
      * Under the folder's lock: journals the delivery (when asked, in a journaled store) and writes its event
      * file, run pointer, metadata (or orphan record) and index row, the delivery marker last.
      */
-    private Journal.Ticket writeRun(JournalEntry entry, WorkflowRunEvent run, String correlation, Metadata metadata,
+    private Journal.Ticket writeRun(JournalEntry entry, WorkflowRunEvent run, String correlation, RunStore.StoredMetadata metadata,
             RunStore.EventSlot slot, boolean journal) throws IOException {
         Journal.Ticket ticket = journal ? store.journal(entry) : null;
         try {

@@ -141,7 +141,28 @@ public final class RunStore implements AutoCloseable {
     /** A metadata or orphan file; an absent one reads as empty, a damaged one is left untouched and reported. */
     public RunMetadata readMetadata(Path file) throws IOException {
         JsonNode node = readJson(file);
-        if (node == null) return new RunMetadata(Json.object());
+        return node == null ? new RunMetadata(Json.object()) : metadataOf(file, node);
+    }
+
+    /** A correlation's metadata file and what it holds. */
+    public record StoredMetadata(Path file, RunMetadata content) {}
+
+    /**
+     * The metadata of a correlation that has a file (as {@link #findMetadata}), read without a separate
+     * existence check: ingest reads it for every delivery. A damaged file is reported.
+     */
+    public Optional<StoredMetadata> existingMetadata(String correlationId) throws IOException {
+        Path file = metadataFile(correlationId);
+        JsonNode node = readJson(file);
+        if (node == null) {
+            file = root.resolve(correlationId.toUpperCase(Locale.ROOT) + ".json");
+            node = isAbsent(file) ? null : readJson(file);
+            if (node == null) return Optional.empty();
+        }
+        return Optional.of(new StoredMetadata(file, metadataOf(file, node)));
+    }
+
+    private static RunMetadata metadataOf(Path file, JsonNode node) {
         if (!node.isObject()) throw new DamagedFileException(file + " does not hold a JSON object; left unchanged");
         return new RunMetadata((ObjectNode) node);
     }
@@ -325,7 +346,7 @@ public final class RunStore implements AutoCloseable {
         Path file = indexFile(folder);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
-            if (size > INDEX_END.length + 1 && endsWith(ch, INDEX_END)) {
+            if (size > INDEX_END.length + 1 && endsWith(ch, size, INDEX_END)) {
                 ByteBuffer tail = ByteBuffer.allocate(2 + line.length + INDEX_END.length);
                 tail.put((byte) ',').put((byte) '\n').put(line).put(INDEX_END).flip();
                 long at = size - INDEX_END.length;
@@ -408,9 +429,9 @@ public final class RunStore implements AutoCloseable {
         return rows;
     }
 
-    private static boolean endsWith(FileChannel ch, byte[] suffix) throws IOException {
+    private static boolean endsWith(FileChannel ch, long size, byte[] suffix) throws IOException {
         ByteBuffer buf = ByteBuffer.allocate(suffix.length);
-        long at = ch.size() - suffix.length;
+        long at = size - suffix.length;
         while (buf.hasRemaining()) {
             int n = ch.read(buf, at + buf.position());
             if (n < 0) return false;

@@ -10,11 +10,19 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
 
 /** Crash-safe file writes and validation of file names derived from input. */
 public final class SafeFiles {
     private static final int WRITE_PIECE = 256 * 1024;
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
     private static final Pattern SAFE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     private SafeFiles() {}
@@ -38,15 +46,13 @@ public final class SafeFiles {
     }
 
     private static void replace(Path file, byte[] bytes, boolean durable) throws IOException {
-        Path tmp = tempBeside(file);
+        Path tmp = writeTemp(file, bytes, durable);
+        boolean moved = false;
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writeFully(ch, bytes);
-                if (durable) ch.force(true);
-            }
             move(tmp, file);
+            moved = true;
         } finally {
-            Files.deleteIfExists(tmp);
+            if (!moved) Files.deleteIfExists(tmp);
         }
     }
 
@@ -82,13 +88,46 @@ public final class SafeFiles {
         }
     }
 
-    private static Path tempBeside(Path file) throws IOException {
+    /**
+     * Writes {@code bytes} to a new temp file beside {@code file} ({@code .<name>.<random>.tmp}), flushed when
+     * {@code durable}, and returns it. The temp file is created and written through one open (a receiver
+     * replaces a file per delivery: {@code Files.createTempFile} would open it twice). The name need not be
+     * unpredictable: the file is created exclusively (an existing name or link is never opened), and a taken name is redrawn.
+     */
+    private static Path writeTemp(Path file, byte[] bytes, boolean durable) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
+        String prefix = "." + file.getFileName() + ".";
+        for (int attempt = 0; ; attempt++) {
+            Path tmp = dir.resolve(prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong()) + ".tmp");
+            FileChannel ch;
+            try {
+                ch = openPrivate(tmp);
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt < 100) continue;
+                throw taken;
+            }
+            try (ch) {
+                writeFully(ch, bytes);
+                if (durable) ch.force(true);
+            } catch (IOException | RuntimeException e) {
+                Files.deleteIfExists(tmp);
+                throw e;
+            }
+            return tmp;
+        }
+    }
+
+    /** Creates a new file readable by its owner only, as {@code Files.createTempFile} does (it may become a state file). */
+    private static FileChannel openPrivate(Path file) throws IOException {
+        Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        if (!file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+            return open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        }
         try {
-            return Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            return FileChannel.open(file, options, OWNER_ONLY);
         } catch (NoSuchFileException e) {
-            Files.createDirectories(dir);
-            return Files.createTempFile(dir, "." + file.getFileName() + ".", ".tmp");
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            return FileChannel.open(file, options, OWNER_ONLY);
         }
     }
 
@@ -103,12 +142,8 @@ public final class SafeFiles {
 
     /** As {@link #writeNew(Path, byte[])}; {@code durable} false leaves the flush to a later checkpoint. */
     public static boolean writeNew(Path file, byte[] bytes, boolean durable) throws IOException {
-        Path tmp = tempBeside(file);
+        Path tmp = writeTemp(file, bytes, durable);
         try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                writeFully(ch, bytes);
-                if (durable) ch.force(true);
-            }
             try {
                 Files.createLink(file, tmp); // atomic "create if absent" with complete content
                 return true;
