@@ -6,8 +6,6 @@
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -19,6 +17,7 @@ import lib.cli.Output;
 import lib.cli.VerboseOption;
 import lib.ingest.Ingest;
 import lib.util.BadInputException;
+import lib.util.InputFiles;
 import lib.webhook.Headers;
 import lib.webhook.WebhookDelivery;
 import picocli.CommandLine.Command;
@@ -93,16 +92,7 @@ class ProcessWorkflowWebhook implements Callable<Integer> {
     }
 
     private static byte[] readInput(Path path, String what) {
-        try {
-            if (Files.size(path) > WebhookDelivery.MAX_BYTES) {
-                throw new BadInputException("the " + what + " exceeds GitHub's 25 MB cap: " + path);
-            }
-            return Files.readAllBytes(path);
-        } catch (NoSuchFileException e) {
-            throw new BadInputException("the " + what + " does not exist: " + path);
-        } catch (IOException e) {
-            throw new BadInputException("cannot read the " + what + " " + path + ": " + e.getMessage());
-        }
+        return InputFiles.read(path, WebhookDelivery.MAX_BYTES, what, "exceeds GitHub's 25 MB cap");
     }
 
     private byte[] readStdin() throws IOException {

@@ -17,6 +17,7 @@ import java.util.stream.Stream;
 import lib.store.RunStore;
 import lib.util.Json;
 import lib.webhook.Hmac;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -512,6 +513,69 @@ class ProcessWorkflowWebhookTest {
         assertEquals(2, r.exitCode());
         assertEquals("{\"correlation_id\": tru", Files.readString(runs.resolve(CORR + ".json")));
         assertFalse(Files.exists(runs.resolve(CORR)));
+    }
+
+    @Test
+    void aCorruptOrphanRecordIsLeftUnchangedAndNothingIsStored() throws IOException {
+        Path orphan = runs.resolve("webhook_orphans/" + RUN + ".json");
+        Files.createDirectories(orphan.getParent());
+        Files.writeString(orphan, "garbage");
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run r = ingest(body, signed(body, "bad-orphan"));
+        assertEquals(2, r.exitCode(), r.err());
+        assertTrue(r.err().contains(orphan.toString()), r.err());
+        assertEquals(List.of(orphan), filesUnder(runs).stream().filter(f -> !f.startsWith(runs.resolve(".locks"))).toList(),
+                "nothing else written");
+        assertEquals("garbage", Files.readString(orphan));
+    }
+
+    @Test
+    void aDamagedMarkerOfAStoredDeliveryIsReportedAndLeftUnchanged() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        assertEquals(0, ingest(body, signed(body, "m-1")).exitCode());
+        Path marker = runs.resolve(CORR + "/webhook/deliveries/m-1.json");
+        for (String damaged : List.of("", "[1,2]", "{}", "{\"file\":7}")) {
+            Files.writeString(marker, damaged);
+            Testing.Run r = ingest(body, signed(body, "m-1"));
+            assertEquals(2, r.exitCode(), damaged + ": " + r.err());
+            assertTrue(r.err().startsWith("error: " + marker), damaged + ": " + r.err());
+            assertEquals(damaged, Files.readString(marker));
+        }
+    }
+
+    @Test
+    void devicesAndPipesAreReadWithTheSizeBound() throws IOException {
+        Path zero = Path.of("/dev/zero");
+        Assumptions.assumeTrue(Files.isReadable(zero), "needs /dev/zero");
+        for (String[] args : List.of(new String[] {"--file", zero.toString(), "--skip-verify"},
+                new String[] {"--headers", zero.toString(), "--skip-verify"},
+                new String[] {"--secret-file", zero.toString()})) {
+            Testing.Run r = ingest(new byte[0], args);
+            assertEquals(2, r.exitCode(), String.join(" ", args) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertTrue(r.err().contains("/dev/zero"), r.err());
+        }
+        assertFalse(Files.exists(runs), "nothing created");
+    }
+
+    @Test
+    void argumentsAreTakenAsWrittenNeverAsArgumentFiles() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run r = ingest(body, "--skip-verify", "--delivered", "@" + secretFile);
+        assertEquals(2, r.exitCode(), r.err());
+        assertFalse(r.err().contains(SECRET), "the file named after '@' is never read: " + r.err());
+        assertTrue(r.err().contains("@" + secretFile), r.err());
+    }
+
+    @Test
+    void aValueWithLineBreaksIsQuotedOnOneLine() throws IOException {
+        Testing.Run r = Testing.run(new WaitForWebhook(), "--runs-dir", runs.toString(), "--timeout", "1",
+                "--correlation-id", "x\nerror: forged\n::add-mask::y");
+        assertEquals(2, r.exitCode(), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+        Testing.Run usage = ingest(new byte[0], "--max-wait\n::stop-commands::z");
+        assertEquals(2, usage.exitCode(), usage.err());
+        assertTrue(usage.err().lines().noneMatch(l -> l.startsWith("::")), usage.err());
     }
 
     @Test

@@ -24,6 +24,9 @@ public final class Cli {
         // No Groovy here: otherwise picocli's factory looks for groovy.lang.Closure, opening every jar on the class path.
         if (System.getProperty("picocli.disable.closures") == null) System.setProperty("picocli.disable.closures", "true");
         CommandLine cli = new CommandLine(command);
+        // "@file" arguments would be read as argument files, and a bad one echoed back: "--repo @/proc/self/environ"
+        // printed the token. Values reach the commands as written (the Action passes its inputs as arguments).
+        cli.setExpandAtFiles(false);
         cli.setOut(out);
         cli.setErr(err);
         cli.setExitCodeExceptionMapper(new ExitCodes());
@@ -47,7 +50,7 @@ public final class Cli {
         @Override
         public int handleParseException(CommandLine.ParameterException ex, String[] args) {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("error: " + ex.getMessage());
+            c.getErr().println("error: " + Text.oneLine(ex.getMessage()));
             c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
             c.getErr().flush();
             return ExitCode.USAGE;

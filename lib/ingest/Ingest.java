@@ -138,7 +138,7 @@ public final class Ingest {
         WorkflowRunEvent run = WorkflowRunEvent.from(checked.payload());
         Optional<String> correlation = Correlation.find(options.runNamePattern(), run.displayTitle(), run.name());
         if (correlation.isEmpty()) {
-            warn.accept("no correlation id in the run name '" + firstNonEmpty(run.displayTitle(), run.name())
+            warn.accept("no correlation id in the run name '" + Text.oneLine(firstNonEmpty(run.displayTitle(), run.name()))
                     + "'; filing under " + RunStore.UNKNOWN + "/");
         }
         if (!checked.verified()) {
@@ -160,13 +160,13 @@ public final class Ingest {
                 return new Stored(summary(correlation, run, checked, store.webhookDir(folder).resolve(earlier.get().file()))
                         .put("duplicate", true), null);
             }
-            RunStore.StoredMetadata metadata = metadata(store, correlation); // validated before anything is written
+            RunRecord record = RunRecord.read(store, correlation, run.runId()); // validated before anything is written
             Instant received = clock.instant();
             RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);
             JournalEntry entry = new JournalEntry("workflow_run", run.runId(), folder, deliveryId,
                     slot.file().getFileName().toString(), received, checked.verifiedBy(), checked.delivery().event(),
                     checked.delivery().body());
-            Journal.Ticket ticket = writeRun(entry, run, correlation, metadata, slot, true);
+            Journal.Ticket ticket = writeRun(entry, run, correlation, record, slot, true);
             return new Stored(summary(correlation, run, checked, slot.file()), ticket);
         });
         store.awaitDurable(stored.ticket()); // before the caller (a receiver) says 2xx
@@ -189,35 +189,41 @@ public final class Ingest {
         WorkflowRunEvent run = WorkflowRunEvent.from(payload);
         String correlation = RunStore.UNKNOWN.equals(entry.folder()) ? null : entry.folder();
         store.withLock(entry.folder(), () ->
-                writeRun(entry, run, correlation, metadata(store, correlation), store.journaledSlot(entry), false));
+                writeRun(entry, run, correlation, RunRecord.read(store, correlation, run.runId()), store.journaledSlot(entry), false));
     }
 
-    /** The correlation's metadata file and its content, or null when there is none; reading it validates it. */
-    private static RunStore.StoredMetadata metadata(RunStore store, String correlation) throws IOException {
-        return correlation == null ? null : store.existingMetadata(correlation).orElse(null);
+    /**
+     * Where a correlated run is recorded: the correlation's metadata file, or, when it has none, the run's orphan
+     * record. Read (and so validated) before anything of the delivery is written; null without a correlation.
+     */
+    private record RunRecord(Path file, RunMetadata content, boolean orphan) {
+        static RunRecord read(RunStore store, String correlation, long runId) throws IOException {
+            if (correlation == null) return null;
+            Optional<RunStore.StoredMetadata> metadata = store.existingMetadata(correlation);
+            if (metadata.isPresent()) return new RunRecord(metadata.get().file(), metadata.get().content(), false);
+            Path orphan = store.orphanFile(runId);
+            return new RunRecord(orphan, store.readMetadata(orphan), true);
+        }
     }
 
     /**
      * Under the folder's lock: journals the delivery (when asked, in a journaled store) and writes its event
      * file, run pointer, metadata (or orphan record) and index row, the delivery marker last.
      */
-    private Journal.Ticket writeRun(JournalEntry entry, WorkflowRunEvent run, String correlation, RunStore.StoredMetadata metadata,
+    private Journal.Ticket writeRun(JournalEntry entry, WorkflowRunEvent run, String correlation, RunRecord record,
             RunStore.EventSlot slot, boolean journal) throws IOException {
         Journal.Ticket ticket = journal ? store.journal(entry) : null;
         try {
             String deliveryId = entry.deliveryId();
             store.writeEvent(slot, entry.body());
             if (correlation != null) store.rememberRun(run.runId(), correlation);
-            if (metadata != null) {
-                metadata.content().recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
-                store.writeMetadata(metadata.file(), metadata.content());
-            } else if (correlation != null) {
-                Path orphan = store.orphanFile(run.runId());
-                RunMetadata record = store.readMetadata(orphan);
-                record.recordCorrelation(correlation);
-                record.recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
-                store.writeMetadata(orphan, record);
-                warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + orphan);
+            if (record != null) {
+                if (record.orphan()) record.content().recordCorrelation(correlation);
+                record.content().recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
+                store.writeMetadata(record.file(), record.content());
+                if (record.orphan()) {
+                    warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + record.file());
+                }
             }
             IndexRow row = IndexRow.ofRun(run, correlation, deliveryId, entry.headerEvent(), entry.receivedAt(),
                     entry.verifiedBy(), store.webhookDir(entry.folder()).relativize(slot.file()).toString());

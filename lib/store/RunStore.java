@@ -223,7 +223,11 @@ public final class RunStore implements AutoCloseable {
         Path marker = deliveryMarker(folder, deliveryId, ".json");
         if (isAbsent(marker)) return Optional.empty(); // the usual case: a new delivery
         JsonNode row = readJson(marker);
-        return Optional.ofNullable(row).map(IndexRow::of);
+        if (row == null) return Optional.empty(); // removed meanwhile
+        if (!row.isObject() || !row.path("file").isTextual()) {
+            throw new DamagedFileException(marker + " does not hold a stored delivery's row; left unchanged (fix or move it)");
+        }
+        return Optional.of(IndexRow.of(row));
     }
 
     /**

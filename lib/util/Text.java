@@ -56,7 +56,7 @@ public final class Text {
      * without class names, unexpected ones (a NullPointerException) with.
      */
     public static String describe(Throwable ex) {
-        if (ex instanceof TrackerException) return ex.getMessage();
+        if (ex instanceof TrackerException) return oneLine(ex.getMessage());
         StringBuilder line = new StringBuilder();
         Throwable e = ex;
         for (int depth = 0; e != null && depth < 5; e = e.getCause(), depth++) {
@@ -65,7 +65,17 @@ public final class Text {
             line.append(line.length() == 0 ? "" : ": ").append(part);
         }
         if (line.length() == 0) line.append(ex.getClass().getSimpleName());
-        return line.toString().replaceAll("\\s*\\R\\s*", " ");
+        return oneLine(line.toString());
+    }
+
+    /**
+     * A message as one line: line breaks become spaces and other control characters '?', so a value quoted
+     * in it (a flag's value, a run name) cannot start a line of its own, such as a fake "error:" or a
+     * workflow command ("::...") in a CI log.
+     */
+    public static String oneLine(String s) {
+        if (s == null) return "";
+        return CONTROLS.matcher(s.replaceAll("\\s*\\R\\s*", " ")).replaceAll("?");
     }
 
     private static String part(Throwable e) {

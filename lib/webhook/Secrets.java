@@ -14,10 +14,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import lib.util.BadInputException;
+import lib.util.InputFiles;
 import lib.util.SafeFiles;
 
 /** Finds, generates and stores the webhook secret. Never prints it. */
 public final class Secrets {
+    /** A secret file longer than this is not a secret file (a device, a log named by mistake). */
+    private static final int MAX_FILE_BYTES = 64 * 1024;
     public static final String ENV_VAR = "GITHUB_WEBHOOK_SECRET";
     public static final String FILE_NAME = "webhook-secret";
     /** The origin of a secret that {@link #resolveOrGenerate} created. */
@@ -102,14 +105,10 @@ public final class Secrets {
     }
 
     private static Optional<Secret> readFile(Path file) {
-        try {
-            String value = Files.readString(file, StandardCharsets.UTF_8).strip();
-            if (value.isEmpty()) throw new BadInputException("secret file is empty: " + file);
-            return Optional.of(new Secret(value, file.toString()));
-        } catch (NoSuchFileException e) {
-            return Optional.empty();
-        } catch (IOException e) {
-            throw new BadInputException("cannot read secret file " + file + ": " + e.getMessage());
-        }
+        if (!Files.exists(file)) return Optional.empty();
+        String value = new String(InputFiles.read(file, MAX_FILE_BYTES, "secret file", "is larger than a secret (64 KB)"),
+                StandardCharsets.UTF_8).strip();
+        if (value.isEmpty()) throw new BadInputException("secret file is empty: " + file);
+        return Optional.of(new Secret(value, file.toString()));
     }
 }
