@@ -68,6 +68,18 @@ class JournalTest {
     }
 
     @Test
+    void aDuplicatesAnswerWaitsUntilItsFirstCopyIsDurable() throws Exception {
+        try (RunStore store = RunStore.journaled(tmp.resolve("runs"), m -> {})) {
+            Journal.Ticket first = store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, "d-1",
+                    "20260101T000000.000Z-d-1.json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'}));
+            store.written(first); // its marker is written: a duplicate finds it, while its flush is still to come
+            assertFalse(store.isDurable(first));
+            store.awaitDurable(store.journaledSoFar()); // what the duplicate waits on before its 2xx
+            assertTrue(store.isDurable(first), "the duplicate's 2xx never comes before the first copy is durable");
+        }
+    }
+
+    @Test
     void concurrentDeliveriesShareFlushesAndAreAllStoredOnce() throws Exception {
         Path runs = tmp.resolve("runs");
         List<String> corrs = List.of(Correlation.newId(), Correlation.newId(), Correlation.newId());

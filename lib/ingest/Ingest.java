@@ -158,7 +158,7 @@ public final class Ingest {
             Optional<IndexRow> earlier = store.storedDelivery(folder, deliveryId);
             if (earlier.isPresent()) {
                 return new Stored(summary(correlation, run, checked, store.webhookDir(folder).resolve(earlier.get().file()))
-                        .put("duplicate", true), null);
+                        .put("duplicate", true), store.journaledSoFar());
             }
             RunRecord record = RunRecord.read(store, correlation, run.runId()); // validated before anything is written
             Instant received = clock.instant();

@@ -33,7 +33,7 @@ final class JobFiler {
         Filed filed = store.withLock(folder, () -> {
             Optional<IndexRow> earlier = store.storedDelivery(folder, deliveryId);
             if (earlier.isPresent()) {
-                return new Filed(summary(earlier.get()).put("duplicate", true), null);
+                return new Filed(summary(earlier.get()).put("duplicate", true), store.journaledSoFar());
             }
             Instant received = clock.instant();
             RunStore.EventSlot slot = store.reserveEvent(folder, deliveryId, received);

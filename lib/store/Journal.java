@@ -49,14 +49,25 @@ public final class Journal implements AutoCloseable {
         void flush(List<JournalEntry> entries) throws IOException;
     }
 
-    /** Where one appended entry ends, in which segment: what a delivery waits on before its 2xx. */
+    /**
+     * Where one appended entry ends, in which segment: what a delivery waits on before its 2xx. A ticket
+     * {@link #soFar} covers every segment, as far as it was appended.
+     */
     public static final class Ticket {
         private final Segment segment;
         private final long end;
+        private final List<Ticket> parts;
 
         private Ticket(Segment segment, long end) {
             this.segment = segment;
             this.end = end;
+            this.parts = null;
+        }
+
+        private Ticket(List<Ticket> parts) {
+            this.segment = null;
+            this.end = 0;
+            this.parts = parts;
         }
     }
 
@@ -131,10 +142,30 @@ public final class Journal implements AutoCloseable {
     }
 
     /**
+     * A ticket for everything appended so far, in every segment not yet checkpointed: a duplicate of a
+     * delivery whose first copy is still on its way to disk waits on it before its own 2xx.
+     */
+    public Ticket soFar() {
+        lock.lock();
+        try {
+            List<Ticket> parts = new ArrayList<>();
+            for (Segment s : sealed) parts.add(new Ticket(s, s.written));
+            if (current != null) parts.add(new Ticket(current, current.written));
+            return new Ticket(parts);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Returns once the journal is flushed up to the ticket's entry (or its segment was checkpointed,
      * which made the delivery's own files durable). One waiter flushes for all that are waiting.
      */
     public void awaitDurable(Ticket ticket) throws IOException {
+        if (ticket.parts != null) {
+            for (Ticket part : ticket.parts) awaitDurable(part);
+            return;
+        }
         Segment s = ticket.segment;
         lock.lock();
         try {
@@ -158,6 +189,17 @@ public final class Journal implements AutoCloseable {
                     changed.signalAll();
                 }
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether the ticket's entry is durable: flushed, or its segment checkpointed. */
+    public boolean isDurable(Ticket ticket) {
+        lock.lock();
+        try {
+            if (ticket.parts != null) return ticket.parts.stream().allMatch(this::isDurable);
+            return ticket.segment.durable >= ticket.end || ticket.segment.checkpointed;
         } finally {
             lock.unlock();
         }

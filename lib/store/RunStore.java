@@ -262,6 +262,14 @@ public final class RunStore implements AutoCloseable {
         return journal == null ? null : journal.append(entry);
     }
 
+    /**
+     * What a duplicate delivery waits on before its 2xx: everything journaled so far (its first copy may still be
+     * on its way to disk); null for a plain store, whose files are flushed as they are written.
+     */
+    public Journal.Ticket journaledSoFar() {
+        return journal == null ? null : journal.soFar();
+    }
+
     /** The journaled delivery's files are written (or failed to be). */
     public void written(Journal.Ticket ticket) {
         if (ticket != null) journal.written(ticket);
@@ -270,6 +278,11 @@ public final class RunStore implements AutoCloseable {
     /** Returns once the journaled delivery is durable (one flush serves every delivery waiting meanwhile). */
     public void awaitDurable(Journal.Ticket ticket) throws IOException {
         if (ticket != null) journal.awaitDurable(ticket);
+    }
+
+    /** Whether a journaled delivery is durable yet (a plain store's always are). */
+    public boolean isDurable(Journal.Ticket ticket) {
+        return ticket == null || journal.isDurable(ticket);
     }
 
     /** How many journal flushes made deliveries durable so far (0 for a plain store). */
