@@ -152,6 +152,14 @@ class TriggerAndTrackTest {
     }
 
     @Test
+    void aWorkflowFileNameIsOnePathSegmentWithSpacesAsPercentTwenty() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Testing.Run r = trigger(sim, "--ref", "main", "--workflow", "deploy prod+eu.yml");
+        assertTrue(sim.requests().stream().anyMatch(q -> q.equals(
+                "GET /repos/octo-org/octo-repo/actions/workflows/deploy%20prod%2Beu.yml")), r.err() + sim.requests());
+    }
+
+    @Test
     void waitWithoutWebhookOnlyIsAUsageError() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
         assertEquals(2, trigger(sim, "--wait").exitCode());

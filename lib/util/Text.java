@@ -45,9 +45,12 @@ public final class Text {
         return s == null ? "-" : s.replaceAll("[^\\x21-\\x7e]", "?");
     }
 
-    /** One path segment or query value, percent-encoded (form style, UTF-8). */
+    /**
+     * One path segment or query value, percent-encoded (UTF-8). A space is "%20", which both read as a space
+     * (the form style's "+" is a literal plus in a path: "deploy prod.yml" named another workflow).
+     */
     public static String urlEncode(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8);
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     /**
