@@ -340,6 +340,30 @@ class ManageActionsWebhookTest {
     }
 
     @Test
+    void unregisterWithAnotherRepositoryWhereTheHookIsNotKeepsTheRecord() throws IOException {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        long id = sim.hooks().get(0).id;
+        String recorded = Files.readString(stateFile());
+        String other = sim.otherRepos().get(0);
+
+        Testing.Run r = run("unregister", "--repo", other);
+        assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().contains("hook " + id + " is not on " + other), r.err());
+        assertTrue(r.err().contains("kept " + stateFile()), r.err());
+        assertTrue(r.err().contains("without --repo"), r.err());
+        assertFalse(r.err().contains("already gone"), r.err());
+        assertEquals("", r.out());
+        assertEquals(recorded, Files.readString(stateFile()));
+        assertEquals(1, sim.hooks().size());
+
+        // the record's own repository, named by the flag, is no override: the hook goes
+        Testing.Run same = run("unregister", "--repo", sim.repo());
+        assertEquals(0, same.exitCode(), same.err());
+        assertTrue(sim.hooks().isEmpty());
+        assertFalse(Files.exists(stateFile()));
+    }
+
+    @Test
     void aRecordWrittenBeforeOrganisationHooksIsARepositoryHook() throws IOException {
         assertEquals(0, register(receiverUrl()).exitCode());
         long id = sim.hooks().get(0).id;
