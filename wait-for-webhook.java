@@ -86,7 +86,7 @@ class WaitForWebhook implements Callable<Integer> {
     String webhookSiteToken;
 
     @Option(names = "--webhook-site-url", paramLabel = "URL",
-            description = "webhook.site base URL (else WEBHOOK_SITE_URL, else https://webhook.site).")
+            description = "webhook.site base URL, http(s) (else WEBHOOK_SITE_URL, else https://webhook.site).")
     String webhookSiteUrl;
 
     @Option(names = "--from-github",
