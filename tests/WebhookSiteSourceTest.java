@@ -214,6 +214,25 @@ class WebhookSiteSourceTest {
     }
 
     @Test
+    void aDeliveryIdFromTheSenderCannotAddLinesOrEscapesToTheLog() throws Exception {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        String forged = "ws-1\nwebhook.site: stored delivery ws-2 (run 1)\u001b[2K\r";
+        capture("workflow_run", forged, body, Deliveries.sign(body));
+        capture("workflow_run", "x".repeat(1000) + "\n", body, "sha256=00");
+
+        poller(Map.of()).pollOnce();
+
+        List<String> lines = log.stream().flatMap(String::lines).toList();
+        assertEquals(2, lines.size(), log.toString());
+        assertTrue(log.stream().noneMatch(l -> l.matches("(?s).*[\\x00-\\x1f\\x7f].*")), log.toString());
+        assertTrue(lines.get(0).startsWith("webhook.site: delivery ws-1?webhook.site:?stored?delivery?ws-2?(run?1)?[2K not"),
+                lines.get(0));
+        String shown = lines.get(1).substring("webhook.site: delivery ".length(), lines.get(1).indexOf(" not stored"));
+        assertEquals("x".repeat(100) + "...", shown);
+        assertTrue(lines.get(1).length() < 500, "the reason, which quotes the id, is bounded too: " + lines.get(1).length());
+    }
+
+    @Test
     void readsOlderPagesUntilARequestSeenBefore() throws Exception {
         byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
         capture("workflow_run", "ws-oldest", body, Deliveries.sign(body));
