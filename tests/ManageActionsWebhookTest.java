@@ -395,6 +395,18 @@ class ManageActionsWebhookTest {
     // ------------------------------------------------------------------ where the repo and API come from
 
     @Test
+    void aTokenWithALineBreakIsAUsageErrorThatNamesTheVariableNotTheToken() {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        int requests = sim.requests().size();
+        env.put("GH_TOKEN", "sim-tok\nen-9f3e");
+        Testing.Run r = run("status");
+        assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("error: the GitHub token from GH_TOKEN "), r.err());
+        assertFalse(r.all().contains("sim-tok") || r.all().contains("en-9f3e"), r.all());
+        assertEquals(requests, sim.requests().size(), "nothing sent");
+    }
+
+    @Test
     void gitHubEnterpriseServerUnderApiV3() throws IOException {
         sim.close();
         sim = GitHubSimulator.start(GitHubSimulator.Config.defaults().enterprise("3.20.0"));
