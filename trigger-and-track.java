@@ -47,7 +47,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false, exitCodeList = {
             "0:success (with --webhook-only: dispatched; with --until completed: the run concluded success, neutral or skipped)",
             "1:GitHub unreachable or refused (workflow missing or disabled, bad ref or inputs), or several runs matched",
-            "2:usage error or bad input (nothing dispatched)",
+            "2:usage error or bad input (nothing dispatched); with --webhook-only --wait, also the correlation's "
+                + "index.json still damaged when the wait ends",
             "5:with --until completed: the run completed without success (failure, cancelled, timed_out, ...); stderr says why",
             "124:timed out: no run with the correlation id was seen in time, or (--until completed) it did not complete"},
         description = {

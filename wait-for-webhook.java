@@ -44,7 +44,8 @@ import picocli.CommandLine.Spec;
         sortOptions = false, exitCodeList = {
             "0:a matching delivery is stored (with --until completed: the run concluded success, neutral or skipped)",
             "1:a failure of ours (e.g. the runs folder cannot be read, GITHUB_OUTPUT cannot be appended to)",
-            "2:usage error or bad input (e.g. not a UUID, no webhook secret for a source)",
+            "2:usage error or bad input (e.g. not a UUID, no webhook secret for a source), or the correlation's "
+                + "index.json still damaged when the wait ends",
             "5:with --until completed: the run completed without success (failure, cancelled, timed_out, ...)",
             "124:timed out; stderr says what arrived instead, stdout still names the correlation id"},
         description = {
@@ -86,7 +87,7 @@ class WaitForWebhook implements Callable<Integer> {
     String webhookSiteToken;
 
     @Option(names = "--webhook-site-url", paramLabel = "URL",
-            description = "webhook.site base URL (else WEBHOOK_SITE_URL, else https://webhook.site).")
+            description = "webhook.site base URL, http(s) (else WEBHOOK_SITE_URL, else https://webhook.site).")
     String webhookSiteUrl;
 
     @Option(names = "--from-github",
@@ -173,7 +174,7 @@ class WaitForWebhook implements Callable<Integer> {
         WaitCondition condition = new WaitCondition(allowUnverified, until == Until.completed);
         Instant started = clock.instant();
         long t0 = System.nanoTime();
-        Optional<IndexRow> match = watcher.await(condition::match, timeout);
+        Optional<IndexRow> match = watcher.awaitUnlessDamaged(condition::match, timeout);
         long waitedMs = (System.nanoTime() - t0) / 1_000_000;
 
         ObjectNode result = Json.object();

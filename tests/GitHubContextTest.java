@@ -108,6 +108,24 @@ class GitHubContextTest {
     }
 
     @Test
+    void aTokenThatCannotBeSentIsAUsageErrorNamingWhereItCameFromButNotTheToken() {
+        Map<String, String[]> cases = Map.of(
+                "GH_TOKEN", new String[] {"GH_TOKEN", "sim-tok\nen-part"},
+                "GITHUB_TOKEN", new String[] {"GITHUB_TOKEN", "sim-tök-en-part"},
+                "GH_ENTERPRISE_TOKEN", new String[] {"GH_ENTERPRISE_TOKEN", "Bearer sim-token-part"});
+        cases.forEach((origin, variable) -> {
+            BadInputException e = assertThrows(BadInputException.class, () -> GitHubContext.resolve("o/r",
+                    "https://ghe.example/api/v3", Testing.env(variable[0], variable[1], "PATH", tmp.toString()), tmp));
+            assertEquals(ExitCode.USAGE, ExitCode.of(e));
+            assertTrue(e.getMessage().contains("the GitHub token from " + origin), e.getMessage());
+            assertFalse(e.getMessage().contains("sim-") || e.getMessage().contains("-part"), e.getMessage());
+            assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        });
+        // blanks around the token are no part of it
+        assertEquals("GH_TOKEN", GitHubContext.resolve("o/r", null, Testing.env("GH_TOKEN", " ghp_abc\n"), tmp).tokenOrigin());
+    }
+
+    @Test
     void toStringNamesTheTokenSourceButNeverTheToken() {
         GitHubContext ctx = GitHubContext.resolve("o/r", null, Testing.env("GH_TOKEN", "ghp_supersecret123"), tmp);
         assertFalse(ctx.toString().contains("ghp_supersecret123"));

@@ -340,6 +340,30 @@ class ManageActionsWebhookTest {
     }
 
     @Test
+    void unregisterWithAnotherRepositoryWhereTheHookIsNotKeepsTheRecord() throws IOException {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        long id = sim.hooks().get(0).id;
+        String recorded = Files.readString(stateFile());
+        String other = sim.otherRepos().get(0);
+
+        Testing.Run r = run("unregister", "--repo", other);
+        assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().contains("hook " + id + " is not on " + other), r.err());
+        assertTrue(r.err().contains("kept " + stateFile()), r.err());
+        assertTrue(r.err().contains("without --repo"), r.err());
+        assertFalse(r.err().contains("already gone"), r.err());
+        assertEquals("", r.out());
+        assertEquals(recorded, Files.readString(stateFile()));
+        assertEquals(1, sim.hooks().size());
+
+        // the record's own repository, named by the flag, is no override: the hook goes
+        Testing.Run same = run("unregister", "--repo", sim.repo());
+        assertEquals(0, same.exitCode(), same.err());
+        assertTrue(sim.hooks().isEmpty());
+        assertFalse(Files.exists(stateFile()));
+    }
+
+    @Test
     void aRecordWrittenBeforeOrganisationHooksIsARepositoryHook() throws IOException {
         assertEquals(0, register(receiverUrl()).exitCode());
         long id = sim.hooks().get(0).id;
@@ -369,6 +393,18 @@ class ManageActionsWebhookTest {
     }
 
     // ------------------------------------------------------------------ where the repo and API come from
+
+    @Test
+    void aTokenWithALineBreakIsAUsageErrorThatNamesTheVariableNotTheToken() {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        int requests = sim.requests().size();
+        env.put("GH_TOKEN", "sim-tok\nen-9f3e");
+        Testing.Run r = run("status");
+        assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().startsWith("error: the GitHub token from GH_TOKEN "), r.err());
+        assertFalse(r.all().contains("sim-tok") || r.all().contains("en-9f3e"), r.all());
+        assertEquals(requests, sim.requests().size(), "nothing sent");
+    }
 
     @Test
     void gitHubEnterpriseServerUnderApiV3() throws IOException {

@@ -160,6 +160,21 @@ class TriggerAndTrackTest {
     }
 
     @Test
+    void webhookOnlyWaitReportsAnIndexStillDamagedWhenTheWaitEnds() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        String corr = "5b4a3928-1706-4f5e-8d4c-3b2a19087f6e";
+        Path index = runs().resolve(corr).resolve("webhook/index.json");
+        Files.createDirectories(index.getParent());
+        Files.writeString(index, "[{\"delivery_id\": ");
+        Testing.Run r = trigger(sim, "--webhook-only", "--wait", "--ref", "main", "--timeout", "0.5",
+                "--correlation-id", corr);
+        assertEquals(2, r.exitCode(), r.err());
+        assertEquals(1, sim.requestCount("POST", DISPATCHES), "dispatched, then waited");
+        assertTrue(r.err().contains(index + " is not valid JSON; left unchanged"), r.err());
+        assertEquals("[{\"delivery_id\": ", Files.readString(index));
+    }
+
+    @Test
     void waitWithoutWebhookOnlyIsAUsageError() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
         assertEquals(2, trigger(sim, "--wait").exitCode());

@@ -265,6 +265,37 @@ class WaitForWebhookTest {
         assertTrue(r.err().contains(CORR), r.err());
     }
 
+    /** A correlation's index.json cut off mid-row, as a crash or a bad edit might leave it. */
+    Path damagedIndex(String corr) throws Exception {
+        Path index = runs.resolve(corr).resolve("webhook/index.json");
+        Files.createDirectories(index.getParent());
+        Files.writeString(index, "[{\"delivery_id\": \"d-1\", \"run_id\": ");
+        return index;
+    }
+
+    @Test
+    void anIndexStillDamagedWhenTheWaitEndsIsReportedNotATimeout() throws Exception {
+        Path index = damagedIndex(CORR);
+        String damaged = Files.readString(index);
+        Testing.Run r = waitFor("--correlation-id", CORR, "--timeout", "1");
+        assertEquals(2, r.exitCode(), r.all());
+        assertTrue(r.err().contains(index + " is not valid JSON; left unchanged"), r.err());
+        assertFalse(r.err().contains("timed out") || r.err().contains("no delivery for this correlation"), r.err());
+        assertEquals(damaged, Files.readString(index));
+    }
+
+    @Test
+    void anIndexDamagedOnlyForAWhileIsNoFailure() throws Exception {
+        Path index = damagedIndex(CORR);
+        Future<Testing.Run> waiter = pool.submit(() -> waitFor("--correlation-id", CORR, "--timeout", "3"));
+        Thread.sleep(500); // the waiter meets the damaged index a few times first
+        assertFalse(waiter.isDone());
+        Files.writeString(index, "[]"); // fixed, by hand, with nothing in it
+        Testing.Run r = waiter.get(20, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(r.err().contains("no delivery for this correlation"), r.err());
+    }
+
     @Test
     void badUsageExitsTwo() {
         assertEquals(2, waitFor("--correlation-id", "not-a-uuid", "--timeout", "1").exitCode());

@@ -187,6 +187,52 @@ class WebhookSiteSourceTest {
     }
 
     @Test
+    void aBaseUrlThatIsNoHttpUrlIsAUsageErrorNamingWhereItCameFrom() {
+        // {where the URL comes from, the URL}
+        List<String[]> cases = List.of(new String[] {"--webhook-site-url", "ht tp://x"},
+                new String[] {"--webhook-site-url", "ftp://x"}, new String[] {"WEBHOOK_SITE_URL", "https:///no-host"});
+        for (String[] c : cases) {
+            String source = c[0];
+            String url = c[1];
+            boolean flag = source.startsWith("--");
+            WaitForWebhook cmd = new WaitForWebhook();
+            cmd.env = flag ? Map.of("GITHUB_WEBHOOK_SECRET", Deliveries.SECRET)
+                    : Map.of("GITHUB_WEBHOOK_SECRET", Deliveries.SECRET, source, url);
+            List<String> args = new java.util.ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir",
+                    tmp.resolve("state").toString(), "--from-webhook-site", TOKEN, "--poll-interval", "100ms",
+                    "--correlation-id", CORR, "--timeout", "3"));
+            if (flag) args.addAll(List.of(source, url));
+            long start = System.nanoTime();
+            Testing.Run r = Testing.run(cmd, args.toArray(String[]::new));
+            assertEquals(2, r.exitCode(), url + ": " + r.all());
+            assertTrue(System.nanoTime() - start < TimeUnit.SECONDS.toNanos(2), url + ": fails at once, without waiting");
+            String err = r.err().strip();
+            assertTrue(err.startsWith("error: " + source + " ") && err.contains("'" + url + "'"), url + ": " + err);
+            assertEquals(1, err.lines().count(), err);
+        }
+        assertTrue(seenByApi.isEmpty(), seenByApi.toString());
+    }
+
+    @Test
+    void aDeliveryIdFromTheSenderCannotAddLinesOrEscapesToTheLog() throws Exception {
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        String forged = "ws-1\nwebhook.site: stored delivery ws-2 (run 1)\u001b[2K\r";
+        capture("workflow_run", forged, body, Deliveries.sign(body));
+        capture("workflow_run", "x".repeat(1000) + "\n", body, "sha256=00");
+
+        poller(Map.of()).pollOnce();
+
+        List<String> lines = log.stream().flatMap(String::lines).toList();
+        assertEquals(2, lines.size(), log.toString());
+        assertTrue(log.stream().noneMatch(l -> l.matches("(?s).*[\\x00-\\x1f\\x7f].*")), log.toString());
+        assertTrue(lines.get(0).startsWith("webhook.site: delivery ws-1?webhook.site:?stored?delivery?ws-2?(run?1)?[2K not"),
+                lines.get(0));
+        String shown = lines.get(1).substring("webhook.site: delivery ".length(), lines.get(1).indexOf(" not stored"));
+        assertEquals("x".repeat(100) + "...", shown);
+        assertTrue(lines.get(1).length() < 500, "the reason, which quotes the id, is bounded too: " + lines.get(1).length());
+    }
+
+    @Test
     void readsOlderPagesUntilARequestSeenBefore() throws Exception {
         byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
         capture("workflow_run", "ws-oldest", body, Deliveries.sign(body));

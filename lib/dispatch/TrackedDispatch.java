@@ -173,7 +173,7 @@ public final class TrackedDispatch {
     private boolean awaitWebhook(String corr, Duration timeout) throws IOException {
         listener.note("waiting up to " + timeout.toMillis() / 1000.0 + " s for the workflow_run webhook of " + corr);
         try (DeliveryWatcher watcher = new DeliveryWatcher(store, corr, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
-            return watcher.await(new WaitCondition(false, false)::match, timeout).isPresent();
+            return watcher.awaitUnlessDamaged(new WaitCondition(false, false)::match, timeout).isPresent();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TimedOutException("interrupted while waiting for the webhook of " + corr);

@@ -22,6 +22,7 @@ public final class GitHubContext {
 
     private static final Pattern OWNER = Pattern.compile("[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})");
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
+    private static final Pattern VISIBLE_ASCII = Pattern.compile("[\\x21-\\x7e]+");
     // https://host/o/r(.git), ssh://git@host(:port)/o/r(.git), git@host:o/r(.git)
     private static final Pattern URL_REMOTE = Pattern.compile("^[a-z+]+://(?:[^@/]+@)?[^/]+/([^/]+)/([^/]+?)(?:\\.git)?/?$");
     private static final Pattern SCP_REMOTE = Pattern.compile("^(?:[^@/]+@)?[^:/]+:/?([^/]+)/([^/]+?)(?:\\.git)?/?$");
@@ -44,6 +45,11 @@ public final class GitHubContext {
         if (token == null || token.isBlank()) throw new BadInputException("no GitHub token given");
         this.token = token.strip();
         this.tokenOrigin = tokenOrigin;
+        // An HTTP header takes visible ASCII only; said here, as bad input, rather than by the HTTP client later.
+        if (!VISIBLE_ASCII.matcher(this.token).matches()) {
+            throw new BadInputException("the GitHub token from " + tokenOrigin + " holds a line break, space or non-ASCII"
+                    + " character, which no GitHub token has; set it again without (e.g. copy it anew)");
+        }
     }
 
     /**

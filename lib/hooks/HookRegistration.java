@@ -114,7 +114,9 @@ public final class HookRegistration {
 
     /**
      * Deletes the recorded hook on GitHub (already gone is fine) and then its record; keeps the secret file.
-     * Nothing recorded is fine too (idempotent).
+     * Nothing recorded is fine too (idempotent). A hook not found where --repo / --org sent us, when that is not
+     * the recorded repository or organisation, is bad input and the record is kept: the hook may well still
+     * exist where the record says.
      */
     public Removal unregister() throws IOException {
         Optional<HookState> recorded = HookState.read(stateDir);
@@ -122,6 +124,11 @@ public final class HookRegistration {
         HookState hook = recorded.get();
         Hooks hooks = target.hooksOf(hook);
         boolean deleted = hooks.delete(hook.id());
+        if (!deleted && !hooks.scope().matches(hook.scope())) {
+            throw new BadInputException("hook " + hook.id() + " is not on " + hooks.scope().describe() + " ("
+                    + hooks.scope().asFlag() + "); kept " + HookState.file(stateDir) + ", which records it on "
+                    + hook.scope().describe() + "; run '" + COMMAND + " unregister' without --repo/--org to delete it there");
+        }
         HookState.delete(stateDir);
         Path secret = Secrets.defaultFile(stateDir);
         return new Removal(hook, hooks.scope(), !deleted, HookState.file(stateDir),

@@ -22,6 +22,10 @@ import lib.webhook.WebhookDelivery;
  * stored for another reason (an I/O error) is tried again at the next poll.
  */
 public final class SourcePoller implements AutoCloseable {
+    /** How much of a delivery id, and of the reason a delivery was refused (which may quote it), a log line shows. */
+    private static final int MAX_ID = 100;
+    private static final int MAX_REASON = 300;
+
     private final DeliverySource source;
     private final DeliveryIntake intake;
     private final Consumer<String> log;
@@ -83,7 +87,7 @@ public final class SourcePoller implements AutoCloseable {
 
     /** True when the delivery was newly stored. */
     private boolean ingest(WebhookDelivery delivery, boolean retried) {
-        String id = delivery.deliveryId();
+        String id = shown(delivery.deliveryId());
         try {
             DeliveryIntake.Outcome outcome = intake.accept(delivery);
             if (health != null && outcome.kind() == DeliveryIntake.Kind.DUPLICATE) health.duplicate();
@@ -95,13 +99,25 @@ public final class SourcePoller implements AutoCloseable {
         } catch (SignatureException e) {
             log.accept(source.name() + ": delivery " + id + " not stored: signature missing or invalid");
         } catch (BadInputException e) {
-            log.accept(source.name() + ": delivery " + id + " not stored: " + e.getMessage());
+            log.accept(source.name() + ": delivery " + id + " not stored: " + bounded(e.getMessage(), MAX_REASON));
         } catch (RuntimeException e) {
             // Not the delivery's fault (e.g. the store could not be written, a damaged file): try it again next poll.
             retry.add(delivery);
             if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Text.describe(e));
         }
         return false;
+    }
+
+    /**
+     * A delivery id as logged: anyone can post to a webhook.site URL, so the id may hold line breaks or terminal
+     * escapes (shown as '?') and be of any length.
+     */
+    static String shown(String deliveryId) {
+        return bounded(Text.printable(deliveryId), MAX_ID);
+    }
+
+    private static String bounded(String s, int max) {
+        return s == null || s.length() <= max ? s : s.substring(0, max) + "...";
     }
 
     @Override

@@ -67,6 +67,9 @@ public final class Sources implements AutoCloseable {
             throw new BadInputException("--redeliver-failed and --from-github both recover what the receiver missed: choose one"
                     + " (docs/production-receiver.md)");
         }
+        // Built before anything starts: a bad token or base URL fails at once, with nothing to undo.
+        WebhookSiteSource site = config.webhookSiteToken() == null ? null : WebhookSiteSource.fromEnv(
+                config.webhookSiteToken(), config.webhookSiteUrl(), env, interval(config, WebhookSiteSource.DEFAULT_INTERVAL));
         Sources sources = new Sources(new Health(clock));
         sources.health.journalFlushes(store::journalFlushes);
         try {
@@ -91,9 +94,7 @@ public final class Sources implements AutoCloseable {
                         sources.push(new SourcePoller(redeliveries, intake, log).reportTo(sources.health).start());
                     }
                 }
-                if (config.webhookSiteToken() != null) {
-                    var site = WebhookSiteSource.fromEnv(config.webhookSiteToken(), config.webhookSiteUrl(), env,
-                            interval(config, WebhookSiteSource.DEFAULT_INTERVAL));
+                if (site != null) {
                     sources.push(new SourcePoller(site, intake, log).reportTo(sources.health).start());
                 }
             }

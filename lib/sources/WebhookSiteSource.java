@@ -14,6 +14,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import lib.hooks.WebhookUrls;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.util.Text;
@@ -41,11 +42,16 @@ public final class WebhookSiteSource implements DeliverySource {
     private final HttpClient http;
     private final Set<String> seen = new HashSet<>();
 
-    public WebhookSiteSource(String baseUrl, String token, String apiKey, Duration interval) {
+    /** {@code baseUrl} from {@code urlSource} (named if it is not an absolute http(s) URL with a host: bad input). */
+    public WebhookSiteSource(String baseUrl, String urlSource, String token, String apiKey, Duration interval) {
         if (token == null || !token.matches("[A-Za-z0-9-]{1,64}")) {
             throw new BadInputException("--from-webhook-site expects a webhook.site token (a UUID), got: " + token);
         }
-        String base = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        if (baseUrl == null || baseUrl.isBlank()) {
+            throw new BadInputException(urlSource + " is empty; give webhook.site's base URL, e.g. " + DEFAULT_URL);
+        }
+        String checked = WebhookUrls.requireHttp(baseUrl, urlSource).toString();
+        String base = checked.endsWith("/") ? checked.substring(0, checked.length() - 1) : checked;
         this.listUrl = URI.create(base + "/token/" + Text.urlEncode(token)
                 + "/requests?sorting=newest&per_page=100");
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
@@ -53,10 +59,16 @@ public final class WebhookSiteSource implements DeliverySource {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     }
 
-    /** Base URL from the flag, else {@value #URL_ENV}, else {@value #DEFAULT_URL}; key from {@value #API_KEY_ENV}. */
+    /**
+     * Base URL from the flag, else {@value #URL_ENV} (blank counts as unset), else {@value #DEFAULT_URL}; key from
+     * {@value #API_KEY_ENV}. A base URL that is not http(s) with a host is bad input, naming where it came from.
+     */
     public static WebhookSiteSource fromEnv(String token, String urlFlag, Map<String, String> env, Duration interval) {
-        String base = urlFlag != null ? urlFlag : env.getOrDefault(URL_ENV, DEFAULT_URL);
-        return new WebhookSiteSource(base, token, env.get(API_KEY_ENV), interval);
+        String fromEnv = env.get(URL_ENV);
+        boolean envSet = fromEnv != null && !fromEnv.isBlank();
+        String source = urlFlag != null ? "--webhook-site-url" : envSet ? URL_ENV : "the default URL";
+        String base = urlFlag != null ? urlFlag : envSet ? fromEnv : DEFAULT_URL;
+        return new WebhookSiteSource(base, source, token, env.get(API_KEY_ENV), interval);
     }
 
     @Override

@@ -40,6 +40,8 @@ public final class DeliveryWatcher implements AutoCloseable {
     private final Semaphore changed = new Semaphore(0);
     private final Thread pump;
     private volatile List<IndexRow> lastRows = List.of();
+    /** What the last read met when the index did not parse; null after a good read. */
+    private volatile DamagedFileException damage;
 
     public DeliveryWatcher(RunStore store, String correlationId, Duration fallbackPoll) throws IOException {
         this.store = store;
@@ -71,6 +73,19 @@ public final class DeliveryWatcher implements AutoCloseable {
             long waitNanos = Math.min(left, fallbackPoll.toNanos());
             if (changed.tryAcquire(waitNanos, TimeUnit.NANOSECONDS)) changed.drainPermits();
         }
+    }
+
+    /**
+     * {@link #await}, except that an index still damaged at the end of the wait is reported as the
+     * {@link DamagedFileException} naming it, rather than as a plain timeout. Damage that a later read no longer
+     * meets (e.g. a row being appended, or a file fixed meanwhile) is no failure.
+     */
+    public <T> Optional<T> awaitUnlessDamaged(Function<List<IndexRow>, Optional<T>> check, Duration timeout)
+            throws IOException, InterruptedException {
+        Optional<T> answer = await(check, timeout);
+        DamagedFileException stillDamaged = damage;
+        if (answer.isEmpty() && stillDamaged != null) throw stillDamaged;
+        return answer;
     }
 
     /** The rows seen by the last successful read (empty before any). */
@@ -122,8 +137,11 @@ public final class DeliveryWatcher implements AutoCloseable {
     /** The index, or empty while it cannot be parsed (damaged for longer than {@link RunStore#readIndex} waits). */
     private Optional<List<IndexRow>> readRows() throws IOException {
         try {
-            return Optional.of(store.readIndex(folder));
+            List<IndexRow> rows = store.readIndex(folder);
+            damage = null;
+            return Optional.of(rows);
         } catch (DamagedFileException notJsonYet) {
+            damage = notJsonYet;
             return Optional.empty();
         }
     }
