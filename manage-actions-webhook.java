@@ -16,7 +16,6 @@ import lib.cli.DeliveryTable;
 import lib.cli.Durations;
 import lib.cli.ExitCode;
 import lib.cli.HookTargetOptions;
-import lib.cli.Output;
 import lib.cli.SecretFileOption;
 import lib.cli.VerboseOption;
 import lib.github.GitHubClient;
@@ -30,6 +29,7 @@ import lib.hooks.WebhookUrls;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.util.Sleeper;
+import lib.util.Text;
 import lib.util.TimedOutException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -93,12 +93,14 @@ class ManageActionsWebhook implements Callable<Integer> {
 
         abstract int run() throws Exception;
 
+        // A hook URL may carry basic-auth credentials: shown as "***" in what we print, kept in the record.
         void print(JsonNode json) {
-            Output.json(spec.commandLine().getOut(), json);
+            spec.commandLine().getOut().println(Text.withoutUrlCredentials(Json.compact(json)));
+            spec.commandLine().getOut().flush();
         }
 
         void info(String message) {
-            spec.commandLine().getErr().println(message);
+            spec.commandLine().getErr().println(Text.withoutUrlCredentials(message));
             spec.commandLine().getErr().flush();
         }
     }

@@ -105,6 +105,21 @@ class ManageActionsWebhookTest {
     // ------------------------------------------------------------------ register
 
     @Test
+    void credentialsInTheHookUrlAreRecordedButNeverPrinted() throws IOException {
+        String url = receiverUrl().replace("://", "://deploy:pa55-w0rd@");
+        Testing.Run registered = register(url);
+        assertEquals(0, registered.exitCode(), registered.err());
+        Testing.Run status = run("status");
+        Testing.Run refused = run("register", "--url", "ftp://deploy:pa55-w0rd@example.com/hook");
+        assertEquals(ExitCode.USAGE, refused.exitCode(), refused.err());
+        for (Testing.Run r : List.of(registered, status, refused)) {
+            assertFalse(r.all().contains("pa55-w0rd"), r.all());
+            assertTrue(r.all().contains("://***@"), r.all());
+        }
+        assertEquals(url, state().get("url").asText(), "the record keeps the URL GitHub delivers to");
+    }
+
+    @Test
     void registerCreatesTheHookRecordsItAndGeneratesAnOwnerOnlySecret() throws IOException {
         Testing.Run r = register(receiverUrl());
         assertEquals(0, r.exitCode(), r.err());

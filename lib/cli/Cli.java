@@ -50,7 +50,7 @@ public final class Cli {
         @Override
         public int handleParseException(CommandLine.ParameterException ex, String[] args) {
             CommandLine c = ex.getCommandLine();
-            c.getErr().println("error: " + Text.oneLine(ex.getMessage()));
+            c.getErr().println("error: " + Text.withoutUrlCredentials(Text.oneLine(ex.getMessage())));
             c.getErr().println("Try '" + c.getCommandSpec().qualifiedName() + " --help' for more information.");
             c.getErr().flush();
             return ExitCode.USAGE;
@@ -61,7 +61,7 @@ public final class Cli {
         @Override
         public int handleExecutionException(Exception ex, CommandLine c, CommandLine.ParseResult parseResult) {
             boolean verbose = parseResult.originalArgs().contains("--verbose");
-            c.getErr().println("error: " + Text.describe(ex));
+            c.getErr().println("error: " + Text.withoutUrlCredentials(Text.describe(ex)));
             if (verbose) ex.printStackTrace(c.getErr());
             c.getErr().flush();
             return ExitCode.of(ex);

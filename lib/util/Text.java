@@ -19,6 +19,8 @@ public final class Text {
     /** C0 controls but the tab, DEL, C1 controls, a BOM, and the bidirectional overrides that make text read other than it is. */
     private static final Pattern CONTROLS = Pattern.compile("[\\x00-\\x08\\x0a-\\x1f\\x7f-\\x9f\\u202a-\\u202e\\u2066-\\u2069\\ufeff]");
 
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("(?i)\\b([a-z][a-z0-9+.-]*://)[^/?#@\\s\"']+@");
+
     private Text() {}
 
     /**
@@ -43,6 +45,14 @@ public final class Text {
      */
     public static String printable(String s) {
         return s == null ? "-" : s.replaceAll("[^\\x21-\\x7e]", "?");
+    }
+
+    /**
+     * The text with the user information of every URL in it ("https://user:password@host") shown as "***":
+     * a webhook URL may carry basic-auth credentials, which must not reach a terminal or a CI log.
+     */
+    public static String withoutUrlCredentials(String s) {
+        return s == null ? null : URL_CREDENTIALS.matcher(s).replaceAll("$1***@");
     }
 
     /**
