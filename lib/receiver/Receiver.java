@@ -33,8 +33,9 @@ import lib.webhook.WebhookDelivery;
  * the health document.
  * <p>
  * Slow and idle clients cannot starve it ({@link ReceiverLimits}): every request in progress has its own thread,
- * the header and request timeouts cut late requests off ({@link Deadlines}), and the connection bound, idle timeout
- * and drain behaviour are the JDK's own per-JVM settings, applied by {@link ReceiverLimits#applyToJvm()}.
+ * the header and request timeouts cut late requests off ({@link Deadlines}), and the connection bound, idle timeout,
+ * response time (an answer its client does not read) and drain behaviour are the JDK's own per-JVM settings,
+ * applied by {@link ReceiverLimits#applyToJvm()}.
  */
 public final class Receiver implements AutoCloseable {
     /** The health endpoint's path (GET or HEAD); never the webhook path. */
