@@ -13,8 +13,8 @@ import lib.webhook.WebhookDelivery;
  * a second of the request's end (a client that does not read it loses its connection), idle keep-alive
  * connections closed after {@code idleTimeout}, at most {@code maxConnections} open connections (the excess is
  * closed at once), and at most {@code maxBodyMemory} bytes of memory for deliveries in progress, each counted five
- * times its size (its body and its parsed JSON; one that finds no room within {@link #BUDGET_WAIT} is answered
- * 503). A body over GitHub's 25 MB cap is always refused (413).
+ * times its size as its body arrives (its body and its parsed JSON; one that finds no room within
+ * {@link #BUDGET_WAIT} is answered 503). A body over GitHub's 25 MB cap is always refused (413).
  */
 public record ReceiverLimits(Duration headerTimeout, Duration requestTimeout, Duration idleTimeout, int maxConnections,
         long maxBodyMemory) {
