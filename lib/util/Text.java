@@ -45,6 +45,12 @@ public final class Text {
         return s == null ? "-" : s.replaceAll("[^\\x21-\\x7e]", "?");
     }
 
+    /** {@link #printable(String)}, cut to its first {@code max} characters and the length it had. */
+    public static String printable(String s, int max) {
+        String p = printable(s);
+        return p.length() <= max ? p : p.substring(0, max) + "... (" + p.length() + " characters)";
+    }
+
     /** One path segment or query value, percent-encoded (form style, UTF-8). */
     public static String urlEncode(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
