@@ -160,13 +160,14 @@ class ReceiverJvmLimitsTest {
                 int status = 200;
                 while (status == 200 && System.nanoTime() - t0 < 5_000_000_000L) status = get(healthz);
                 assertEquals(-1, status, "the never-reading client fills the connection bound of 1");
-                while (status != 200 && System.nanoTime() - t0 < 15_000_000_000L) {
+                // It is stuck once the answers fill the socket buffers: a few seconds, more on a loaded machine.
+                while (status != 200 && System.nanoTime() - t0 < 30_000_000_000L) {
                     Thread.sleep(200);
                     status = get(healthz);
                 }
                 double servedAfter = (System.nanoTime() - t0) / 1e9;
                 System.out.println("a client that never reads: a new client served again after " + servedAfter + " s (response time 3 s)");
-                assertEquals(200, status, "the never-reading client still holds the connection after 15 s");
+                assertEquals(200, status, "the never-reading client still holds the connection after 30 s");
             }
         }
     }
