@@ -107,6 +107,7 @@ class ReceiverLimitsTest {
         assertEquals(Duration.ofSeconds(60), d.idleTimeout());
         assertEquals(1000, d.maxConnections());
         assertEquals("31", d.jvmSettings().get("sun.net.httpserver.maxReqTime"), "the JDK's backstop: 1 s past the request timeout");
+        assertEquals("31", d.jvmSettings().get("sun.net.httpserver.maxRspTime"), "an answer within 1 s past the request timeout");
         for (String[] bad : new String[][] {{"--header-timeout", "5s", "--request-timeout", "1s"}, {"--max-connections", "0"},
                 {"--idle-timeout", "0.5"}, {"--max-body-memory", "lots"}}) {
             List<String> args = new ArrayList<>(List.of("--serve", "--listen", "0", "--runs-dir", runs().toString(),
@@ -254,9 +255,9 @@ class ReceiverLimitsTest {
     }
 
     /**
-     * Memory for deliveries in progress is bounded: each counts five times its size (body and parsed JSON). While one
-     * 20 MB body holds 100 of 128 MB, a second one is answered 503 once it has waited 2 s for room, small deliveries
-     * still go through, and the room comes back when the first one ends.
+     * Memory for deliveries in progress is bounded: each counts five times what has arrived of it (body and parsed
+     * JSON). While 19 MB of one 20 MB body hold 95 of 128 MB, a second one is answered 503 once it has waited 2 s
+     * for room, small deliveries still go through, and the room comes back when the first one ends.
      */
     @Test
     void bodiesThatFindNoRoomInMemoryAreAnswered503AndSmallOnesGoOn() throws Exception {
@@ -267,7 +268,7 @@ class ReceiverLimitsTest {
                 "X-Hub-Signature-256: " + Deliveries.sign(twenty), "Content-Length: " + twenty.length);
         try (Socket holder = RawHttp.connect(url)) {
             holder.getOutputStream().write(head);
-            holder.getOutputStream().write(twenty, 0, 1024); // holds its room while its body is read
+            holder.getOutputStream().write(twenty, 0, 19 * 1024 * 1024); // holds room for what has arrived
             Thread.sleep(300);
             long t0 = System.nanoTime();
             RawHttp.Response second = RawHttp.send(url, RawHttp.concat(RawHttp.head("POST", url, "X-GitHub-Event: workflow_run",
@@ -282,6 +283,37 @@ class ReceiverLimitsTest {
         assertEquals(1, health.count(Health.Refusal.NO_ROOM));
         assertEquals(200, RawHttp.send(url, RawHttp.signedPost(url, "large-after", largeDelivery(20))).status(),
                 "the holder's room was given back");
+    }
+
+    /**
+     * Room is taken for what arrives, not for a declared length: two requests (with a signature header, unchecked
+     * until the body is there) that declare 13.4 MB each, together more than the 128 MB budget at five times
+     * their size, and send one byte, do not keep a real delivery waiting for room: it is stored at once.
+     */
+    @Test
+    void declaredLengthsThatNeverArriveHoldNoRoomFromARealDelivery() throws Exception {
+        URI url = start(Duration.ofSeconds(2), Duration.ofSeconds(10), 128L * 1024 * 1024);
+        List<Socket> liars = new ArrayList<>();
+        try {
+            for (int i = 0; i < 2; i++) {
+                Socket s = RawHttp.connect(url);
+                liars.add(s);
+                s.getOutputStream().write(RawHttp.concat(RawHttp.head("POST", url, "X-GitHub-Event: workflow_run",
+                        "X-GitHub-Delivery: liar-" + i, "X-Hub-Signature-256: sha256=" + "0".repeat(64), "Content-Length: 13420000"),
+                        "{".getBytes(StandardCharsets.US_ASCII)));
+            }
+            Thread.sleep(500); // both are reading their bodies
+            long t0 = System.nanoTime();
+            RawHttp.Response real = RawHttp.send(url, RawHttp.signedPost(url, "real-beside-liars", delivery(RUN)));
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            System.out.println("a signed delivery beside two 13.4 MB declared lengths never sent: " + real.status() + " in " + seconds + " s");
+            assertEquals(200, real.status(), real.body());
+            assertTrue(seconds < 1.5, "it waited for room: " + seconds + " s");
+        } finally {
+            for (Socket s : liars) s.close();
+        }
+        assertEquals(1, Deliveries.filesUnder(runs().resolve(CORR).resolve("webhook/events")).size(), "stored");
+        assertEquals(0, health.count(Health.Refusal.NO_ROOM));
     }
 
     /** A signed workflow_run delivery padded to {@code mb} megabytes with one long string. */

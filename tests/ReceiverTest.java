@@ -126,6 +126,28 @@ class ReceiverTest {
         assertEquals(List.of(), Deliveries.filesUnder(runs));
     }
 
+    /** A sender's huge delivery id and event are cut to 100 characters in the log and the answer (20 lines a minute of 40 KB each, before). */
+    @Test
+    void aHugeDeliveryIdOrEventIsCutShortInTheLogAndInTheAnswer() throws Exception {
+        String id = "d".repeat(20_000);
+        String event = "e".repeat(20_000);
+        byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
+        RawHttp.Response unsigned = RawHttp.send(url, RawHttp.concat(RawHttp.head("POST", url, "X-GitHub-Event: " + event,
+                "X-GitHub-Delivery: " + id, "Content-Length: " + body.length), body));
+        assertEquals(401, unsigned.status());
+        RawHttp.Response unsafe = RawHttp.send(url, RawHttp.signedPost(url, "." + id, body));
+        assertEquals(400, unsafe.status());
+        assertTrue(unsafe.body().contains("." + "d".repeat(99) + "... (20001 characters)"), unsafe.body());
+        assertTrue(unsafe.body().length() < 300, unsafe.body().length() + " characters answered");
+
+        List<String> lines = log.stream().filter(l -> l.startsWith("delivery ")).toList();
+        assertEquals(2, lines.size(), log.toString().length() + " characters logged");
+        assertTrue(lines.get(0).startsWith("delivery " + "d".repeat(100) + "... (20000 characters) " + "e".repeat(100)
+                + "... (20000 characters) -> 401"), lines.get(0).substring(0, 300));
+        for (String line : lines) assertTrue(line.length() < 500, line.length() + " characters logged: " + line.substring(0, 300));
+        assertEquals(List.of(), Deliveries.filesUnder(runs));
+    }
+
     @Test
     void aDamagedLocalFileIsAServerErrorThatRevealsNoPath() throws Exception {
         Files.createDirectories(runs);

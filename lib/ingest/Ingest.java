@@ -108,7 +108,7 @@ public final class Ingest {
         String deliveryId = delivery.deliveryId();
         if (deliveryId != null && !SafeFiles.isSafeName(deliveryId)) {
             throw new BadDeliveryException("the delivery id is not a safe file name (letters, digits, '.', '_', '-'): "
-                    + Text.printable(deliveryId));
+                    + Text.printable(deliveryId, 100));
         }
         String verifiedBy = null;
         String problem;

@@ -14,14 +14,15 @@ import lib.webhook.WebhookDelivery;
  * The memory that deliveries in progress may take, over all requests, so that many large bodies at once cannot
  * exhaust the heap. A delivery takes about {@value #FACTOR} times its size while it is received, checked, parsed
  * and stored (its body; its JSON parsed, whose text Jackson builds in pieces and then copies), so a request
- * reserves that for its declared length before reading it (a chunked one as it grows), waits at most
- * {@link ReceiverLimits#BUDGET_WAIT} for room, and gives it back once its delivery is stored and answered.
- * Counted in KiB.
+ * reserves that as its body arrives, a block at a time once the block's first byte is there (never for a declared
+ * length alone: anyone can declare 25 MB and send nothing), waits at most {@link ReceiverLimits#BUDGET_WAIT} in all
+ * for room, and gives it back once its delivery is stored and answered. Counted in KiB.
  */
 final class BodyBudget {
     /** Memory taken per byte of a delivery in progress (measured: a 20 MB payload needed 96-128 MB of heap). */
     static final int FACTOR = 5;
-    private static final int BLOCK = 64 * 1024;
+    /** The unit of reading and reserving: a sender that stops after a byte holds {@value #FACTOR} x this. */
+    private static final int BLOCK = 16 * 1024;
 
     private final Semaphore kib;
     private final long total;
@@ -53,6 +54,7 @@ final class BodyBudget {
     /** A body read (or refused); {@link #close} gives its room back. */
     final class Body implements AutoCloseable {
         private long reservedKib;
+        private long waitLeftNanos = wait.toNanos();
         private Outcome outcome = Outcome.READ;
         private byte[] bytes;
 
@@ -64,15 +66,18 @@ final class BodyBudget {
             return bytes;
         }
 
-        private boolean reserve(long count, long deadline) throws IOException {
+        /** Room for {@code count} more bytes; the waits for room of one body add up to the budget's wait at most. */
+        private boolean reserve(long count) throws IOException {
             int k = kibFor(count);
-            if (k > total / 1024) { // could never find room
+            if (reservedKib + k > total / 1024) { // could never find room
                 outcome = Outcome.NO_ROOM;
                 return false;
             }
-            long left = deadline - System.nanoTime();
+            long start = System.nanoTime();
             try {
-                if (!kib.tryAcquire(k, Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                boolean room = kib.tryAcquire(k, Math.max(0, waitLeftNanos), TimeUnit.NANOSECONDS);
+                waitLeftNanos -= System.nanoTime() - start;
+                if (!room) {
                     outcome = Outcome.NO_ROOM;
                     return false;
                 }
@@ -107,49 +112,66 @@ final class BodyBudget {
         return body;
     }
 
+    /**
+     * Reads the body a block at a time, reserving each block's room only once its first byte has arrived: a request
+     * whose declared length is a lie holds room for what it really sent (rounded up to a block), not for what it
+     * declared.
+     */
     private Body readOrRefuse(InputStream in, long declared) throws IOException {
         Body body = new Body();
-        long deadline = System.nanoTime() + wait.toNanos();
         try {
             if (declared > WebhookDelivery.MAX_BYTES) {
                 body.outcome = Outcome.TOO_LARGE;
                 return body;
             }
-            if (declared >= 0) {
-                if (!body.reserve(declared, deadline)) return body;
-                byte[] bytes = new byte[(int) declared];
-                if (in.readNBytes(bytes, 0, bytes.length) < bytes.length) throw new EOFException("the body ended early");
-                if (in.read() != -1) throw new IOException("more body than declared"); // (the JDK stops at the length)
-                body.bytes = bytes;
+            if (kibFor(declared) > total / 1024) { // could never find room: refused without waiting
+                body.outcome = Outcome.NO_ROOM;
                 return body;
             }
             List<byte[]> blocks = new ArrayList<>();
             long size = 0;
-            while (true) {
-                if (!body.reserve(BLOCK, deadline)) return body;
-                byte[] block = new byte[BLOCK];
-                int n = in.readNBytes(block, 0, BLOCK);
+            while (declared < 0 || size < declared) {
+                int first = in.read();
+                if (first < 0) {
+                    if (declared >= 0) throw new EOFException("the body ended early");
+                    break; // the end of a chunked body
+                }
+                int length = (int) (declared < 0 ? BLOCK : Math.min(BLOCK, declared - size));
+                if (!body.reserve(length)) return body;
+                byte[] block = new byte[length];
+                block[0] = (byte) first;
+                int n = 1 + in.readNBytes(block, 1, length - 1);
                 blocks.add(block);
                 size += n;
                 if (size > WebhookDelivery.MAX_BYTES) {
                     body.outcome = Outcome.TOO_LARGE;
                     return body;
                 }
-                if (n < BLOCK) break; // the end of the chunked body
+                if (n < length) {
+                    if (declared >= 0) throw new EOFException("the body ended early");
+                    break; // the end of a chunked body
+                }
             }
-            byte[] bytes = new byte[(int) size]; // (the reservation's factor covers this copy)
-            int at = 0;
-            for (byte[] block : blocks) {
-                int n = (int) Math.min(BLOCK, size - at);
-                System.arraycopy(block, 0, bytes, at, n);
-                at += n;
-            }
-            body.bytes = bytes;
+            if (declared >= 0 && in.read() != -1) throw new IOException("more body than declared"); // (the JDK stops at the length)
+            body.bytes = join(blocks, size);
             return body;
         } catch (IOException | RuntimeException e) {
             body.close();
             throw e;
         }
+    }
+
+    /** The blocks as one array (the reservation's factor covers this copy); a body of one full block is not copied. */
+    private static byte[] join(List<byte[]> blocks, long size) {
+        if (blocks.size() == 1 && blocks.get(0).length == size) return blocks.get(0);
+        byte[] bytes = new byte[(int) size];
+        int at = 0;
+        for (byte[] block : blocks) {
+            int n = (int) Math.min(block.length, size - at);
+            System.arraycopy(block, 0, bytes, at, n);
+            at += n;
+        }
+        return bytes;
     }
 
     /** Reads what is left of a body (at most 25 MB) into one small buffer. */

@@ -20,6 +20,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * answering). A request still in its headers after the header timeout, or in its body after the request timeout,
  * has its thread interrupted: the blocking read fails and the JDK closes that connection. The work phase is never
  * interrupted (an interrupt would close the store's file channels); a phase change and a cut-off exclude each other.
+ * An answer its client does not read is the JDK's to cut off: {@code sun.net.httpserver.maxRspTime} closes the
+ * connection, which ends the blocked write without touching the store ({@link ReceiverLimits#jvmSettings()}).
  */
 final class Deadlines implements AutoCloseable {
     private static final int HEADERS = 0;

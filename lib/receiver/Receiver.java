@@ -33,14 +33,17 @@ import lib.webhook.WebhookDelivery;
  * the health document.
  * <p>
  * Slow and idle clients cannot starve it ({@link ReceiverLimits}): every request in progress has its own thread,
- * the header and request timeouts cut late requests off ({@link Deadlines}), and the connection bound, idle timeout
- * and drain behaviour are the JDK's own per-JVM settings, applied by {@link ReceiverLimits#applyToJvm()}.
+ * the header and request timeouts cut late requests off ({@link Deadlines}), and the connection bound, idle timeout,
+ * response time (an answer its client does not read) and drain behaviour are the JDK's own per-JVM settings,
+ * applied by {@link ReceiverLimits#applyToJvm()}.
  */
 public final class Receiver implements AutoCloseable {
     /** The health endpoint's path (GET or HEAD); never the webhook path. */
     public static final String HEALTH_PATH = "/healthz";
     /** Refused requests logged per minute at most (the rest are counted). */
     static final int REFUSALS_LOGGED_PER_MINUTE = 20;
+    /** Characters of a delivery id or event shown in a log line (a header can be tens of thousands). */
+    private static final int SHOWN = 100;
 
     static {
         // The JDK server writes an answer's headers and its body as two TCP segments. With Nagle's
@@ -249,7 +252,7 @@ public final class Receiver implements AutoCloseable {
         } catch (BadInputException e) { // the sender's problem: say what is wrong with the delivery
             return logged(Health.Refusal.MALFORMED, deliveryId, headers, error(400, e.getMessage()));
         } catch (RuntimeException e) { // ours (e.g. a damaged file in the runs folder): the sender gets no local path
-            log.accept("error: storing delivery " + Text.printable(deliveryId) + " failed: " + Text.describe(e));
+            log.accept("error: storing delivery " + Text.printable(deliveryId, SHOWN) + " failed: " + Text.describe(e));
             health.refused(Health.Refusal.FAILED);
             Answer answer = error(500, "could not store the delivery");
             log.accept(line(deliveryId, headers, answer));
@@ -276,7 +279,7 @@ public final class Receiver implements AutoCloseable {
         String detail = b.has("reason") ? Json.text(b, "reason") : b.has("error") ? Json.text(b, "error")
                 : b.has("run_id") ? "run " + Json.text(b, "run_id") + " " + Json.text(b, "status")
                         + (b.path("duplicate").asBoolean() ? " (duplicate)" : "") : "";
-        return "delivery " + Text.printable(deliveryId) + " " + Text.printable(headers.get(Headers.EVENT))
+        return "delivery " + Text.printable(deliveryId, SHOWN) + " " + Text.printable(headers.get(Headers.EVENT), SHOWN)
                 + " -> " + answer.status() + (detail.isEmpty() ? "" : " " + detail);
     }
 

@@ -9,11 +9,12 @@ import lib.webhook.WebhookDelivery;
 /**
  * What the receiver allows a client, so that slow or idle clients and floods cannot starve real deliveries:
  * the request line and headers within {@code headerTimeout} of the request's first byte, the whole request
- * (body included) within {@code requestTimeout}, idle keep-alive connections closed after {@code idleTimeout},
- * at most {@code maxConnections} open connections (the excess is closed at once), and at most
- * {@code maxBodyMemory} bytes of memory for deliveries in progress, each counted five times its size (its body and
- * its parsed JSON; one that finds no room within {@link #BUDGET_WAIT} is answered 503). A body over GitHub's 25 MB
- * cap is always refused (413).
+ * (body included) within {@code requestTimeout}, its answer (storing included) within {@code requestTimeout} plus
+ * a second of the request's end (a client that does not read it loses its connection), idle keep-alive
+ * connections closed after {@code idleTimeout}, at most {@code maxConnections} open connections (the excess is
+ * closed at once), and at most {@code maxBodyMemory} bytes of memory for deliveries in progress, each counted five
+ * times its size as its body arrives (its body and its parsed JSON; one that finds no room within
+ * {@link #BUDGET_WAIT} is answered 503). A body over GitHub's 25 MB cap is always refused (413).
  */
 public record ReceiverLimits(Duration headerTimeout, Duration requestTimeout, Duration idleTimeout, int maxConnections,
         long maxBodyMemory) {
@@ -71,6 +72,9 @@ public record ReceiverLimits(Duration headerTimeout, Duration requestTimeout, Du
      * <li>{@code sun.net.httpserver.idleInterval} (whole seconds) and {@code clockTick} (how often it checks).
      * <li>{@code sun.net.httpserver.maxReqTime}: a backstop one second past the request timeout; also closes a
      *     connection that sends nothing at all after min(idle, this).
+     * <li>{@code sun.net.httpserver.maxRspTime}: the same, from a request's end to its answer's end, storing
+     *     included; a client that does not read its answer then loses its connection and no longer holds a
+     *     thread. A delivery still being stored then is stored all the same (the close does not interrupt it).
      * <li>{@code sun.net.httpserver.drainAmount} 0: a body left unread (404, 413, 503) closes its connection
      *     instead of a blocking drain.
      * <li>{@code sun.net.httpserver.maxReqHeaderSize}: 64 KB of request line and headers at most.
@@ -83,6 +87,7 @@ public record ReceiverLimits(Duration headerTimeout, Duration requestTimeout, Du
         s.put("sun.net.httpserver.idleInterval", Long.toString(ceilSeconds(idleTimeout)));
         s.put("sun.net.httpserver.clockTick", Long.toString(Math.min(1000, Math.max(100, idleTimeout.toMillis() / 4))));
         s.put("sun.net.httpserver.maxReqTime", Long.toString(ceilSeconds(requestTimeout) + 1));
+        s.put("sun.net.httpserver.maxRspTime", Long.toString(ceilSeconds(requestTimeout) + 1));
         s.put("sun.net.httpserver.drainAmount", "0");
         s.put("sun.net.httpserver.maxReqHeaderSize", Integer.toString(64 * 1024));
         s.put("sun.net.httpserver.nodelay", "true");

@@ -47,6 +47,12 @@ public final class Text {
         return s == null ? "-" : s.replaceAll("[^\\x21-\\x7e]", "?");
     }
 
+    /** {@link #printable(String)}, cut to its first {@code max} characters and the length it had. */
+    public static String printable(String s, int max) {
+        String p = printable(s);
+        return p.length() <= max ? p : p.substring(0, max) + "... (" + p.length() + " characters)";
+    }
+
     /**
      * The text with the user information of every URL in it ("https://user:password@host") shown as "***":
      * a webhook URL may carry basic-auth credentials, which must not reach a terminal or a CI log.
