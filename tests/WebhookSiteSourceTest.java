@@ -228,7 +228,7 @@ class WebhookSiteSourceTest {
         assertTrue(lines.get(0).startsWith("webhook.site: delivery ws-1?webhook.site:?stored?delivery?ws-2?(run?1)?[2K not"),
                 lines.get(0));
         String shown = lines.get(1).substring("webhook.site: delivery ".length(), lines.get(1).indexOf(" not stored"));
-        assertEquals("x".repeat(100) + "...", shown);
+        assertEquals("x".repeat(100) + "... (1000 characters)", shown);
         assertTrue(lines.get(1).length() < 500, "the reason, which quotes the id, is bounded too: " + lines.get(1).length());
     }
 

@@ -113,7 +113,7 @@ public final class SourcePoller implements AutoCloseable {
      * escapes (shown as '?') and be of any length.
      */
     static String shown(String deliveryId) {
-        return bounded(Text.printable(deliveryId), MAX_ID);
+        return Text.printable(deliveryId, MAX_ID);
     }
 
     private static String bounded(String s, int max) {
