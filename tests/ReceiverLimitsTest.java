@@ -109,6 +109,7 @@ class ReceiverLimitsTest {
         assertEquals("31", d.jvmSettings().get("sun.net.httpserver.maxReqTime"), "the JDK's backstop: 1 s past the request timeout");
         assertEquals("31", d.jvmSettings().get("sun.net.httpserver.maxRspTime"), "an answer within 1 s past the request timeout");
         for (String[] bad : new String[][] {{"--header-timeout", "5s", "--request-timeout", "1s"}, {"--max-connections", "0"},
+                {"--max-connections", "2147483647"},
                 {"--idle-timeout", "0.5"}, {"--max-body-memory", "lots"}}) {
             List<String> args = new ArrayList<>(List.of("--serve", "--listen", "0", "--runs-dir", runs().toString(),
                     "--secret-file", Deliveries.secretFile(tmp).toString()));

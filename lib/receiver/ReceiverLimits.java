@@ -22,6 +22,7 @@ public record ReceiverLimits(Duration headerTimeout, Duration requestTimeout, Du
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(30);
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofSeconds(60);
     public static final int DEFAULT_MAX_CONNECTIONS = 1000;
+    static final int MAX_CONNECTIONS = 100_000;
     /** The memory budget when none is given: 128 MB (one 25 MB delivery, or a thousand 22 KB ones), or half the heap when less. */
     public static final long DEFAULT_MAX_BODY_MEMORY = 128L * 1024 * 1024;
     /** How long a request waits for room in the body budget before it is answered 503. */
@@ -35,6 +36,9 @@ public record ReceiverLimits(Duration headerTimeout, Duration requestTimeout, Du
         }
         if (idleTimeout.toMillis() < 1000) throw new BadInputException("--idle-timeout must be at least 1 s");
         if (maxConnections < 1) throw new BadInputException("--max-connections must be at least 1");
+        if (maxConnections > MAX_CONNECTIONS) {
+            throw new BadInputException("--max-connections must be at most " + MAX_CONNECTIONS + " (each request in progress has a thread)");
+        }
         if (maxBodyMemory < 1024L * 1024) throw new BadInputException("--max-body-memory must be at least 1MB");
     }
 
