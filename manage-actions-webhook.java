@@ -158,12 +158,12 @@ class ManageActionsWebhook implements Callable<Integer> {
 
     @Command(name = "unregister", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Deletes the recorded hook on GitHub and removes <state-dir>/active-hook.json. Keeps the secret "
-                + "file. Idempotent: nothing recorded, or a hook already gone from GitHub, is success. A --repo or --org "
-                + "that names another repository or organisation than the record, without the hook, changes nothing "
-                + "(exit 2).", ""},
+                + "file. Idempotent: nothing recorded, or a hook already gone from GitHub, is success. A --repo, --org or "
+                + "--api-url that names another repository, organisation or API than the record, without the hook, changes "
+                + "nothing (exit 2).", ""},
             exitCodeList = {"0:unregistered, already gone, or nothing recorded",
                 "1:GitHub unreachable or answered with an error (the record is kept)",
-                "2:the hook is not on the --repo/--org named instead of the recorded one (the record is kept)"})
+                "2:the hook is not on the --repo/--org/--api-url named instead of the recorded one (the record is kept)"})
     static final class Unregister extends Sub {
         @Override
         int run() throws IOException {

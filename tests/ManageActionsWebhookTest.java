@@ -379,6 +379,22 @@ class ManageActionsWebhookTest {
     }
 
     @Test
+    void unregisterAtAnotherApiWhereTheHookIsNotKeepsTheRecord() throws IOException {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        String recorded = Files.readString(stateFile());
+
+        Testing.Run r = run("unregister", "--api-url", sim.apiUrl() + "/elsewhere/api/v3");
+        assertEquals(ExitCode.USAGE, r.exitCode(), r.err());
+        assertTrue(r.err().contains("kept " + stateFile()) && r.err().contains("without --api-url"), r.err());
+        assertEquals(recorded, Files.readString(stateFile()));
+        assertEquals(1, sim.hooks().size());
+
+        Testing.Run same = run("unregister", "--api-url", sim.apiUrl() + "/");
+        assertEquals(0, same.exitCode(), same.err());
+        assertTrue(sim.hooks().isEmpty());
+    }
+
+    @Test
     void aRecordWrittenBeforeOrganisationHooksIsARepositoryHook() throws IOException {
         assertEquals(0, register(receiverUrl()).exitCode());
         long id = sim.hooks().get(0).id;

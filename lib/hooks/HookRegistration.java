@@ -114,9 +114,9 @@ public final class HookRegistration {
 
     /**
      * Deletes the recorded hook on GitHub (already gone is fine) and then its record; keeps the secret file.
-     * Nothing recorded is fine too (idempotent). A hook not found where --repo / --org sent us, when that is not
-     * the recorded repository or organisation, is bad input and the record is kept: the hook may well still
-     * exist where the record says.
+     * Nothing recorded is fine too (idempotent). A hook not found where --repo / --org / --api-url sent us, when that
+     * is not the recorded repository, organisation or API, is bad input and the record is kept: the hook may well
+     * still exist where the record says.
      */
     public Removal unregister() throws IOException {
         Optional<HookState> recorded = HookState.read(stateDir);
@@ -128,6 +128,11 @@ public final class HookRegistration {
             throw new BadInputException("hook " + hook.id() + " is not on " + hooks.scope().describe() + " ("
                     + hooks.scope().asFlag() + "); kept " + HookState.file(stateDir) + ", which records it on "
                     + hook.scope().describe() + "; run '" + COMMAND + " unregister' without --repo/--org to delete it there");
+        }
+        if (!deleted && target.overridesApi(hook)) {
+            throw new BadInputException("hook " + hook.id() + " is not on " + hooks.scope().describe() + " at the --api-url given;"
+                    + " kept " + HookState.file(stateDir) + ", which records it at " + hook.apiUrl() + "; run '" + COMMAND
+                    + " unregister' without --api-url to delete it there");
         }
         HookState.delete(stateDir);
         Path secret = Secrets.defaultFile(stateDir);

@@ -62,6 +62,15 @@ public final class HookTarget {
         return new Hooks(scope.isOrg() ? clients.withoutRepo(api) : clients.forRepo(scope.name(), api), scope);
     }
 
+    /** Whether --api-url names another API than the one the hook was recorded on. */
+    public boolean overridesApi(HookState hook) {
+        return apiUrlFlag != null && !sameApi(apiUrlFlag, hook.apiUrl());
+    }
+
+    private static boolean sameApi(String a, String b) {
+        return b != null && a.replaceAll("/+$", "").equalsIgnoreCase(b.replaceAll("/+$", ""));
+    }
+
     /**
      * The recorded hook's repository or organisation and API URL, unless --repo / --org / --api-url say otherwise;
      * a flag that names another repository or organisation than the record wins, with a warning.
