@@ -15,6 +15,7 @@ import java.util.Set;
 import java.util.stream.Stream;
 import lib.store.RunStore;
 import lib.util.Json;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -85,6 +86,55 @@ class CrashResumePropertyTest {
     }
 
     /** The state a crash leaves just before the "stored" marker: the row indexed, the marker missing. */
+    @Test
+    void aResumeMeetingAnIndexTornByTheCrashRebuildsItFromTheMarkers() throws Exception {
+        Path runs = tmp.resolve("runs");
+        assertEquals(0, ingest(runs, "d-1").exitCode());
+        Testing.Run second = ingest(runs, "d-2");
+        rollBackMarker(runs, "d-2", second);
+        Path index = runs.resolve(CORR).resolve("webhook/index.json");
+        byte[] whole = Files.readAllBytes(index);
+        Files.write(index, java.util.Arrays.copyOf(whole, whole.length - 40)); // the crash tore the append
+
+        Testing.Run resumed = ingest(runs, "d-2");
+        assertEquals(0, resumed.exitCode(), resumed.err());
+        List<String> indexed = new ArrayList<>();
+        Json.read(index).forEach(row -> indexed.add(row.get("delivery_id").asText()));
+        assertEquals(List.of("d-1", "d-2"), indexed);
+    }
+
+    @Test
+    void aResumedDeliveryIsCountedOnceInTheMetadataPastTheHundredListed() throws Exception {
+        Path runs = tmp.resolve("runs");
+        Files.createDirectories(runs);
+        Files.writeString(runs.resolve(CORR + ".json"), "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
+        Testing.Run last = null;
+        for (int i = 1; i <= 101; i++) last = ingest(runs, "d-" + i);
+        assertEquals(101, Json.read(runs.resolve(CORR + ".json")).get("webhook_delivery_count").asInt());
+        rollBackMarker(runs, "d-101", last); // stopped after its row was appended, before its marker
+
+        assertEquals(0, ingest(runs, "d-101").exitCode());
+        assertEquals(101, Json.read(runs.resolve(CORR + ".json")).get("webhook_delivery_count").asInt());
+    }
+
+    @Test
+    void deliveryIdsAreAtMostAHundredCharactersSoTheirFileNamesStaySafe() throws Exception {
+        Path runs = tmp.resolve("runs");
+        Testing.Run tooLong = ingest(runs, "x".repeat(101));
+        assertEquals(2, tooLong.exitCode(), tooLong.err());
+        assertFalse(Files.exists(runs.resolve(CORR)), "nothing stored");
+
+        String longest = "y".repeat(100);
+        Testing.Run stored = ingest(runs, longest);
+        assertEquals(0, stored.exitCode(), stored.err());
+        rollBackMarker(runs, longest, stored);
+        assertEquals(0, ingest(runs, longest).exitCode());
+        try (Stream<Path> events = Files.list(runs.resolve(CORR).resolve("webhook/events"))) {
+            assertEquals(1, events.count(), "the resume found the event file it had chosen");
+        }
+        assertEquals(1, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+    }
+
     private static void rollBackMarker(Path runs, String id, Testing.Run run) throws Exception {
         Path deliveries = runs.resolve(CORR).resolve("webhook/deliveries");
         Files.delete(deliveries.resolve(id + ".json"));

@@ -79,6 +79,72 @@ class JournalTest {
         }
     }
 
+    /** A segment a killed receiver would leave: three small entries, copied before the store checkpoints its own. */
+    private Path leftSegment(Path dir) throws Exception {
+        try (RunStore store = RunStore.journaled(tmp.resolve("live"), m -> {})) {
+            Journal.Ticket last = null;
+            for (int i = 0; i < 3; i++) {
+                last = store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, "d-" + i,
+                        "20260101T000000.000Z-d-" + i + ".json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'}));
+                store.written(last);
+            }
+            store.awaitDurable(last);
+            Files.createDirectories(dir);
+            try (var segments = Files.list(tmp.resolve("live/.journal"))) {
+                Path live = segments.filter(f -> f.toString().endsWith(".wal")).findFirst().orElseThrow();
+                return Files.copy(live, dir.resolve(live.getFileName()));
+            }
+        }
+    }
+
+    @Test
+    void aDamagedRecordInTheMiddleOfASegmentLosesNotTheRecordsAfterIt() throws Exception {
+        Path segment = leftSegment(tmp.resolve("left"));
+        byte[] bytes = Files.readAllBytes(segment);
+        int second = new String(bytes, StandardCharsets.ISO_8859_1).indexOf("\"d-1\"");
+        bytes[second + 2] ^= 0x20; // the disk garbled a byte of the second record
+        Files.write(segment, bytes);
+
+        List<String> replayed = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        Journal.recover(segment.getParent(), e -> replayed.add(e.deliveryId()), entries -> {}, warnings::add);
+        assertEquals(List.of("d-0", "d-2"), replayed);
+        assertFalse(Files.exists(segment));
+        assertTrue(Files.exists(segment.resolveSibling(segment.getFileName() + ".damaged")), "kept for a look: " + warnings);
+    }
+
+    @Test
+    void anEntryThatCannotBeReplayedKeepsItsSegmentButNotTheOthersBack() throws Exception {
+        Path segment = leftSegment(tmp.resolve("left"));
+        List<String> replayed = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        Journal.ReplayAction failingFirst = e -> {
+            if (e.deliveryId().equals("d-0")) throw new java.io.IOException("a damaged metadata file");
+            replayed.add(e.deliveryId());
+        };
+        assertEquals(2, Journal.recover(segment.getParent(), failingFirst, entries -> {}, warnings::add));
+        assertEquals(List.of("d-1", "d-2"), replayed);
+        assertTrue(Files.exists(segment), "kept for the next start");
+        assertTrue(warnings.toString().contains("could not replay 1 of the 3 deliveries"), warnings.toString());
+    }
+
+    @Test
+    void aFormEncodedJobDeliveryIsReplayed() throws Exception {
+        Path runs = tmp.resolve("runs");
+        String corr = Correlation.newId();
+        long run = 30433642L; // the job fixture's run
+        Deliveries.storeSigned(runs, Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, run), "r-1");
+        byte[] form = ("payload=" + java.net.URLEncoder.encode(Fixtures.text("workflow_job.queued.json"), StandardCharsets.UTF_8))
+                .getBytes(StandardCharsets.UTF_8);
+        JournalEntry job = new JournalEntry("workflow_job", run, corr, "j-1", "20260101T000000.000Z-j-1.json", Instant.now(),
+                "hmac", "workflow_job", form);
+
+        new Ingest(new RunStore(runs), verifying(), Clock.systemUTC(), m -> {}).replay(job);
+        List<String> ids = new ArrayList<>();
+        new RunStore(runs).readIndex(corr).forEach(r -> ids.add(r.deliveryId()));
+        assertEquals(List.of("r-1", "j-1"), ids);
+    }
+
     @Test
     void concurrentDeliveriesShareFlushesAndAreAllStoredOnce() throws Exception {
         Path runs = tmp.resolve("runs");

@@ -64,6 +64,9 @@ public final class Ingest {
         }
     }
 
+    /** GitHub's are 36-character GUIDs; the event file name adds 26 characters to it, within a file name's 128. */
+    static final int MAX_DELIVERY_ID = 100;
+
     private final RunStore store;
     private final Options options;
     private final Clock clock;
@@ -106,6 +109,10 @@ public final class Ingest {
             throw new BadDeliveryException("the payload exceeds GitHub's 25 MB cap");
         }
         String deliveryId = delivery.deliveryId();
+        if (deliveryId != null && deliveryId.length() > MAX_DELIVERY_ID) {
+            throw new BadDeliveryException("the delivery id is longer than " + MAX_DELIVERY_ID + " characters: "
+                    + Text.printable(deliveryId, MAX_DELIVERY_ID));
+        }
         if (deliveryId != null && !SafeFiles.isSafeName(deliveryId)) {
             throw new BadDeliveryException("the delivery id is not a safe file name (letters, digits, '.', '_', '-'): "
                     + Text.printable(deliveryId, 100));
@@ -185,11 +192,15 @@ public final class Ingest {
             new JobFiler(store, clock).replay(entry);
             return;
         }
-        JsonNode payload = Json.parse(new WebhookDelivery(entry.body(), new Headers()).payloadBytes(), "the journaled payload");
-        WorkflowRunEvent run = WorkflowRunEvent.from(payload);
+        WorkflowRunEvent run = WorkflowRunEvent.from(journaledPayload(entry));
         String correlation = RunStore.UNKNOWN.equals(entry.folder()) ? null : entry.folder();
         store.withLock(entry.folder(), () ->
                 writeRun(entry, run, correlation, RunRecord.read(store, correlation, run.runId()), store.journaledSlot(entry), false));
+    }
+
+    /** A journaled delivery's JSON: the body as received, which a form-encoded hook sent as {@code payload=...}. */
+    static JsonNode journaledPayload(JournalEntry entry) {
+        return Json.parse(new WebhookDelivery(entry.body(), new Headers()).payloadBytes(), "the journaled payload");
     }
 
     /**
@@ -217,7 +228,9 @@ public final class Ingest {
             String deliveryId = entry.deliveryId();
             store.writeEvent(slot, entry.body());
             if (correlation != null) store.rememberRun(run.runId(), correlation);
-            if (record != null) {
+            // A resumed delivery already in the index had its metadata merged before its row was appended.
+            boolean merged = slot.resumed() && store.indexHolds(entry.folder(), deliveryId);
+            if (record != null && !merged) {
                 if (record.orphan()) record.content().recordCorrelation(correlation);
                 record.content().recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
                 store.writeMetadata(record.file(), record.content());

@@ -1,6 +1,5 @@
 package lib.ingest;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Clock;
@@ -55,8 +54,7 @@ final class JobFiler {
 
     /** Stores a journaled workflow_job delivery again where it is missing (see {@link Ingest#replay}). */
     void replay(JournalEntry entry) throws IOException {
-        JsonNode payload = Json.parse(entry.body(), "the journaled payload");
-        WorkflowJobEvent job = WorkflowJobEvent.from(payload);
+        WorkflowJobEvent job = WorkflowJobEvent.from(Ingest.journaledPayload(entry));
         store.withLock(entry.folder(), () -> write(entry, job, store.journaledSlot(entry)));
     }
 

@@ -234,7 +234,9 @@ public final class Journal implements AutoCloseable {
     /**
      * Replays the segments in {@code dir} that no live process owns (a process that died left them):
      * each entry goes to {@code replay}, which stores it again where it is missing; then the files are
-     * flushed and the segment deleted. A segment whose replay fails is kept for the next time.
+     * flushed and the segment deleted. A segment with an entry whose replay fails is kept for the next start
+     * (its other entries are replayed all the same); one with damage before its end, which no write of ours
+     * leaves, is kept as {@code *.wal.damaged} once the entries around the damage are replayed.
      */
     public static int recover(Path dir, ReplayAction replay, Flusher flusher, Consumer<String> warn) {
         if (!Files.isDirectory(dir)) return 0;
@@ -257,13 +259,30 @@ public final class Journal implements AutoCloseable {
                     continue;
                 }
                 if (lock == null) continue; // its process is alive
-                List<JournalEntry> entries = read(channel);
-                for (JournalEntry entry : entries) {
-                    replay.replay(entry);
-                    replayed++;
+                Contents contents = read(channel);
+                String failure = null;
+                int failed = 0;
+                for (JournalEntry entry : contents.entries()) {
+                    try {
+                        replay.replay(entry);
+                        replayed++;
+                    } catch (IOException | RuntimeException e) {
+                        failed++;
+                        if (failure == null) failure = "delivery " + entry.deliveryId() + ": " + e.getMessage();
+                    }
                 }
-                flusher.flush(entries);
-                Files.delete(segment);
+                flusher.flush(contents.entries());
+                if (failed > 0) {
+                    warn.accept("could not replay " + failed + " of the " + contents.entries().size() + " deliveries in journal segment "
+                            + segment + " (kept for the next start): " + failure);
+                } else if (contents.damaged()) {
+                    Path kept = segment.resolveSibling(segment.getFileName() + ".damaged");
+                    Files.move(segment, kept);
+                    warn.accept("journal segment " + segment + " was damaged before its end; replayed the "
+                            + contents.entries().size() + " deliveries around the damage and kept it as " + kept);
+                } else {
+                    Files.delete(segment);
+                }
             } catch (IOException | RuntimeException e) {
                 warn.accept("could not replay the journal segment " + segment + " (kept for the next start): " + e.getMessage());
             }
@@ -277,15 +296,39 @@ public final class Journal implements AutoCloseable {
         void replay(JournalEntry entry) throws IOException;
     }
 
-    static List<JournalEntry> read(FileChannel channel) throws IOException {
+    /** A segment's entries; {@code damaged} when bytes that are no record lie before a record that is. */
+    record Contents(List<JournalEntry> entries, boolean damaged) {}
+
+    /**
+     * Every whole record of a segment. A torn tail (a write a crash cut short) ends it; a damaged record with whole
+     * ones after it (which an appending writer never leaves: the disk lost or garbled a block) is skipped by
+     * looking for the next record that checks out, so the entries after it are not lost.
+     */
+    static Contents read(FileChannel channel) throws IOException {
         ByteBuffer all = ByteBuffer.allocate((int) Math.min(channel.size(), Integer.MAX_VALUE - 8));
         while (all.hasRemaining() && channel.read(all, all.position()) > 0) {
             // read the whole segment
         }
         all.flip();
         List<JournalEntry> entries = new ArrayList<>();
-        for (JournalEntry e = JournalEntry.decode(all); e != null; e = JournalEntry.decode(all)) entries.add(e);
-        return entries;
+        boolean damaged = false;
+        while (all.hasRemaining()) {
+            JournalEntry e = JournalEntry.decode(all);
+            if (e != null) {
+                entries.add(e);
+                continue;
+            }
+            int bad = all.position();
+            JournalEntry next = null;
+            for (int at = bad + 1; next == null && at < all.limit(); at++) {
+                all.position(at);
+                next = JournalEntry.decode(all);
+            }
+            if (next == null) break; // a torn tail
+            damaged = true;
+            entries.add(next);
+        }
+        return new Contents(entries, damaged);
     }
 
     private Segment openSegment() throws IOException {

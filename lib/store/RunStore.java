@@ -381,11 +381,16 @@ public final class RunStore implements AutoCloseable {
             rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
         }
         rows.add(row);
+        writeIndex(folder, rows);
+    }
+
+    /** The whole index, in its one-row-per-line layout. */
+    private void writeIndex(String folder, List<IndexRow> rows) throws IOException {
         StringBuilder text = new StringBuilder("[\n");
         for (int i = 0; i < rows.size(); i++) {
             text.append(Json.compact(rows.get(i).json())).append(i + 1 < rows.size() ? ",\n" : "");
         }
-        replace(file, text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
+        replace(indexFile(folder), text.append("\n]\n").toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** A whole-file write by temp file and rename: flushed now, or at the journal's checkpoint. */
@@ -420,11 +425,22 @@ public final class RunStore implements AutoCloseable {
         for (Path p : paths) SafeFiles.force(p);
     }
 
-    /** Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path). */
-    private boolean indexHolds(String folder, String deliveryId) throws IOException {
+    /**
+     * Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path).
+     * Call holding the folder's lock. An index torn by a crash is rebuilt from the markers first.
+     */
+    public boolean indexHolds(String folder, String deliveryId) throws IOException {
         if (replayIndexed != null && replayIndexed.containsKey(folder)) return replayIndexed.get(folder).contains(deliveryId);
+        List<IndexRow> rows;
+        try {
+            rows = readIndex(folder);
+        } catch (DamagedFileException torn) {
+            rows = rowsFromMarkers(folder);
+            writeIndex(folder, rows);
+            warn.accept(indexFile(folder) + " did not parse (torn by a crash?); rebuilt it from the delivery markers");
+        }
         Set<String> ids = new HashSet<>();
-        for (IndexRow r : readIndex(folder)) ids.add(r.deliveryId());
+        for (IndexRow r : rows) ids.add(r.deliveryId());
         if (replayIndexed != null) replayIndexed.put(folder, ids);
         return ids.contains(deliveryId);
     }
