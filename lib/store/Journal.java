@@ -8,6 +8,7 @@ import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -331,14 +332,27 @@ public final class Journal implements AutoCloseable {
         return new Contents(entries, damaged);
     }
 
+    /**
+     * A new segment, locked before it takes its {@code .wal} name: another process's {@link #recover} takes an
+     * unlocked {@code .wal} for one left by a dead process, and would delete it while it is being opened.
+     */
     private Segment openSegment() throws IOException {
         Files.createDirectories(dir);
         Path file = dir.resolve(ProcessHandle.current().pid() + "-" + System.currentTimeMillis() + "-"
                 + SEQUENCE.incrementAndGet() + ".wal").toAbsolutePath().normalize();
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        Path opening = file.resolveSibling(file.getFileName() + ".opening");
+        FileChannel channel = FileChannel.open(opening, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        OWNED.add(file);
-        return new Segment(file, channel, channel.lock());
+        try {
+            FileLock ownership = channel.lock();
+            Files.move(opening, file, StandardCopyOption.ATOMIC_MOVE);
+            OWNED.add(file);
+            return new Segment(file, channel, ownership);
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            Files.deleteIfExists(opening);
+            throw e;
+        }
     }
 
     /** Under the lock: the current segment takes no more entries. */
