@@ -461,6 +461,15 @@ class ProcessWorkflowWebhookTest {
         assertEquals("run_id=" + RUN + "\ncorrelation_id=" + CORR + "\n", Files.readString(ghOut));
     }
 
+    @Test
+    void aStepOutputValueCannotStartAnOutputLineOfItsOwn() throws IOException {
+        Path ghOut = tmp.resolve("gh-output");
+        var result = Json.object().put("run_url", "https://x/run\rconclusion=success").put("status", "a\nb\r\nc");
+        lib.cli.Output.githubOutput(Map.of("GITHUB_OUTPUT", ghOut.toString()), result, "run_url", "status");
+        assertEquals(List.of("run_url=https://x/run conclusion=success", "status=a b  c"),
+                List.of(Files.readString(ghOut).split("\r\n|\r|\n")));
+    }
+
     // --- bad input -----------------------------------------------------------------------
 
     @Test

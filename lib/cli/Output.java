@@ -36,7 +36,9 @@ public final class Output {
         StringBuilder lines = new StringBuilder();
         for (String field : fields) {
             String value = Json.text(result, field);
-            lines.append(field).append('=').append(value == null ? "" : value.replace("\n", " ")).append('\n');
+            // The runner splits this file at \r as well as \n: a value must not start an output line of its own.
+            lines.append(field).append('=').append(value == null ? "" : value.replaceAll("[\r\n\u0085\u2028\u2029]", " "))
+                    .append('\n');
         }
         try {
             Files.writeString(Path.of(target), lines, StandardCharsets.UTF_8,
