@@ -81,16 +81,20 @@ class JournalTest {
 
     /** A segment a killed receiver would leave: three small entries, copied before the store checkpoints its own. */
     private Path leftSegment(Path dir) throws Exception {
-        try (RunStore store = RunStore.journaled(tmp.resolve("live"), m -> {})) {
+        return leftSegment(dir, "d-");
+    }
+
+    private Path leftSegment(Path dir, String ids) throws Exception {
+        try (RunStore store = RunStore.journaled(tmp.resolve("live-" + ids), m -> {})) {
             Journal.Ticket last = null;
             for (int i = 0; i < 3; i++) {
-                last = store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, "d-" + i,
-                        "20260101T000000.000Z-d-" + i + ".json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'}));
+                last = store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, ids + i,
+                        "20260101T000000.000Z-" + ids + i + ".json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'}));
                 store.written(last);
             }
             store.awaitDurable(last);
             Files.createDirectories(dir);
-            try (var segments = Files.list(tmp.resolve("live/.journal"))) {
+            try (var segments = Files.list(tmp.resolve("live-" + ids + "/.journal"))) {
                 Path live = segments.filter(f -> f.toString().endsWith(".wal")).findFirst().orElseThrow();
                 return Files.copy(live, dir.resolve(live.getFileName()));
             }
@@ -111,6 +115,16 @@ class JournalTest {
         assertEquals(List.of("d-0", "d-2"), replayed);
         assertFalse(Files.exists(segment));
         assertTrue(Files.exists(segment.resolveSibling(segment.getFileName() + ".damaged")), "kept for a look: " + warnings);
+    }
+
+    @Test
+    void segmentsAreReplayedOldestFirstWhateverTheirProcessIds() throws Exception {
+        Path dir = tmp.resolve("left");
+        Files.move(leftSegment(dir, "older-"), dir.resolve("200-1000-1.wal"));
+        Files.move(leftSegment(dir, "newer-"), dir.resolve("1000-2000-1.wal"));
+        List<String> replayed = new ArrayList<>();
+        Journal.recover(dir, e -> replayed.add(e.deliveryId()), entries -> {}, m -> {});
+        assertEquals(List.of("older-0", "older-1", "older-2", "newer-0", "newer-1", "newer-2"), replayed);
     }
 
     @Test

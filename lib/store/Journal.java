@@ -12,6 +12,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -249,7 +250,7 @@ public final class Journal implements AutoCloseable {
             warn.accept("cannot list the journal " + dir + ": " + e.getMessage());
             return 0;
         }
-        segments.sort(null);
+        segments.sort(Comparator.comparingLong(Journal::openedAt).thenComparing(Comparator.naturalOrder()));
         for (Path segment : segments) {
             if (OWNED.contains(segment.toAbsolutePath().normalize())) continue;
             try (FileChannel channel = FileChannel.open(segment, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -289,6 +290,16 @@ public final class Journal implements AutoCloseable {
             }
         }
         return replayed;
+    }
+
+    /** When a segment was opened, from its name ({@code <pid>-<millis>-<n>.wal}): replays go oldest first, whatever the pid. */
+    private static long openedAt(Path segment) {
+        String[] parts = segment.getFileName().toString().split("-");
+        try {
+            return parts.length == 3 ? Long.parseLong(parts[1]) : 0;
+        } catch (NumberFormatException e) {
+            return 0;
+        }
     }
 
     /** Stores one journaled delivery again where it is missing. */
