@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import lib.github.ActionsRuns;
+import lib.github.GitHubApiException;
 import lib.github.GitHubException;
 import lib.store.DamagedFileException;
 import lib.store.IndexRow;
@@ -49,7 +50,7 @@ public final class RunFollower {
         default void warn(String message) {}
     }
 
-    private final ActionsRuns api;
+    private final ActionsRuns runs;
     private final RunStore store;
     private final String correlationId;
     private final StoredRun stored;
@@ -63,10 +64,14 @@ public final class RunFollower {
     private List<Job> jobs = List.of();
     private RunState shownRun;
     private List<Job> shownJobs = List.of();
+    /** {@code runs} bound to the follow's deadline: no retry or rate-limit wait outlasts the timeout. */
+    private ActionsRuns api;
+    /** Until then (a nanoTime) no request: GitHub's rate limit is used up, and lifts too late to wait for it. */
+    private long rateLimitedUntil = Long.MIN_VALUE;
 
     public RunFollower(ActionsRuns api, RunStore store, String correlationId, Clock clock, LongSupplier nanoTime,
             Listener listener, Options options) {
-        this.api = api;
+        this.runs = api;
         this.store = store;
         this.correlationId = correlationId;
         this.stored = new StoredRun(store, correlationId, false);
@@ -92,6 +97,7 @@ public final class RunFollower {
 
     private RunOutcome followUnrecorded(long runId, Duration timeout) throws IOException {
         long deadline = nanoTime.getAsLong() + timeout.toNanos();
+        api = runs == null ? null : runs.until(nanoTime, deadline, listener::warn);
         long nextRunPoll = nanoTime.getAsLong();
         long nextJobsPoll = nextRunPoll;
         int errorsInARow = 0;
@@ -112,21 +118,21 @@ public final class RunFollower {
                         advance(polled.get());
                         if (polled.get().completed()) return finish(runId, polled.get(), stored.look(rows(), runId, attempt), "api");
                     }
-                    nextRunPoll = now + backoff(errorsInARow).toNanos();
+                    nextRunPoll = Math.max(now + backoff(errorsInARow).toNanos(), rateLimitedUntil);
                 }
                 boolean jobsFromApi = options.wantJobs() && look.jobRows().isEmpty() && api != null;
                 if (options.wantJobs() && !look.jobRows().isEmpty()) {
                     jobs = stored.jobs(look.jobRows());
-                } else if (jobsFromApi && now >= nextJobsPoll) {
+                } else if (jobsFromApi && now >= nextJobsPoll && now >= rateLimitedUntil) {
                     listJobs(runId, false).ifPresent(j -> jobs = j);
-                    nextJobsPoll = now + options.interval().toNanos();
+                    nextJobsPoll = Math.max(now + options.interval().toNanos(), rateLimitedUntil);
                 }
                 show();
 
                 now = nanoTime.getAsLong();
                 if (now >= deadline) return timedOut(runId);
                 long wake = Math.min(deadline, api == null ? deadline : nextRunPoll);
-                if (jobsFromApi) wake = Math.min(wake, nextJobsPoll);
+                if (jobsFromApi) wake = Math.min(wake, Math.max(nextJobsPoll, rateLimitedUntil));
                 int seen = rows.size();
                 watcher.await(r -> r.size() != seen ? Optional.of(r) : Optional.empty(), Duration.ofNanos(Math.max(0, wake - now)));
             }
@@ -153,12 +159,19 @@ public final class RunFollower {
         }
     }
 
-    /** One conditional GET of the run; empty after a server error or no answer (warned, retried later). */
+    /**
+     * One conditional GET of the run; empty after a server error or no answer (warned, retried later), or
+     * a rate limit that lifts too late to wait for it (warned; no request until it lifts).
+     */
     private Optional<RunState> poll(long runId) {
         try {
             JsonNode body = api.run(runId).body();
             return body == null ? Optional.empty() : Optional.of(RunState.of(body));
         } catch (GitHubException e) {
+            if (rateLimited(e)) {
+                listener.warn("reading run " + runId + " failed (" + e.getMessage() + "); stored deliveries are still watched");
+                return Optional.empty();
+            }
             if (!(e.status() == 0 || e.status() >= 500)) throw e;
             listener.warn("reading run " + runId + " failed (" + e.getMessage() + "); trying again");
             return Optional.empty();
@@ -171,9 +184,17 @@ public final class RunFollower {
             for (JsonNode j : api.jobs(runId, allPages)) listed.add(Job.of(j));
             return Optional.of(listed);
         } catch (GitHubException e) {
+            rateLimited(e);
             listener.warn("listing the jobs of run " + runId + " failed (" + e.getMessage() + ")");
             return Optional.empty();
         }
+    }
+
+    /** True for a rate limit the client did not wait out; no request is sent before it lifts. */
+    private boolean rateLimited(GitHubException e) {
+        if (!(e instanceof GitHubApiException a) || a.retryIn() == null) return false;
+        rateLimitedUntil = Math.max(rateLimitedUntil, nanoTime.getAsLong() + a.retryIn().toNanos());
+        return true;
     }
 
     private Duration backoff(int errorsInARow) {

@@ -1,0 +1,106 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import lib.github.GitHubClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * trigger-and-track --until completed while GitHub fails: rate limits that lift after --timeout, and
+ * their waits that fit. The simulator over real HTTP, as in {@link FollowRunTest}.
+ */
+class FollowRunFailuresTest {
+    @TempDir Path tmp;
+    final List<AutoCloseable> closing = new ArrayList<>();
+    final ExecutorService pool = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        pool.shutdownNow();
+        for (int i = closing.size() - 1; i >= 0; i--) closing.get(i).close();
+    }
+
+    GitHubSimulator sim() throws IOException {
+        GitHubSimulator sim = GitHubSimulator.start();
+        closing.add(sim);
+        sim.phaseDelays(FollowRunTest.HELD, FollowRunTest.HELD);
+        return sim;
+    }
+
+    /** trigger-and-track --until completed in the background, with the test's tiny retry pauses and the given options. */
+    Future<Testing.Run> start(GitHubSimulator sim, String... args) {
+        TriggerAndTrack cmd = new TriggerAndTrack();
+        cmd.env = Map.of("GH_TOKEN", sim.token());
+        cmd.workDir = tmp;
+        cmd.stderrIsTerminal = false;
+        cmd.policy = GitHubClient.Policy.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
+        List<String> all = new ArrayList<>(List.of("--repo", sim.repo(), "--api-url", sim.apiUrl(),
+                "--runs-dir", tmp.resolve("runs").toString(), "--ref", "main", "--until", "completed"));
+        all.addAll(List.of(args));
+        return pool.submit(() -> Testing.run(cmd, all.toArray(String[]::new)));
+    }
+
+    static double seconds(long sinceNanos) {
+        return (System.nanoTime() - sinceNanos) / 1e9;
+    }
+
+    @Test
+    void aPrimaryRateLimitResettingAfterTheTimeoutIsNotWaitedFor() throws Exception {
+        GitHubSimulator sim = sim();
+        long started = System.nanoTime();
+        Future<Testing.Run> running = start(sim, "--timeout", "3", "--interval", "0.1");
+        FollowRunTest.awaitPolls(sim, FollowRunTest.awaitRunId(sim), 2);
+        sim.exhaustRateLimit(Duration.ofSeconds(20));
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(seconds(started) < 7, "--timeout 3 held, not the 20 s to the reset: " + seconds(started) + " s");
+        assertTrue(r.err().contains("rate limit is used up") && r.err().contains("more than the time left"), r.err());
+        assertTrue(r.err().contains("did not complete within 3.0 s (last seen queued, attempt 1)"), r.err());
+    }
+
+    @Test
+    void aSecondaryRateLimitLongerThanTheTimeLeftIsNotWaitedForAndTheRunIsStillCancelled() throws Exception {
+        GitHubSimulator sim = sim();
+        long started = System.nanoTime();
+        Future<Testing.Run> running = start(sim, "--timeout", "3", "--interval", "0.1", "--cancel-on-timeout");
+        long runId = FollowRunTest.awaitRunId(sim);
+        FollowRunTest.awaitPolls(sim, runId, 2);
+        sim.secondaryRateLimit(1, 15);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(seconds(started) < 7, "--timeout 3 held, not Retry-After 15: " + seconds(started) + " s");
+        assertTrue(r.err().contains("secondary rate limit hit") && r.err().contains("more than the time left"), r.err());
+        JsonNode o = FollowRunTest.out(r);
+        assertTrue(o.get("cancel_requested").asBoolean(), o.toString());
+        assertEquals("cancelled", sim.run(runId).conclusion);
+    }
+
+    @Test
+    void aRateLimitWaitThatFitsIsWaitedAndSaidSo() throws Exception {
+        GitHubSimulator sim = sim();
+        Future<Testing.Run> running = start(sim, "--timeout", "20", "--interval", "0.05", "--json-only");
+        long runId = FollowRunTest.awaitRunId(sim);
+        FollowRunTest.awaitPolls(sim, runId, 2);
+        sim.secondaryRateLimit(1, 1);
+        FollowRunTest.awaitPolls(sim, runId, 2); // the limited GET, and after the wait
+        sim.advance(runId);
+        sim.advance(runId);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.exitCode(), r.all());
+        assertTrue(r.err().contains("warning: GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo/actions/runs/"
+                + runId), r.err());
+        assertTrue(r.err().contains("it asks us to wait 1 s; waiting"), r.err());
+    }
+}
