@@ -103,4 +103,22 @@ class FollowRunFailuresTest {
                 + runId), r.err());
         assertTrue(r.err().contains("it asks us to wait 1 s; waiting"), r.err());
     }
+
+    @Test
+    void whileTheRunCannotBeReadItsJobsAreNotListedEither() throws Exception {
+        GitHubSimulator sim = sim();
+        Future<Testing.Run> running = start(sim, "--timeout", "2", "--interval", "0.05");
+        long runId = FollowRunTest.awaitRunId(sim);
+        FollowRunTest.awaitPolls(sim, runId, 2);
+        int before = sim.requests().size();
+        sim.failNext(1_000_000, 502);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        List<String> failing = sim.requests().subList(before, sim.requests().size());
+        long runGets = failing.stream().filter(l -> l.matches("GET .*/actions/runs/" + runId)).count();
+        long jobGets = failing.stream().filter(l -> l.contains("/actions/runs/" + runId + "/jobs")).count();
+        // at most one listing (with the client's 4 tries) may have been under way when the errors began
+        assertTrue(jobGets <= 4 && runGets >= 8, runGets + " GETs of the run, " + jobGets + " of its jobs: " + failing);
+        assertTrue(r.err().lines().filter(l -> l.contains("listing the jobs")).count() <= 1, r.err());
+    }
 }

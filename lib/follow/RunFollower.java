@@ -101,6 +101,7 @@ public final class RunFollower {
         long nextRunPoll = nanoTime.getAsLong();
         long nextJobsPoll = nextRunPoll;
         int errorsInARow = 0;
+        int jobErrorsInARow = 0;
         try (DeliveryWatcher watcher = new DeliveryWatcher(store, correlationId, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
             while (true) {
                 List<IndexRow> rows = rows();
@@ -120,12 +121,15 @@ public final class RunFollower {
                     }
                     nextRunPoll = Math.max(now + backoff(errorsInARow).toNanos(), rateLimitedUntil);
                 }
-                boolean jobsFromApi = options.wantJobs() && look.jobRows().isEmpty() && api != null;
+                // while reading the run fails, so would listing its jobs: they wait for the run to answer again
+                boolean jobsFromApi = options.wantJobs() && look.jobRows().isEmpty() && api != null && errorsInARow == 0;
                 if (options.wantJobs() && !look.jobRows().isEmpty()) {
                     jobs = stored.jobs(look.jobRows());
                 } else if (jobsFromApi && now >= nextJobsPoll && now >= rateLimitedUntil) {
-                    listJobs(runId, false).ifPresent(j -> jobs = j);
-                    nextJobsPoll = Math.max(now + options.interval().toNanos(), rateLimitedUntil);
+                    Optional<List<Job>> listed = listJobs(runId, false);
+                    listed.ifPresent(j -> jobs = j);
+                    jobErrorsInARow = listed.isPresent() ? 0 : jobErrorsInARow + 1;
+                    nextJobsPoll = Math.max(now + backoff(jobErrorsInARow).toNanos(), rateLimitedUntil);
                 }
                 show();
 
