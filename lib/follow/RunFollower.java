@@ -61,6 +61,8 @@ public final class RunFollower {
 
     private long attempt = 1;
     private RunState current;
+    /** The run as stored deliveries last showed it: a delivery is taken once, not over each later API answer. */
+    private RunState fromDeliveries;
     private List<Job> jobs = List.of();
     private RunState shownRun;
     private List<Job> shownJobs = List.of();
@@ -108,7 +110,10 @@ public final class RunFollower {
                 StoredRun.Look look = stored.look(rows, runId, attempt);
                 attempt = look.attempt();
                 if (look.completed() != null) return finish(runId, stored.state(look.completed()), look, "webhook");
-                if (look.latest() != null) advance(stored.state(look.latest()));
+                if (look.latest() != null && !stored.state(look.latest()).equals(fromDeliveries)) {
+                    fromDeliveries = stored.state(look.latest());
+                    advance(fromDeliveries, false);
+                }
 
                 long now = nanoTime.getAsLong();
                 if (api != null && now >= nextRunPoll) {
@@ -116,7 +121,7 @@ public final class RunFollower {
                     errorsInARow = polled.isPresent() ? 0 : errorsInARow + 1;
                     if (polled.isPresent() && polled.get().attempt() >= attempt) {
                         attempt = polled.get().attempt();
-                        advance(polled.get());
+                        advance(polled.get(), true);
                         if (polled.get().completed()) return finish(runId, polled.get(), stored.look(rows(), runId, attempt), "api");
                     }
                     nextRunPoll = Math.max(now + backoff(errorsInARow).toNanos(), rateLimitedUntil);
@@ -146,10 +151,15 @@ public final class RunFollower {
         }
     }
 
-    /** The newer of what we knew and {@code seen}: a higher attempt, else a more advanced status. */
-    private void advance(RunState seen) {
-        if (current == null || seen.attempt() > current.attempt() || seen.attempt() == current.attempt()
-                && WorkflowRunEvent.statusRank(seen.status()) >= WorkflowRunEvent.statusRank(current.status())) {
+    /**
+     * Takes {@code seen} when it is newer than what we knew: a higher attempt, else for the same attempt an
+     * API answer as it is (a run can go back, e.g. from in_progress to waiting when a later job awaits an
+     * environment's approval), and a stored delivery only with a status at least as advanced (deliveries
+     * may arrive out of order).
+     */
+    private void advance(RunState seen, boolean fromApi) {
+        if (current == null || seen.attempt() > current.attempt() || seen.attempt() == current.attempt() && (fromApi
+                || WorkflowRunEvent.statusRank(seen.status()) >= WorkflowRunEvent.statusRank(current.status()))) {
             if (current != null && seen.attempt() > current.attempt()) jobs = List.of(); // the old attempt's jobs
             current = seen;
         }
