@@ -1,8 +1,10 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,8 +43,13 @@ class FollowRunFailuresTest {
 
     /** trigger-and-track --until completed in the background, with the test's tiny retry pauses and the given options. */
     Future<Testing.Run> start(GitHubSimulator sim, String... args) {
+        return start(sim, Map.of(), args);
+    }
+
+    Future<Testing.Run> start(GitHubSimulator sim, Map<String, String> env, String... args) {
         TriggerAndTrack cmd = new TriggerAndTrack();
-        cmd.env = Map.of("GH_TOKEN", sim.token());
+        cmd.env = new java.util.HashMap<>(env);
+        cmd.env.put("GH_TOKEN", sim.token());
         cmd.workDir = tmp;
         cmd.stderrIsTerminal = false;
         cmd.policy = GitHubClient.Policy.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
@@ -120,5 +127,41 @@ class FollowRunFailuresTest {
         // at most one listing (with the client's 4 tries) may have been under way when the errors began
         assertTrue(jobGets <= 4 && runGets >= 8, runGets + " GETs of the run, " + jobGets + " of its jobs: " + failing);
         assertTrue(r.err().lines().filter(l -> l.contains("listing the jobs")).count() <= 1, r.err());
+    }
+
+    /** The cancel is the first request after the timeout: --interval 30 sends no GET of the run in between. */
+    @Test
+    void aCancelAnsweredWithA502IsSentAgain() throws Exception {
+        GitHubSimulator sim = sim();
+        Future<Testing.Run> running = start(sim, "--timeout", "2", "--interval", "30", "--cancel-on-timeout", "--json-only");
+        long runId = FollowRunTest.awaitRunId(sim);
+        FollowRunTest.awaitPolls(sim, runId, 2);
+        sim.failNext(1, 502);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(FollowRunTest.out(r).get("cancel_requested").asBoolean(), r.all());
+        List<SimState.Request> cancels = sim.requestDetails("POST", FollowRunTest.REPO + "/actions/runs/" + runId + "/cancel");
+        assertEquals(List.of(502, 202), cancels.stream().map(SimState.Request::status).toList());
+        assertEquals("cancelled", sim.run(runId).conclusion);
+    }
+
+    @Test
+    void aCancelThatKeepsFailingIsReportedAsFailedNotAsAHint() throws Exception {
+        GitHubSimulator sim = sim();
+        Path summary = tmp.resolve("step_summary");
+        Future<Testing.Run> running = start(sim, Map.of("GITHUB_STEP_SUMMARY", summary.toString()),
+                "--timeout", "2", "--interval", "30", "--cancel-on-timeout", "--json-only");
+        long runId = FollowRunTest.awaitRunId(sim);
+        FollowRunTest.awaitPolls(sim, runId, 2);
+        sim.failNext(1_000, 503);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertEquals(false, FollowRunTest.out(r).get("cancel_requested").asBoolean());
+        assertEquals(4, sim.requestCount("POST", FollowRunTest.REPO + "/actions/runs/" + runId + "/cancel"), "the client's 4 tries");
+        String cancelFailed = "cancel failed: GitHub answered 503 on POST /repos/octo-org/octo-repo/actions/runs/" + runId + "/cancel";
+        assertTrue(r.err().contains("; " + cancelFailed), r.err());
+        assertFalse(r.err().contains("--cancel-on-timeout would cancel it"), r.err());
+        String md = Files.readString(summary);
+        assertTrue(md.contains(" · " + cancelFailed), md);
     }
 }

@@ -37,6 +37,8 @@ import lib.webhook.WorkflowRunEvent;
 public final class RunFollower {
     /** At most this many failed jobs get their log read. */
     public static final int MAX_LOGGED_JOBS = 10;
+    /** How long a cancel on timeout may take, retries included. */
+    public static final Duration CANCEL_GRACE = Duration.ofSeconds(10);
     /** The longest pause between run requests after repeated server errors. */
     public static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(60);
 
@@ -260,9 +262,10 @@ public final class RunFollower {
      */
     private RunOutcome timedOut(long runId) {
         boolean cancelled = false;
+        String cancelError = null;
         if (options.cancelOnTimeout() && api != null) {
             try {
-                cancelled = api.cancel(runId);
+                cancelled = runs.until(nanoTime, nanoTime.getAsLong() + CANCEL_GRACE.toNanos(), listener::warn).cancel(runId);
                 if (!cancelled) {
                     Optional<RunState> now = poll(runId);
                     if (now.isPresent() && now.get().completed() && now.get().attempt() >= attempt) {
@@ -270,9 +273,9 @@ public final class RunFollower {
                     }
                 }
             } catch (GitHubException | IOException e) {
-                listener.warn("could not cancel run " + runId + ": " + e.getMessage());
+                cancelError = e.getMessage();
             }
         }
-        return new RunOutcome(current, jobs, true, cancelled, null, Map.of());
+        return new RunOutcome(current, jobs, true, cancelled, null, Map.of(), cancelError);
     }
 }

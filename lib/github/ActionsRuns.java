@@ -54,11 +54,12 @@ public final class ActionsRuns {
 
     /**
      * {@code POST .../cancel}: true when GitHub took the request (202), false when the run can no longer
-     * be cancelled (409, e.g. it completed meanwhile). Other errors are thrown.
+     * be cancelled (409, e.g. it completed meanwhile). Retried on 5xx and no answer like a GET: a repeated
+     * cancel is harmless (202 again, or 409 once the first took effect). Other errors are thrown.
      */
     public boolean cancel(long runId) {
         try {
-            client.send("POST", runPath(runId) + "/cancel", null);
+            client.sendRepeatable("POST", runPath(runId) + "/cancel", null);
             return true;
         } catch (GitHubApiException e) {
             if (e.status() == 409) return false;

@@ -218,6 +218,15 @@ public final class GitHubClient {
         return execute(method, resolve(path).toString(), body, null);
     }
 
+    /**
+     * As {@link #send}, for a request that may safely be sent twice even when it is a POST (a cancel: a
+     * repeat answers 202 or 409): retried on 5xx and no answer, like a GET.
+     */
+    public Reply sendRepeatable(String method, String path, JsonNode body) {
+        Exchange ex = exchange(http, method, resolve(path).toString(), body, null, true);
+        return new Reply(ex.status(), ex.parsed(), ex.headers(), false);
+    }
+
     /** Reads a downloaded body as a stream (e.g. keeping only a log's last lines). */
     @FunctionalInterface
     public interface BodyReader<T> {
