@@ -316,6 +316,18 @@ class TriggerAndTrackTest {
                 && list.contains("created=%3E%3D"), list);
     }
 
+    /** The runs list's created filter is in GitHub's time (its Date header), so a clock running ahead still finds the run. */
+    @Test
+    void pollingFindsTheRunWhenTheLocalClockIsMinutesAhead() throws Exception {
+        GitHubSimulator sim = ghes();
+        TriggerAndTrack cmd = command(sim, Map.of());
+        cmd.clock = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofMinutes(10));
+        Testing.Run r = Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--store-dir", runs().toString(),
+                "--ref", "main", "--interval", "0.05", "--timeout", "3");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals("poll", out(r).get("source").asText());
+    }
+
     @Test
     void secondaryRateLimitDuringPollingIsWaitedOutAndTheRunIsFound() throws Exception {
         GitHubSimulator sim = ghes();

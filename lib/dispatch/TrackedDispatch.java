@@ -124,7 +124,16 @@ public final class TrackedDispatch {
                 + corr + (result.hasRunId() ? "; the answer names run " + result.runId() : ""));
 
         if (request.webhookOnly()) return webhookOnly(request, ref, result);
-        return track(request, ref, result, dispatchedAt);
+        return track(request, ref, result, githubNow(wf));
+    }
+
+    /**
+     * GitHub's clock when it answered {@code reply} (its {@code Date} header), else ours: the runs list's
+     * {@code created} filter compares with GitHub's times, and our clock may be ahead by more than its margin.
+     */
+    private Instant githubNow(GitHubClient.Reply reply) {
+        java.util.Date date = reply.headers().getDate("Date");
+        return date == null ? clock.instant() : date.toInstant();
     }
 
     private GitHubClient.Reply workflow(String workflow) {
@@ -180,7 +189,8 @@ public final class TrackedDispatch {
         }
     }
 
-    private Outcome track(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Instant dispatchedAt)
+    /** @param before GitHub's time shortly before the dispatch: the runs list is polled from it (less a margin) on */
+    private Outcome track(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Instant before)
             throws IOException {
         String corr = request.correlationId();
         RunFinder finder = new RunFinder(client, request.runNamePattern(), sleeper, nanoTime, listener::progress,
@@ -189,7 +199,7 @@ public final class TrackedDispatch {
         String source = found == null ? null : "api";
         RunFinder.Outcome poll = null;
         if (found == null) {
-            poll = finder.poll(request.workflow(), DispatchRef.branchFilter(ref.ref()), dispatchedAt, corr,
+            poll = finder.poll(request.workflow(), DispatchRef.branchFilter(ref.ref()), before, corr,
                     request.timeout(), request.interval(), () -> recordedByWebhook(corr));
             listener.pollingDone();
             if (poll.timedOut()) {
