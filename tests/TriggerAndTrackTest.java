@@ -450,6 +450,17 @@ class TriggerAndTrackTest {
         assertTrue(out(r).get("run_id").isNull());
     }
 
+    /** A run's title is anyone's text: its escape sequences must not reach the terminal. */
+    @Test
+    void theTitleOfAnUntrustedRunIsWarnedAboutAsPlainText() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.addWorkflow("Evil", "evil.yml", List.of("correlation_id"), "\u001b]0;pwned\u0007Deploy \u001b[31mred", true);
+        Testing.Run r = trigger(sim, "--workflow", "evil.yml", "--ref", "main", "--timeout", "0.2");
+        assertEquals(124, r.exitCode(), r.err());
+        assertTrue(r.err().contains("is titled 'Deploy red', without correlation id"), r.err());
+        assertFalse(r.err().contains("\u001b") || r.err().contains("\u0007") || r.err().contains("pwned"), r.err());
+    }
+
     // ---------------------------------------------------------------- strategy 3: --webhook-only
 
     @Test

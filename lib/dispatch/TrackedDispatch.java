@@ -225,7 +225,7 @@ public final class TrackedDispatch {
                 String html = Json.text(run, "html_url");
                 return new RunFinder.Found(result.runId(), html != null ? html : result.htmlUrl(), Json.text(run, "url"));
             }
-            listener.warn("run " + result.runId() + " from the dispatch answer is titled '" + Json.text(run, "display_title")
+            listener.warn("run " + result.runId() + " from the dispatch answer is titled '" + Text.plain(Json.text(run, "display_title"))
                     + "', without correlation id " + corr + "; looking for the run by polling instead");
         } catch (GitHubException e) {
             if (e.status() == 401 || (e.status() == 403 && !e.mentions("rate limit"))) throw e;
