@@ -160,10 +160,13 @@ class TriggerAndTrack implements Callable<Integer> {
                 runNames.pattern(), webhookOnly, waitForWebhook || webhookOnly && until != null, budget, interval);
 
         PrintWriter err = spec.commandLine().getErr();
-        GitHubClient client = github.client(env, workDir, verbose.log(err), policy, sleeper);
         Spinner spinner = new Spinner(err, stderrIsTerminal && !jsonOnly);
+        TrackedDispatch.Listener listener = listener(err, spinner, corr);
+        // --timeout bounds the whole command: no retry or rate-limit wait of any request outlasts it
+        GitHubClient client = github.client(env, workDir, verbose.log(err), policy, sleeper)
+                .until(System::nanoTime, started + budget.toNanos(), listener::warn);
         TrackedDispatch.Outcome outcome = new TrackedDispatch(client, runs.store(), workDir, clock, sleeper,
-                System::nanoTime, listener(err, spinner, corr)).run(request);
+                System::nanoTime, listener).run(request);
 
         if (until != null && outcome.runId() != null && !outcome.timedOut()) {
             return follow(client, outcome, budget.minusNanos(System.nanoTime() - started), err);

@@ -474,6 +474,31 @@ class FollowRunTest {
         assertTrue(third.strip().endsWith("... 27 more lines (the JSON line at the end lists every job)"), third);
     }
 
+    /** A later job waiting for an environment's approval takes the run back from in_progress to waiting. */
+    @Test
+    void aRunGoingBackToWaitingIsShownAsWaitingOnceThoughItsInProgressDeliveryIsStored() throws Exception {
+        GitHubSimulator sim = sim();
+        hookIntoRuns(sim);
+        sim.phaseDelays(HELD, HELD);
+        Future<Testing.Run> running = start(sim, Map.of(), false);
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        sim.advance(runId);                     // in_progress, and its delivery is stored
+        awaitRow(sim.run(runId).inputs.get("correlation_id"), "workflow_run", "in_progress");
+        awaitPolls(sim, runId, 2);
+        sim.run(runId).status = "waiting";
+        sim.run(runId).updatedAt = java.time.Instant.now();
+        awaitPolls(sim, runId, 5);
+        sim.run(runId).status = "in_progress";  // approved
+        awaitPolls(sim, runId, 2);
+        sim.advance(runId);                     // completed
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        assertEquals(0, r.exitCode(), r.all());
+        List<String> runLines = r.err().lines().filter(l -> l.startsWith("run " + runId + " (attempt 1): ")).toList();
+        assertEquals(List.of("queued", "in_progress", "waiting", "in_progress", "success"),
+                runLines.stream().map(l -> l.substring(l.indexOf("): ") + 3)).toList(), r.err());
+    }
+
     // ---------------------------------------------------------------- 5: --cancel-on-timeout
 
     @Test

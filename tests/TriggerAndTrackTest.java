@@ -316,6 +316,18 @@ class TriggerAndTrackTest {
                 && list.contains("created=%3E%3D"), list);
     }
 
+    /** The runs list's created filter is in GitHub's time (its Date header), so a clock running ahead still finds the run. */
+    @Test
+    void pollingFindsTheRunWhenTheLocalClockIsMinutesAhead() throws Exception {
+        GitHubSimulator sim = ghes();
+        TriggerAndTrack cmd = command(sim, Map.of());
+        cmd.clock = java.time.Clock.offset(java.time.Clock.systemUTC(), Duration.ofMinutes(10));
+        Testing.Run r = Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--store-dir", runs().toString(),
+                "--ref", "main", "--interval", "0.05", "--timeout", "3");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals("poll", out(r).get("source").asText());
+    }
+
     @Test
     void secondaryRateLimitDuringPollingIsWaitedOutAndTheRunIsFound() throws Exception {
         GitHubSimulator sim = ghes();
@@ -436,6 +448,17 @@ class TriggerAndTrackTest {
         assertEquals(124, r.exitCode(), r.err());
         assertTrue(r.err().contains("without correlation id") && r.err().contains("polling instead"), r.err());
         assertTrue(out(r).get("run_id").isNull());
+    }
+
+    /** A run's title is anyone's text: its escape sequences must not reach the terminal. */
+    @Test
+    void theTitleOfAnUntrustedRunIsWarnedAboutAsPlainText() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.addWorkflow("Evil", "evil.yml", List.of("correlation_id"), "\u001b]0;pwned\u0007Deploy \u001b[31mred", true);
+        Testing.Run r = trigger(sim, "--workflow", "evil.yml", "--ref", "main", "--timeout", "0.2");
+        assertEquals(124, r.exitCode(), r.err());
+        assertTrue(r.err().contains("is titled 'Deploy red', without correlation id"), r.err());
+        assertFalse(r.err().contains("\u001b") || r.err().contains("\u0007") || r.err().contains("pwned"), r.err());
     }
 
     // ---------------------------------------------------------------- strategy 3: --webhook-only

@@ -27,7 +27,9 @@ public final class RunReport {
             err.println("error: run " + runId + " did not complete within " + waited
                     + (run == null ? "" : " (last seen " + RunWatchView.describe(run.status(), run.conclusion())
                     + ", attempt " + run.attempt() + ")")
-                    + (o.cancelRequested() ? "; cancel requested" : "; it goes on (--cancel-on-timeout would cancel it)"));
+                    + (o.cancelRequested() ? "; cancel requested" : o.cancelError() != null
+                            ? "; cancel failed: " + Text.plain(o.cancelError()) + " - it may go on"
+                            : "; it goes on (--cancel-on-timeout would cancel it)"));
             err.flush();
             return;
         }
@@ -81,7 +83,8 @@ public final class RunReport {
             md.append("### ⏱ Run ").append(runId).append(" did not complete within ").append(waited).append("\n\n");
             md.append(link).append(run == null ? "" : " · attempt " + run.attempt() + " · last seen **"
                     + RunWatchView.describe(run.status(), run.conclusion()) + "**")
-                    .append(o.cancelRequested() ? " · cancel requested" : "").append("\n");
+                    .append(o.cancelRequested() ? " · cancel requested" : "")
+                    .append(o.cancelError() != null ? " · cancel failed: " + cell(o.cancelError()) : "").append("\n");
             return md.toString();
         }
         Long took = run.durationSeconds();

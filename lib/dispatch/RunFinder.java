@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
+import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
 import lib.github.GitHubException;
 import lib.util.Json;
@@ -102,38 +103,48 @@ public final class RunFinder {
         String path = listPath(workflow, branch, dispatchedAt);
         long start = nanoTime.getAsLong();
         long deadline = start + timeout.toNanos();
+        GitHubClient bounded = client.until(nanoTime, deadline, warn);
         Set<Long> examined = new LinkedHashSet<>();
         int requests = 0;
         int errorsInARow = 0;
+        long rateLimitedUntil = Long.MIN_VALUE;
         while (true) {
             Found known = shortcut.get();
             if (known != null) {
                 return new Outcome(known, "webhook", requests, examined.size());
             }
-            try {
-                requests++;
-                GitHubClient.Reply reply = client.getConditional(path);
-                errorsInARow = 0;
-                List<JsonNode> matches = new ArrayList<>();
-                for (JsonNode run : reply.body() == null ? List.<JsonNode>of() : iterable(reply.body().path("workflow_runs"))) {
-                    if (run.hasNonNull("id")) examined.add(run.get("id").asLong());
-                    if (carries(run, correlationId)) matches.add(run);
+            // while a rate limit that lifts too late to wait for holds, only the shortcut is asked
+            if (nanoTime.getAsLong() >= rateLimitedUntil) {
+                try {
+                    requests++;
+                    GitHubClient.Reply reply = bounded.getConditional(path);
+                    errorsInARow = 0;
+                    List<JsonNode> matches = new ArrayList<>();
+                    for (JsonNode run : reply.body() == null ? List.<JsonNode>of() : iterable(reply.body().path("workflow_runs"))) {
+                        if (run.hasNonNull("id")) examined.add(run.get("id").asLong());
+                        if (carries(run, correlationId)) matches.add(run);
+                    }
+                    if (matches.size() > 1) {
+                        List<String> ids = matches.stream().map(r -> r.get("id").asText()).toList();
+                        throw new TrackerException(matches.size() + " runs carry correlation id "
+                                + correlationId + " (run ids " + String.join(", ", ids)
+                                + "); cannot tell which one this dispatch started - look at them on GitHub");
+                    }
+                    if (matches.size() == 1) {
+                        Duration elapsed = Duration.ofNanos(nanoTime.getAsLong() - start);
+                        progress.accept(new Progress(elapsed, requests, examined.size()));
+                        return new Outcome(Found.of(matches.get(0)), "poll", requests, examined.size());
+                    }
+                } catch (GitHubException e) {
+                    if (e instanceof GitHubApiException a && a.retryIn() != null) {
+                        rateLimitedUntil = nanoTime.getAsLong() + a.retryIn().toNanos();
+                        warn.accept("listing runs failed (" + e.getMessage() + ")");
+                    } else {
+                        if (!(e.status() == 0 || e.status() >= 500)) throw e;
+                        errorsInARow++;
+                        warn.accept("listing runs failed (" + e.getMessage() + "); trying again");
+                    }
                 }
-                if (matches.size() > 1) {
-                    List<String> ids = matches.stream().map(r -> r.get("id").asText()).toList();
-                    throw new TrackerException(matches.size() + " runs carry correlation id "
-                            + correlationId + " (run ids " + String.join(", ", ids)
-                            + "); cannot tell which one this dispatch started - look at them on GitHub");
-                }
-                if (matches.size() == 1) {
-                    Duration elapsed = Duration.ofNanos(nanoTime.getAsLong() - start);
-                    progress.accept(new Progress(elapsed, requests, examined.size()));
-                    return new Outcome(Found.of(matches.get(0)), "poll", requests, examined.size());
-                }
-            } catch (GitHubException e) {
-                if (!(e.status() == 0 || e.status() >= 500)) throw e;
-                errorsInARow++;
-                warn.accept("listing runs failed (" + e.getMessage() + "); trying again");
             }
             long now = nanoTime.getAsLong();
             progress.accept(new Progress(Duration.ofNanos(now - start), requests, examined.size()));

@@ -124,7 +124,16 @@ public final class TrackedDispatch {
                 + corr + (result.hasRunId() ? "; the answer names run " + result.runId() : ""));
 
         if (request.webhookOnly()) return webhookOnly(request, ref, result);
-        return track(request, ref, result, dispatchedAt);
+        return track(request, ref, result, githubNow(wf));
+    }
+
+    /**
+     * GitHub's clock when it answered {@code reply} (its {@code Date} header), else ours: the runs list's
+     * {@code created} filter compares with GitHub's times, and our clock may be ahead by more than its margin.
+     */
+    private Instant githubNow(GitHubClient.Reply reply) {
+        java.util.Date date = reply.headers().getDate("Date");
+        return date == null ? clock.instant() : date.toInstant();
     }
 
     private GitHubClient.Reply workflow(String workflow) {
@@ -180,7 +189,8 @@ public final class TrackedDispatch {
         }
     }
 
-    private Outcome track(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Instant dispatchedAt)
+    /** @param before GitHub's time shortly before the dispatch: the runs list is polled from it (less a margin) on */
+    private Outcome track(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Instant before)
             throws IOException {
         String corr = request.correlationId();
         RunFinder finder = new RunFinder(client, request.runNamePattern(), sleeper, nanoTime, listener::progress,
@@ -189,7 +199,7 @@ public final class TrackedDispatch {
         String source = found == null ? null : "api";
         RunFinder.Outcome poll = null;
         if (found == null) {
-            poll = finder.poll(request.workflow(), DispatchRef.branchFilter(ref.ref()), dispatchedAt, corr,
+            poll = finder.poll(request.workflow(), DispatchRef.branchFilter(ref.ref()), before, corr,
                     request.timeout(), request.interval(), () -> recordedByWebhook(corr));
             listener.pollingDone();
             if (poll.timedOut()) {
@@ -215,7 +225,7 @@ public final class TrackedDispatch {
                 String html = Json.text(run, "html_url");
                 return new RunFinder.Found(result.runId(), html != null ? html : result.htmlUrl(), Json.text(run, "url"));
             }
-            listener.warn("run " + result.runId() + " from the dispatch answer is titled '" + Json.text(run, "display_title")
+            listener.warn("run " + result.runId() + " from the dispatch answer is titled '" + Text.plain(Json.text(run, "display_title"))
                     + "', without correlation id " + corr + "; looking for the run by polling instead");
         } catch (GitHubException e) {
             if (e.status() == 401 || (e.status() == 403 && !e.mentions("rate limit"))) throw e;

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.LongSupplier;
 import lib.github.ActionsRuns;
+import lib.github.GitHubApiException;
 import lib.github.GitHubException;
 import lib.store.DamagedFileException;
 import lib.store.IndexRow;
@@ -36,6 +37,8 @@ import lib.webhook.WorkflowRunEvent;
 public final class RunFollower {
     /** At most this many failed jobs get their log read. */
     public static final int MAX_LOGGED_JOBS = 10;
+    /** How long a cancel on timeout may take, retries included. */
+    public static final Duration CANCEL_GRACE = Duration.ofSeconds(10);
     /** The longest pause between run requests after repeated server errors. */
     public static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(60);
 
@@ -49,7 +52,7 @@ public final class RunFollower {
         default void warn(String message) {}
     }
 
-    private final ActionsRuns api;
+    private final ActionsRuns runs;
     private final RunStore store;
     private final String correlationId;
     private final StoredRun stored;
@@ -60,13 +63,19 @@ public final class RunFollower {
 
     private long attempt = 1;
     private RunState current;
+    /** The run as stored deliveries last showed it: a delivery is taken once, not over each later API answer. */
+    private RunState fromDeliveries;
     private List<Job> jobs = List.of();
     private RunState shownRun;
     private List<Job> shownJobs = List.of();
+    /** {@code runs} bound to the follow's deadline: no retry or rate-limit wait outlasts the timeout. */
+    private ActionsRuns api;
+    /** Until then (a nanoTime) no request: GitHub's rate limit is used up, and lifts too late to wait for it. */
+    private long rateLimitedUntil = Long.MIN_VALUE;
 
     public RunFollower(ActionsRuns api, RunStore store, String correlationId, Clock clock, LongSupplier nanoTime,
             Listener listener, Options options) {
-        this.api = api;
+        this.runs = api;
         this.store = store;
         this.correlationId = correlationId;
         this.stored = new StoredRun(store, correlationId, false);
@@ -92,16 +101,21 @@ public final class RunFollower {
 
     private RunOutcome followUnrecorded(long runId, Duration timeout) throws IOException {
         long deadline = nanoTime.getAsLong() + timeout.toNanos();
+        api = runs == null ? null : runs.until(nanoTime, deadline, listener::warn);
         long nextRunPoll = nanoTime.getAsLong();
         long nextJobsPoll = nextRunPoll;
         int errorsInARow = 0;
+        int jobErrorsInARow = 0;
         try (DeliveryWatcher watcher = new DeliveryWatcher(store, correlationId, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
             while (true) {
                 List<IndexRow> rows = rows();
                 StoredRun.Look look = stored.look(rows, runId, attempt);
                 attempt = look.attempt();
                 if (look.completed() != null) return finish(runId, stored.state(look.completed()), look, "webhook");
-                if (look.latest() != null) advance(stored.state(look.latest()));
+                if (look.latest() != null && !stored.state(look.latest()).equals(fromDeliveries)) {
+                    fromDeliveries = stored.state(look.latest());
+                    advance(fromDeliveries, false);
+                }
 
                 long now = nanoTime.getAsLong();
                 if (api != null && now >= nextRunPoll) {
@@ -109,24 +123,27 @@ public final class RunFollower {
                     errorsInARow = polled.isPresent() ? 0 : errorsInARow + 1;
                     if (polled.isPresent() && polled.get().attempt() >= attempt) {
                         attempt = polled.get().attempt();
-                        advance(polled.get());
+                        advance(polled.get(), true);
                         if (polled.get().completed()) return finish(runId, polled.get(), stored.look(rows(), runId, attempt), "api");
                     }
-                    nextRunPoll = now + backoff(errorsInARow).toNanos();
+                    nextRunPoll = Math.max(now + backoff(errorsInARow).toNanos(), rateLimitedUntil);
                 }
-                boolean jobsFromApi = options.wantJobs() && look.jobRows().isEmpty() && api != null;
+                // while reading the run fails, so would listing its jobs: they wait for the run to answer again
+                boolean jobsFromApi = options.wantJobs() && look.jobRows().isEmpty() && api != null && errorsInARow == 0;
                 if (options.wantJobs() && !look.jobRows().isEmpty()) {
                     jobs = stored.jobs(look.jobRows());
-                } else if (jobsFromApi && now >= nextJobsPoll) {
-                    listJobs(runId, false).ifPresent(j -> jobs = j);
-                    nextJobsPoll = now + options.interval().toNanos();
+                } else if (jobsFromApi && now >= nextJobsPoll && now >= rateLimitedUntil) {
+                    Optional<List<Job>> listed = listJobs(runId, false);
+                    listed.ifPresent(j -> jobs = j);
+                    jobErrorsInARow = listed.isPresent() ? 0 : jobErrorsInARow + 1;
+                    nextJobsPoll = Math.max(now + backoff(jobErrorsInARow).toNanos(), rateLimitedUntil);
                 }
                 show();
 
                 now = nanoTime.getAsLong();
                 if (now >= deadline) return timedOut(runId);
                 long wake = Math.min(deadline, api == null ? deadline : nextRunPoll);
-                if (jobsFromApi) wake = Math.min(wake, nextJobsPoll);
+                if (jobsFromApi) wake = Math.min(wake, Math.max(nextJobsPoll, rateLimitedUntil));
                 int seen = rows.size();
                 watcher.await(r -> r.size() != seen ? Optional.of(r) : Optional.empty(), Duration.ofNanos(Math.max(0, wake - now)));
             }
@@ -136,10 +153,15 @@ public final class RunFollower {
         }
     }
 
-    /** The newer of what we knew and {@code seen}: a higher attempt, else a more advanced status. */
-    private void advance(RunState seen) {
-        if (current == null || seen.attempt() > current.attempt() || seen.attempt() == current.attempt()
-                && WorkflowRunEvent.statusRank(seen.status()) >= WorkflowRunEvent.statusRank(current.status())) {
+    /**
+     * Takes {@code seen} when it is newer than what we knew: a higher attempt, else for the same attempt an
+     * API answer as it is (a run can go back, e.g. from in_progress to waiting when a later job awaits an
+     * environment's approval), and a stored delivery only with a status at least as advanced (deliveries
+     * may arrive out of order).
+     */
+    private void advance(RunState seen, boolean fromApi) {
+        if (current == null || seen.attempt() > current.attempt() || seen.attempt() == current.attempt() && (fromApi
+                || WorkflowRunEvent.statusRank(seen.status()) >= WorkflowRunEvent.statusRank(current.status()))) {
             if (current != null && seen.attempt() > current.attempt()) jobs = List.of(); // the old attempt's jobs
             current = seen;
         }
@@ -153,12 +175,19 @@ public final class RunFollower {
         }
     }
 
-    /** One conditional GET of the run; empty after a server error or no answer (warned, retried later). */
+    /**
+     * One conditional GET of the run; empty after a server error or no answer (warned, retried later), or
+     * a rate limit that lifts too late to wait for it (warned; no request until it lifts).
+     */
     private Optional<RunState> poll(long runId) {
         try {
             JsonNode body = api.run(runId).body();
             return body == null ? Optional.empty() : Optional.of(RunState.of(body));
         } catch (GitHubException e) {
+            if (rateLimited(e)) {
+                listener.warn("reading run " + runId + " failed (" + e.getMessage() + "); stored deliveries are still watched");
+                return Optional.empty();
+            }
             if (!(e.status() == 0 || e.status() >= 500)) throw e;
             listener.warn("reading run " + runId + " failed (" + e.getMessage() + "); trying again");
             return Optional.empty();
@@ -171,9 +200,17 @@ public final class RunFollower {
             for (JsonNode j : api.jobs(runId, allPages)) listed.add(Job.of(j));
             return Optional.of(listed);
         } catch (GitHubException e) {
+            rateLimited(e);
             listener.warn("listing the jobs of run " + runId + " failed (" + e.getMessage() + ")");
             return Optional.empty();
         }
+    }
+
+    /** True for a rate limit the client did not wait out; no request is sent before it lifts. */
+    private boolean rateLimited(GitHubException e) {
+        if (!(e instanceof GitHubApiException a) || a.retryIn() == null) return false;
+        rateLimitedUntil = Math.max(rateLimitedUntil, nanoTime.getAsLong() + a.retryIn().toNanos());
+        return true;
     }
 
     private Duration backoff(int errorsInARow) {
@@ -225,9 +262,10 @@ public final class RunFollower {
      */
     private RunOutcome timedOut(long runId) {
         boolean cancelled = false;
+        String cancelError = null;
         if (options.cancelOnTimeout() && api != null) {
             try {
-                cancelled = api.cancel(runId);
+                cancelled = runs.until(nanoTime, nanoTime.getAsLong() + CANCEL_GRACE.toNanos(), listener::warn).cancel(runId);
                 if (!cancelled) {
                     Optional<RunState> now = poll(runId);
                     if (now.isPresent() && now.get().completed() && now.get().attempt() >= attempt) {
@@ -235,9 +273,9 @@ public final class RunFollower {
                     }
                 }
             } catch (GitHubException | IOException e) {
-                listener.warn("could not cancel run " + runId + ": " + e.getMessage());
+                cancelError = e.getMessage();
             }
         }
-        return new RunOutcome(current, jobs, true, cancelled, null, Map.of());
+        return new RunOutcome(current, jobs, true, cancelled, null, Map.of(), cancelError);
     }
 }

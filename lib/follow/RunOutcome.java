@@ -8,11 +8,18 @@ import java.util.Set;
 
 /**
  * How following a run ended: the newest attempt as last seen, its jobs, and whether it completed,
- * timed out (and whether a cancel was requested then). {@code seenBy} says who saw the completion
- * first ("webhook" or "api"); {@code logs} holds the log tails of failed jobs, by job id.
+ * timed out (and whether a cancel was requested then, or why the cancel failed: {@code cancelError}).
+ * {@code seenBy} says who saw the completion first ("webhook" or "api"); {@code logs} holds the log
+ * tails of failed jobs, by job id.
  */
 public record RunOutcome(RunState run, List<Job> jobs, boolean timedOut, boolean cancelRequested, String seenBy,
-        Map<Long, LogTail> logs) {
+        Map<Long, LogTail> logs, String cancelError) {
+
+    /** An outcome without a failed cancel. */
+    public RunOutcome(RunState run, List<Job> jobs, boolean timedOut, boolean cancelRequested, String seenBy,
+            Map<Long, LogTail> logs) {
+        this(run, jobs, timedOut, cancelRequested, seenBy, logs, null);
+    }
 
     /** The last lines of a job's log, or why they could not be read. */
     public record LogTail(List<String> lines, String error) {}

@@ -10,6 +10,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 
 /**
  * A workflow run's REST endpoints: the run, its jobs, a job's log, cancel. Reads that are repeated
@@ -25,6 +27,11 @@ public final class ActionsRuns {
 
     public ActionsRuns(GitHubClient client) {
         this.client = client;
+    }
+
+    /** The same endpoints through {@link GitHubClient#until}: retries, waits and timeouts within {@code deadline}. */
+    public ActionsRuns until(LongSupplier nanoTime, long deadline, Consumer<String> warn) {
+        return new ActionsRuns(client.until(nanoTime, deadline, warn));
     }
 
     /** {@code GET /actions/runs/{id}}, conditional: a 304 serves the body seen before, with {@code notModified()}. */
@@ -47,11 +54,12 @@ public final class ActionsRuns {
 
     /**
      * {@code POST .../cancel}: true when GitHub took the request (202), false when the run can no longer
-     * be cancelled (409, e.g. it completed meanwhile). Other errors are thrown.
+     * be cancelled (409, e.g. it completed meanwhile). Retried on 5xx and no answer like a GET: a repeated
+     * cancel is harmless (202 again, or 409 once the first took effect). Other errors are thrown.
      */
     public boolean cancel(long runId) {
         try {
-            client.send("POST", runPath(runId) + "/cancel", null);
+            client.sendRepeatable("POST", runPath(runId) + "/cancel", null);
             return true;
         } catch (GitHubApiException e) {
             if (e.status() == 409) return false;

@@ -17,13 +17,17 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.util.Sleeper;
 import lib.util.TrackerException;
+import okhttp3.Call;
 import okhttp3.Headers;
 import okhttp3.HttpUrl;
 import okhttp3.MediaType;
@@ -35,6 +39,7 @@ import okhttp3.Response;
 /**
  * GitHub's REST API: standard headers, one-line errors, bounded retries, rate-limit waits,
  * {@code Link} pagination and conditional GETs. The token is sent only to the API's own host.
+ * A client made by {@link #until} keeps its retries, waits and call timeouts within a deadline.
  */
 public final class GitHubClient {
     public static final String API_VERSION = "2022-11-28";
@@ -43,6 +48,8 @@ public final class GitHubClient {
 
     private static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
     private static final Pattern LINK = Pattern.compile("<([^>]+)>\\s*;\\s*rel=\"([^\"]+)\"");
+    /** Past (or near) a deadline a request still gets this long, so that a last look or a cancel can be answered. */
+    public static final Duration MIN_CALL_TIMEOUT = Duration.ofSeconds(5);
 
     /** How patient the client is. Tests use tiny values. */
     public record Policy(
@@ -99,8 +106,12 @@ public final class GitHubClient {
     /** The same client (pool, timeouts) not following redirects: {@link #download} follows them itself. */
     private final OkHttpClient noRedirects;
     private final HttpUrl base;
-    private final AtomicLong requests = new AtomicLong();
-    private final Map<String, Cached> etags = new ConcurrentHashMap<>();
+    private final AtomicLong requests;
+    private final Map<String, Cached> etags;
+    /** With {@link #until}: the clock and the deadline on it, and where a rate-limit wait is announced; else null, 0, null. */
+    private final LongSupplier nanoTime;
+    private final long deadline;
+    private final Consumer<String> warn;
 
     public GitHubClient(GitHubContext context) {
         this(context, Policy.defaults(), Sleeper.REAL, null);
@@ -122,6 +133,37 @@ public final class GitHubClient {
                 .retryOnConnectionFailure(false)
                 .build();
         this.noRedirects = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
+        this.requests = new AtomicLong();
+        this.etags = new ConcurrentHashMap<>();
+        this.nanoTime = null;
+        this.deadline = 0;
+        this.warn = null;
+    }
+
+    private GitHubClient(GitHubClient of, LongSupplier nanoTime, long deadline, Consumer<String> warn) {
+        this.context = of.context;
+        this.policy = of.policy;
+        this.sleeper = of.sleeper;
+        this.log = of.log;
+        this.http = of.http;
+        this.noRedirects = of.noRedirects;
+        this.base = of.base;
+        this.requests = of.requests;
+        this.etags = of.etags;
+        this.nanoTime = nanoTime;
+        this.deadline = deadline;
+        this.warn = warn;
+    }
+
+    /**
+     * This client (its connections, request count and remembered ETags shared) bound to {@code deadline},
+     * a value of {@code nanoTime}: a retry pause or rate-limit wait that would end after it is not waited
+     * (the error is thrown; a rate limit's says how long it lasts, {@link GitHubApiException#retryIn}), and
+     * each request's timeout is at most the time left, but at least {@link #MIN_CALL_TIMEOUT}. A rate-limit
+     * wait that fits is announced to {@code warn}. Replaces any deadline this client had.
+     */
+    public GitHubClient until(LongSupplier nanoTime, long deadline, Consumer<String> warn) {
+        return new GitHubClient(this, nanoTime, deadline, warn);
     }
 
     public GitHubContext context() {
@@ -176,6 +218,15 @@ public final class GitHubClient {
         return execute(method, resolve(path).toString(), body, null);
     }
 
+    /**
+     * As {@link #send}, for a request that may safely be sent twice even when it is a POST (a cancel: a
+     * repeat answers 202 or 409): retried on 5xx and no answer, like a GET.
+     */
+    public Reply sendRepeatable(String method, String path, JsonNode body) {
+        Exchange ex = exchange(http, method, resolve(path).toString(), body, null, true);
+        return new Reply(ex.status(), ex.parsed(), ex.headers(), false);
+    }
+
     /** Reads a downloaded body as a stream (e.g. keeping only a log's last lines). */
     @FunctionalInterface
     public interface BodyReader<T> {
@@ -190,7 +241,7 @@ public final class GitHubClient {
      */
     public <T> T download(String path, BodyReader<T> reader) {
         HttpUrl api = resolve(path);
-        Exchange first = exchange(noRedirects, "GET", api.toString(), null, null);
+        Exchange first = exchange(noRedirects, "GET", api.toString(), null, null, true);
         try {
             if (first.status() < 300 || first.status() >= 400) return reader.read(new ByteArrayInputStream(first.bytes()));
         } catch (IOException e) {
@@ -205,7 +256,7 @@ public final class GitHubClient {
         String shown = target.scheme() + "://" + target.host() + ":" + target.port() + target.encodedPath();
         Request request = new Request.Builder().url(target).get().header("User-Agent", USER_AGENT).build();
         requests.incrementAndGet();
-        try (Response response = http.newCall(request).execute()) {
+        try (Response response = newCall(http, request).execute()) {
             logLine("GET", HttpUrl.get(shown), String.valueOf(response.code()), null);
             if (!response.isSuccessful()) {
                 throw new GitHubApiException(response.code(), null, "the download that " + describe("GET", api)
@@ -267,24 +318,24 @@ public final class GitHubClient {
     }
 
     private Reply execute(String method, String url, JsonNode body, String ifNoneMatch) {
-        Exchange ex = exchange(http, method, url, body, ifNoneMatch);
+        Exchange ex = exchange(http, method, url, body, ifNoneMatch, !method.equals("POST"));
         return new Reply(ex.status(), ex.parsed(), ex.headers(), false);
     }
 
     /** One answer with its raw bytes: what {@link #download} needs besides a {@link Reply}. */
     private record Exchange(int status, JsonNode parsed, byte[] bytes, Headers headers) {}
 
-    /** Sends with retries and rate-limit waits through {@code via}; throws for 400 and above. */
-    private Exchange exchange(OkHttpClient via, String method, String url, JsonNode body, String ifNoneMatch) {
+    /** Sends with retries ({@code idempotent}: also on 5xx and no answer) and rate-limit waits through {@code via}; throws for 400 and above. */
+    private Exchange exchange(OkHttpClient via, String method, String url, JsonNode body, String ifNoneMatch,
+            boolean idempotent) {
         HttpUrl target = HttpUrl.get(url);
-        boolean idempotent = !method.equals("POST");
         for (int attempt = 1; ; attempt++) {
             Request request = buildRequest(method, target, body, ifNoneMatch);
             requests.incrementAndGet();
             int status;
             byte[] bytes;
             Headers headers;
-            try (Response response = via.newCall(request).execute()) {
+            try (Response response = newCall(via, request).execute()) {
                 status = response.code();
                 headers = response.headers();
                 bytes = response.body().bytes();
@@ -292,8 +343,9 @@ public final class GitHubClient {
                 // A refused connection never reached GitHub, so even a POST may try again.
                 boolean safe = idempotent || e instanceof ConnectException;
                 logLine(method, target, "failed: " + e.getMessage(), null);
-                if (safe && attempt < policy.maxAttempts()) {
-                    pause(backoff(attempt));
+                Duration pause = backoff(attempt);
+                if (safe && attempt < policy.maxAttempts() && fits(pause)) {
+                    pause(pause);
                     continue;
                 }
                 String what = e instanceof ConnectException || e instanceof UnknownHostException
@@ -304,15 +356,17 @@ public final class GitHubClient {
             logLine(method, target, String.valueOf(status), headers.get("x-ratelimit-remaining"));
             JsonNode parsed = parse(bytes);
             if (status == 403 || status == 429) {
-                Duration wait = rateLimitWait(status, headers, parsed, method, target);
-                if (wait != null) {
+                RateLimit limit = rateLimit(status, headers, parsed, method, target);
+                if (limit != null) {
                     if (attempt >= policy.maxAttempts()) throw error(status, parsed, bytes, method, target);
-                    pause(wait);
+                    if (warn != null) warn.accept(limit.what() + "; waiting");
+                    pause(limit.pause());
                     continue;
                 }
             }
-            if (status >= 500 && idempotent && attempt < policy.maxAttempts()) {
-                pause(backoff(attempt));
+            Duration pause = backoff(attempt);
+            if (status >= 500 && idempotent && attempt < policy.maxAttempts() && fits(pause)) {
+                pause(pause);
                 continue;
             }
             if (status >= 400) throw error(status, parsed, bytes, method, target);
@@ -339,20 +393,27 @@ public final class GitHubClient {
         return url.scheme().equals(base.scheme()) && url.host().equals(base.host()) && url.port() == base.port();
     }
 
-    /** How long to wait before retrying a rate-limited answer, null when it is not a rate limit. */
-    private Duration rateLimitWait(int status, Headers headers, JsonNode body, String method, HttpUrl url) {
+    /** A rate limit to wait out before retrying, and what it is in words. */
+    private record RateLimit(Duration pause, String what) {}
+
+    /**
+     * The rate limit of a 403 or 429, null when it is not one. Throws when its wait is longer than we
+     * wait, or would end after the deadline.
+     */
+    private RateLimit rateLimit(int status, Headers headers, JsonNode body, String method, HttpUrl url) {
         String message = body == null ? null : Json.text(body, "message");
         if ("0".equals(headers.get("x-ratelimit-remaining")) && headers.get("x-ratelimit-reset") != null) {
             Instant now = serverNow(headers);
             Instant reset = Instant.ofEpochSecond(Long.parseLong(headers.get("x-ratelimit-reset").strip()));
             Duration wait = Duration.between(now, reset).plusSeconds(1);
             if (wait.isNegative()) wait = Duration.ofSeconds(1);
+            String what = "GitHub's API rate limit is used up (" + describe(method, url) + "); it resets at " + reset
+                    + ", in " + wait.toSeconds() + " s";
             if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
-                throw new GitHubApiException(status, body, "GitHub's API rate limit is used up (" + describe(method, url)
-                        + "); it resets at " + reset + ", in " + wait.toSeconds()
-                        + " s, which is longer than we wait (" + policy.maxRateLimitWait().toSeconds() + " s); try again later");
+                throw new GitHubApiException(status, body, what + ", which is longer than we wait ("
+                        + policy.maxRateLimitWait().toSeconds() + " s); try again later", wait);
             }
-            return wait;
+            return fitting(wait, what, status, body);
         }
         String retryAfter = headers.get("Retry-After");
         boolean secondary = message != null && message.startsWith(SECONDARY_LIMIT);
@@ -365,18 +426,44 @@ public final class GitHubClient {
                 // an HTTP date is allowed too; the default wait is a fine answer to it
             }
         }
+        String what = "GitHub's secondary rate limit hit (" + describe(method, url) + "); it asks us to wait "
+                + wait.toSeconds() + " s";
         if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
-            throw new GitHubApiException(status, body, "GitHub's secondary rate limit hit (" + describe(method, url)
-                    + "); it asks us to wait " + wait.toSeconds() + " s, longer than we wait ("
-                    + policy.maxRateLimitWait().toSeconds() + " s); slow down and try again later");
+            throw new GitHubApiException(status, body, what + ", longer than we wait ("
+                    + policy.maxRateLimitWait().toSeconds() + " s); slow down and try again later", wait);
         }
-        return wait;
+        return fitting(wait, what, status, body);
+    }
+
+    /** The limit when its wait ends before the deadline, else it is thrown. */
+    private RateLimit fitting(Duration wait, String what, int status, JsonNode body) {
+        if (!fits(wait)) {
+            throw new GitHubApiException(status, body, what + ", more than the time left ("
+                    + Math.max(0, Duration.ofNanos(deadline - nanoTime.getAsLong()).toSeconds()) + " s)", wait);
+        }
+        return new RateLimit(wait, what);
     }
 
     /** The server's clock, so a skewed local clock does not distort rate-limit waits. */
     private static Instant serverNow(Headers headers) {
         java.util.Date date = headers.getDate("Date");
         return date == null ? Instant.now() : date.toInstant();
+    }
+
+    /** True when a pause of {@code d} ends before the deadline, if any. */
+    private boolean fits(Duration d) {
+        return nanoTime == null || d.toNanos() <= deadline - nanoTime.getAsLong();
+    }
+
+    /** A call whose timeout is the policy's, cut to the time left (but not under {@link #MIN_CALL_TIMEOUT}). */
+    private Call newCall(OkHttpClient via, Request request) {
+        Call call = via.newCall(request);
+        if (nanoTime != null) {
+            long left = Math.max(deadline - nanoTime.getAsLong(), MIN_CALL_TIMEOUT.toNanos());
+            long policyNanos = policy.callTimeout().toNanos();
+            call.timeout().timeout(policyNanos == 0 ? left : Math.min(left, policyNanos), TimeUnit.NANOSECONDS);
+        }
+        return call;
     }
 
     private Duration backoff(int attempt) {
