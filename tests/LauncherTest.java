@@ -342,8 +342,18 @@ class LauncherTest {
         Path script = Files.writeString(Files.createDirectories(tmp.resolve("jit")).resolve("jitprobe.java"), """
                 import com.sun.management.HotSpotDiagnosticMXBean;
                 import java.lang.management.ManagementFactory;
+                import java.nio.file.*;
                 class jitprobe {
-                    public static void main(String[] a) {
+                    public static void main(String[] a) throws Exception {
+                        if (a.length == 2 && a[0].equals("hold")) {   // a long-lived run: a shutdown hook, its pid, a wait
+                            Path dir = Path.of(a[1]);
+                            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                                try { Files.writeString(dir.resolve("hook"), "ran"); } catch (Exception e) { throw new RuntimeException(e); }
+                            }));
+                            Files.writeString(dir.resolve("pid.tmp"), Long.toString(ProcessHandle.current().pid()));
+                            Files.move(dir.resolve("pid.tmp"), dir.resolve("pid"), StandardCopyOption.ATOMIC_MOVE);
+                            Thread.sleep(60_000);
+                        }
                         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
                         System.out.println(vm.getVMOption("TieredStopAtLevel").getValue() + " "
                                 + vm.getVMOption("CompileThresholdScaling").getValue());
@@ -367,6 +377,38 @@ class LauncherTest {
         Map<String, String> full = new HashMap<>(env);
         full.put("JBANG_LAUNCHER_JAVA_OPTIONS", "");
         assertEquals("4 1.0\n", run(root, full, null, launcher.toString(), s).out(), "empty means the JVM's defaults");
+
+        // A learning run (the first of a new shape, "hold") is not exec'd: the launcher waits for the JVM. A TERM
+        // to the launcher (a service manager stopping a receiver) must reach the JVM, whose shutdown hooks run,
+        // and leave nothing of the run behind.
+        Path dir = Files.createDirectories(tmp.resolve("term"));
+        Path out = dir.resolve("out");
+        Process p = builder(root, env, launcher.toString(), s, "hold", dir.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        List<ProcessHandle> started = List.of();
+        try {
+            Path pid = dir.resolve("pid");
+            for (int i = 0; i < 1200 && !Files.exists(pid) && p.isAlive(); i++) Thread.sleep(25);
+            assertTrue(Files.exists(pid), "the script did not start: " + Files.readString(out));
+            ProcessHandle jvm = ProcessHandle.of(Long.parseLong(Files.readString(pid))).orElseThrow();
+            started = p.descendants().toList();
+            assertTrue(started.contains(jvm), "the JVM runs under the launcher");
+            p.destroy();   // SIGTERM to the launcher only
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the launcher did not exit");
+            for (ProcessHandle h : started) {
+                try {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    fail("still running after the launcher exited: " + h.info().commandLine().orElse("pid " + h.pid()));
+                }
+            }
+            assertTrue(Files.exists(dir.resolve("hook")), "the JVM's shutdown hook ran");
+            assertEquals(143, p.exitValue(), "the JVM's exit code on TERM");
+            assertTrue(Files.readString(out).contains("fast path hit"), Files.readString(out));
+        } finally {
+            p.destroyForcibly();
+            started.forEach(ProcessHandle::destroyForcibly);
+        }
     }
 
     /** What JBang's protocol promises the script: the shell, the launcher as invoked, and whether stdin is a tty. */
@@ -856,16 +898,7 @@ class LauncherTest {
 
     /** Runs a command with the test PATH plus env changes (a null value removes a variable). */
     static Result run(Path cwd, Map<String, String> envChanges, String stdin, String... command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
-        Map<String, String> env = pb.environment();
-        // the launcher's settings come from each test, not from the shell that runs the suite (its cache aside)
-        env.keySet().removeIf(k -> k.startsWith("JBANG_LAUNCHER_") && !k.equals("JBANG_LAUNCHER_CACHE"));
-        env.put("PATH", cleanPath);
-        env.put("JBANG_LAUNCHER_FASTPATH", "0"); // most tests are about JBang's own protocol
-        envChanges.forEach((k, v) -> {
-            if (v == null) env.remove(k);
-            else env.put(k, v);
-        });
+        ProcessBuilder pb = builder(cwd, envChanges, command);
         File out = File.createTempFile("launcher-out", ".txt");
         File err = File.createTempFile("launcher-err", ".txt");
         try {
@@ -882,5 +915,20 @@ class LauncherTest {
             out.delete();
             err.delete();
         }
+    }
+
+    /** A process builder for a command with the test PATH plus env changes (a null value removes a variable). */
+    static ProcessBuilder builder(Path cwd, Map<String, String> envChanges, String... command) {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        Map<String, String> env = pb.environment();
+        // the launcher's settings come from each test, not from the shell that runs the suite (its cache aside)
+        env.keySet().removeIf(k -> k.startsWith("JBANG_LAUNCHER_") && !k.equals("JBANG_LAUNCHER_CACHE"));
+        env.put("PATH", cleanPath);
+        env.put("JBANG_LAUNCHER_FASTPATH", "0"); // most tests are about JBang's own protocol
+        envChanges.forEach((k, v) -> {
+            if (v == null) env.remove(k);
+            else env.put(k, v);
+        });
+        return pb;
     }
 }
