@@ -357,6 +357,7 @@ class LauncherTest {
                         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
                         System.out.println(vm.getVMOption("TieredStopAtLevel").getValue() + " "
                                 + vm.getVMOption("CompileThresholdScaling").getValue());
+                        if (System.getProperty("probe") != null) System.out.println(System.getProperty("probe"));
                     }
                 }
                 """);
@@ -377,6 +378,15 @@ class LauncherTest {
         Map<String, String> full = new HashMap<>(env);
         full.put("JBANG_LAUNCHER_JAVA_OPTIONS", "");
         assertEquals("4 1.0\n", run(root, full, null, launcher.toString(), s).out(), "empty means the JVM's defaults");
+        // The options are words for the JVM, never shell code: a nonProxyHosts list, a command substitution.
+        for (String value : List.of("localhost|127.*", "$(echo${IFS}INJECTED>&2)")) {
+            Map<String, String> odd = new HashMap<>(env);
+            odd.put("JBANG_LAUNCHER_JAVA_OPTIONS", "-Dprobe=" + value);
+            Result r = run(root, odd, null, launcher.toString(), s);
+            assertEquals(0, r.code(), r.err());
+            assertEquals("4 1.0\n" + value + "\n", r.out(), r.err());
+            assertFalse(r.err().contains("INJECTED"), r.err());
+        }
 
         // A learning run (the first of a new shape, "hold") is not exec'd: the launcher waits for the JVM. A TERM
         // to the launcher (a service manager stopping a receiver) must reach the JVM, whose shutdown hooks run,
