@@ -298,8 +298,9 @@ class LauncherTest {
         Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"v1\"; } }\n");
         Path cache = Files.createDirectories(tmp.resolve("fast-cache"));
         Files.write(cache.resolve(JAR), jarBytes);
+        String secret = "s3cret-" + Long.toHexString(System.nanoTime());   // JBang's credentials for a repository
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
-                "JBANG_LAUNCHER_FASTPATH", "1");
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_AUTH_BASIC_PASSWORD", secret);
         String a = app.toString();
 
         Result first = run(root, env, "in1", launcher.toString(), a, "x y");
@@ -327,6 +328,22 @@ class LauncherTest {
         Result added = run(root, env, null, launcher.toString(), a);
         assertTrue(added.err().contains("fast path miss"), added.err());
         assertEquals("v2 0 [] \n", added.out());
+
+        // The records depend on JBang's variables, credentials too, yet no file of the cache (which a CI cache
+        // saves) holds one, and the records are the user's own; another value still means JBang again.
+        awaitBackground(cache);
+        try (Stream<Path> files = Files.walk(cache)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertFalse(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(secret), f + " holds the password");
+            }
+        }
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(cache.resolve("fastpath"))));
+        Map<String, String> other = new HashMap<>(env);
+        other.put("JBANG_AUTH_BASIC_PASSWORD", secret + "2");
+        Result changed = run(root, other, null, launcher.toString(), a);
+        assertEquals("v2 0 [] \n", changed.out(), changed.err());
+        assertTrue(changed.err().contains("fast path miss"), changed.err());
 
         Result off = run(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "0"), null, launcher.toString(), a);
