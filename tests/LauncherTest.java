@@ -345,6 +345,13 @@ class LauncherTest {
         assertEquals("v2 0 [] \n", changed.out(), changed.err());
         assertTrue(changed.err().contains("fast path miss"), changed.err());
 
+        // No HOME at all (a service manager, env -i): the record depends on it, so JBang again, and the run works.
+        other.put("HOME", null);
+        Result homeless = run(root, other, null, launcher.toString(), a);
+        assertEquals(0, homeless.code(), homeless.err());
+        assertEquals("v2 0 [] \n", homeless.out(), homeless.err());
+        assertTrue(homeless.err().contains("fast path miss"), homeless.err());
+
         Result off = run(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "0"), null, launcher.toString(), a);
         assertEquals("v2 0 [] \n", off.out());
