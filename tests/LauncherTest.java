@@ -923,6 +923,22 @@ class LauncherTest {
         assertTrue(Files.exists(maven.resolve("ran")));
     }
 
+    /** A relative JBANG_LAUNCHER_CACHE is the caller's folder's: Maven, which runs in a folder of its own, fetches into it. */
+    @Test
+    void aRelativeCacheFolderWorksThroughMaven() throws Exception {
+        Path maven = fakeMaven();
+        Path jar = Files.write(tmp.resolve("the.jar"), jarBytes);
+        Files.writeString(maven.resolve("bin/mvn"), "#!/bin/sh\nfor a in \"$@\"; do case $a in -DoutputDirectory=*) cp '" + jar
+                + "' \"${a#-DoutputDirectory=}/" + JAR + "\" || exit 1 ;; esac; done\n");
+        Map<String, String> env = fetchEnv(maven, tmp.resolve("unused"), "<settings><offline>true</offline></settings>");
+        env.put("JBANG_LAUNCHER_CACHE", "relative/cache");
+        Result r = jbang(env, null, "version");   // run in tmp
+        assertEquals(0, r.code(), r.err());
+        assertEquals(VERSION + "\n", r.out());
+        assertTrue(r.err().contains("fetching through Maven: settings.xml says offline"), r.err());
+        assertEquals(List.of(JAR), list(tmp.resolve("relative/cache")));
+    }
+
     static List<String> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {
