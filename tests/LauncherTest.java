@@ -180,6 +180,23 @@ class LauncherTest {
                 null, self.resolve("jbang").toString(), "version");
         assertEquals(0, alone.code(), alone.err());
         assertEquals(VERSION + "\n", alone.out());
+
+        // Copies of the launcher (two checkouts on PATH) are no installed JBang: they do not exec each other
+        // forever, and a real one after them still wins.
+        List<String> copies = new ArrayList<>();
+        for (String name : List.of("copy1", "copy2")) {
+            Path copy = Files.createDirectories(tmp.resolve(name)).resolve("jbang");
+            Files.copy(launcher, copy, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            copies.add(copy.getParent().toString());
+        }
+        String first = copies.get(0) + "/jbang";
+        Result copied = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + cleanPath, "JBANG_LAUNCHER_CACHE",
+                warmCache.toString()), null, "timeout", "20", first, "version");
+        assertEquals(0, copied.code(), "124: the copies exec each other\n" + copied.err());
+        assertEquals(VERSION + "\n", copied.out());
+        Result real = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + fake + ":" + cleanPath), null, "timeout", "20",
+                first, "version");
+        assertEquals("FAKE-JBANG version\n", real.out(), real.err());
     }
 
     @Test
