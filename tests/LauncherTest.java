@@ -582,28 +582,43 @@ class LauncherTest {
                         } catch (ClassNotFoundException e) {
                             extra = "none";
                         }
-                        System.out.println(lib.a.Greeting.text() + " " + extra);
+                        String more;
+                        try {
+                            more = (String) Class.forName("lib.c.More").getMethod("text").invoke(null);
+                        } catch (ClassNotFoundException e) {
+                            more = "none";
+                        }
+                        System.out.println(lib.a.Greeting.text() + " " + extra + " " + more);
                     }
                 }
                 """);
         Files.writeString(Files.createDirectories(project.resolve("lib/a")).resolve("Greeting.java"),
                 "package lib.a; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        Files.createDirectories(project.resolve("lib/c"));   // a package folder with no source yet
         Path cache = Files.createDirectories(tmp.resolve("pkg-cache"));
         Files.write(cache.resolve(JAR), jarBytes);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
 
         Result first = run(root, env, null, launcher.toString(), app.toString());
-        assertEquals("v1 none\n", first.out(), first.err());
+        assertEquals("v1 none none\n", first.out(), first.err());
         Result hit = run(root, env, null, launcher.toString(), app.toString());
-        assertEquals("v1 none\n", hit.out(), hit.err());
+        assertEquals("v1 none none\n", hit.out(), hit.err());
         assertTrue(hit.err().contains("fast path hit"), hit.err());
 
         Files.writeString(Files.createDirectories(project.resolve("lib/b")).resolve("Extra.java"),
                 "package lib.b; public final class Extra { public static String text() { return \"extra\"; } }\n");
         Result added = run(root, env, null, launcher.toString(), app.toString());
-        assertEquals("v1 extra\n", added.out(), "the new package must be compiled in\n" + added.err());
+        assertEquals("v1 extra none\n", added.out(), "the new package must be compiled in\n" + added.err());
         assertTrue(added.err().contains("fast path miss"), added.err());
+        awaitBackground(cache);
+
+        // A first file in a folder that existed, empty, under the glob changes only that folder's listing.
+        Files.writeString(project.resolve("lib/c/More.java"),
+                "package lib.c; public final class More { public static String text() { return \"more\"; } }\n");
+        Result more = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 extra more\n", more.out(), "the file in the empty folder must be compiled in\n" + more.err());
+        assertTrue(more.err().contains("fast path miss"), more.err());
         awaitBackground(cache);
         assertEquals(List.of(), list(cache.resolve("fastpath")).stream()
                 .filter(f -> f.endsWith(".jsa") || f.endsWith(".classes")).toList(), "JBANG_LAUNCHER_CDS=0: no archives");
