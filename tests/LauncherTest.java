@@ -180,6 +180,23 @@ class LauncherTest {
                 null, self.resolve("jbang").toString(), "version");
         assertEquals(0, alone.code(), alone.err());
         assertEquals(VERSION + "\n", alone.out());
+
+        // Copies of the launcher (two checkouts on PATH) are no installed JBang: they do not exec each other
+        // forever, and a real one after them still wins.
+        List<String> copies = new ArrayList<>();
+        for (String name : List.of("copy1", "copy2")) {
+            Path copy = Files.createDirectories(tmp.resolve(name)).resolve("jbang");
+            Files.copy(launcher, copy, java.nio.file.StandardCopyOption.COPY_ATTRIBUTES);
+            copies.add(copy.getParent().toString());
+        }
+        String first = copies.get(0) + "/jbang";
+        Result copied = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + cleanPath, "JBANG_LAUNCHER_CACHE",
+                warmCache.toString()), null, "timeout", "20", first, "version");
+        assertEquals(0, copied.code(), "124: the copies exec each other\n" + copied.err());
+        assertEquals(VERSION + "\n", copied.out());
+        Result real = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + fake + ":" + cleanPath), null, "timeout", "20",
+                first, "version");
+        assertEquals("FAKE-JBANG version\n", real.out(), real.err());
     }
 
     @Test
@@ -298,8 +315,9 @@ class LauncherTest {
         Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"v1\"; } }\n");
         Path cache = Files.createDirectories(tmp.resolve("fast-cache"));
         Files.write(cache.resolve(JAR), jarBytes);
+        String secret = "s3cret-" + Long.toHexString(System.nanoTime());   // JBang's credentials for a repository
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
-                "JBANG_LAUNCHER_FASTPATH", "1");
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_AUTH_BASIC_PASSWORD", secret);
         String a = app.toString();
 
         Result first = run(root, env, "in1", launcher.toString(), a, "x y");
@@ -328,6 +346,29 @@ class LauncherTest {
         assertTrue(added.err().contains("fast path miss"), added.err());
         assertEquals("v2 0 [] \n", added.out());
 
+        // The records depend on JBang's variables, credentials too, yet no file of the cache (which a CI cache
+        // saves) holds one, and the records are the user's own; another value still means JBang again.
+        awaitBackground(cache);
+        try (Stream<Path> files = Files.walk(cache)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                assertFalse(new String(Files.readAllBytes(f), StandardCharsets.ISO_8859_1).contains(secret), f + " holds the password");
+            }
+        }
+        assertEquals("rwx------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(cache.resolve("fastpath"))));
+        Map<String, String> other = new HashMap<>(env);
+        other.put("JBANG_AUTH_BASIC_PASSWORD", secret + "2");
+        Result changed = run(root, other, null, launcher.toString(), a);
+        assertEquals("v2 0 [] \n", changed.out(), changed.err());
+        assertTrue(changed.err().contains("fast path miss"), changed.err());
+
+        // No HOME at all (a service manager, env -i): the record depends on it, so JBang again, and the run works.
+        other.put("HOME", null);
+        Result homeless = run(root, other, null, launcher.toString(), a);
+        assertEquals(0, homeless.code(), homeless.err());
+        assertEquals("v2 0 [] \n", homeless.out(), homeless.err());
+        assertTrue(homeless.err().contains("fast path miss"), homeless.err());
+
         Result off = run(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "0"), null, launcher.toString(), a);
         assertEquals("v2 0 [] \n", off.out());
@@ -342,11 +383,22 @@ class LauncherTest {
         Path script = Files.writeString(Files.createDirectories(tmp.resolve("jit")).resolve("jitprobe.java"), """
                 import com.sun.management.HotSpotDiagnosticMXBean;
                 import java.lang.management.ManagementFactory;
+                import java.nio.file.*;
                 class jitprobe {
-                    public static void main(String[] a) {
+                    public static void main(String[] a) throws Exception {
+                        if (a.length == 2 && a[0].equals("hold")) {   // a long-lived run: a shutdown hook, its pid, a wait
+                            Path dir = Path.of(a[1]);
+                            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                                try { Files.writeString(dir.resolve("hook"), "ran"); } catch (Exception e) { throw new RuntimeException(e); }
+                            }));
+                            Files.writeString(dir.resolve("pid.tmp"), Long.toString(ProcessHandle.current().pid()));
+                            Files.move(dir.resolve("pid.tmp"), dir.resolve("pid"), StandardCopyOption.ATOMIC_MOVE);
+                            Thread.sleep(60_000);
+                        }
                         HotSpotDiagnosticMXBean vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
                         System.out.println(vm.getVMOption("TieredStopAtLevel").getValue() + " "
                                 + vm.getVMOption("CompileThresholdScaling").getValue());
+                        if (System.getProperty("probe") != null) System.out.println(System.getProperty("probe"));
                     }
                 }
                 """);
@@ -367,6 +419,47 @@ class LauncherTest {
         Map<String, String> full = new HashMap<>(env);
         full.put("JBANG_LAUNCHER_JAVA_OPTIONS", "");
         assertEquals("4 1.0\n", run(root, full, null, launcher.toString(), s).out(), "empty means the JVM's defaults");
+        // The options are words for the JVM, never shell code: a nonProxyHosts list, a command substitution.
+        for (String value : List.of("localhost|127.*", "$(echo${IFS}INJECTED>&2)")) {
+            Map<String, String> odd = new HashMap<>(env);
+            odd.put("JBANG_LAUNCHER_JAVA_OPTIONS", "-Dprobe=" + value);
+            Result r = run(root, odd, null, launcher.toString(), s);
+            assertEquals(0, r.code(), r.err());
+            assertEquals("4 1.0\n" + value + "\n", r.out(), r.err());
+            assertFalse(r.err().contains("INJECTED"), r.err());
+        }
+
+        // A learning run (the first of a new shape, "hold") is not exec'd: the launcher waits for the JVM. A TERM
+        // to the launcher (a service manager stopping a receiver) must reach the JVM, whose shutdown hooks run,
+        // and leave nothing of the run behind.
+        Path dir = Files.createDirectories(tmp.resolve("term"));
+        Path out = dir.resolve("out");
+        Process p = builder(root, env, launcher.toString(), s, "hold", dir.toString())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        List<ProcessHandle> started = List.of();
+        try {
+            Path pid = dir.resolve("pid");
+            for (int i = 0; i < 1200 && !Files.exists(pid) && p.isAlive(); i++) Thread.sleep(25);
+            assertTrue(Files.exists(pid), "the script did not start: " + Files.readString(out));
+            ProcessHandle jvm = ProcessHandle.of(Long.parseLong(Files.readString(pid))).orElseThrow();
+            started = p.descendants().toList();
+            assertTrue(started.contains(jvm), "the JVM runs under the launcher");
+            p.destroy();   // SIGTERM to the launcher only
+            assertTrue(p.waitFor(20, TimeUnit.SECONDS), "the launcher did not exit");
+            for (ProcessHandle h : started) {
+                try {
+                    h.onExit().get(10, TimeUnit.SECONDS);
+                } catch (java.util.concurrent.TimeoutException e) {
+                    fail("still running after the launcher exited: " + h.info().commandLine().orElse("pid " + h.pid()));
+                }
+            }
+            assertTrue(Files.exists(dir.resolve("hook")), "the JVM's shutdown hook ran");
+            assertEquals(143, p.exitValue(), "the JVM's exit code on TERM");
+            assertTrue(Files.readString(out).contains("fast path hit"), Files.readString(out));
+        } finally {
+            p.destroyForcibly();
+            started.forEach(ProcessHandle::destroyForcibly);
+        }
     }
 
     /** What JBang's protocol promises the script: the shell, the launcher as invoked, and whether stdin is a tty. */
@@ -489,28 +582,43 @@ class LauncherTest {
                         } catch (ClassNotFoundException e) {
                             extra = "none";
                         }
-                        System.out.println(lib.a.Greeting.text() + " " + extra);
+                        String more;
+                        try {
+                            more = (String) Class.forName("lib.c.More").getMethod("text").invoke(null);
+                        } catch (ClassNotFoundException e) {
+                            more = "none";
+                        }
+                        System.out.println(lib.a.Greeting.text() + " " + extra + " " + more);
                     }
                 }
                 """);
         Files.writeString(Files.createDirectories(project.resolve("lib/a")).resolve("Greeting.java"),
                 "package lib.a; public final class Greeting { public static String text() { return \"v1\"; } }\n");
+        Files.createDirectories(project.resolve("lib/c"));   // a package folder with no source yet
         Path cache = Files.createDirectories(tmp.resolve("pkg-cache"));
         Files.write(cache.resolve(JAR), jarBytes);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
 
         Result first = run(root, env, null, launcher.toString(), app.toString());
-        assertEquals("v1 none\n", first.out(), first.err());
+        assertEquals("v1 none none\n", first.out(), first.err());
         Result hit = run(root, env, null, launcher.toString(), app.toString());
-        assertEquals("v1 none\n", hit.out(), hit.err());
+        assertEquals("v1 none none\n", hit.out(), hit.err());
         assertTrue(hit.err().contains("fast path hit"), hit.err());
 
         Files.writeString(Files.createDirectories(project.resolve("lib/b")).resolve("Extra.java"),
                 "package lib.b; public final class Extra { public static String text() { return \"extra\"; } }\n");
         Result added = run(root, env, null, launcher.toString(), app.toString());
-        assertEquals("v1 extra\n", added.out(), "the new package must be compiled in\n" + added.err());
+        assertEquals("v1 extra none\n", added.out(), "the new package must be compiled in\n" + added.err());
         assertTrue(added.err().contains("fast path miss"), added.err());
+        awaitBackground(cache);
+
+        // A first file in a folder that existed, empty, under the glob changes only that folder's listing.
+        Files.writeString(project.resolve("lib/c/More.java"),
+                "package lib.c; public final class More { public static String text() { return \"more\"; } }\n");
+        Result more = run(root, env, null, launcher.toString(), app.toString());
+        assertEquals("v1 extra more\n", more.out(), "the file in the empty folder must be compiled in\n" + more.err());
+        assertTrue(more.err().contains("fast path miss"), more.err());
         awaitBackground(cache);
         assertEquals(List.of(), list(cache.resolve("fastpath")).stream()
                 .filter(f -> f.endsWith(".jsa") || f.endsWith(".classes")).toList(), "JBANG_LAUNCHER_CDS=0: no archives");
@@ -847,6 +955,22 @@ class LauncherTest {
         assertTrue(Files.exists(maven.resolve("ran")));
     }
 
+    /** A relative JBANG_LAUNCHER_CACHE is the caller's folder's: Maven, which runs in a folder of its own, fetches into it. */
+    @Test
+    void aRelativeCacheFolderWorksThroughMaven() throws Exception {
+        Path maven = fakeMaven();
+        Path jar = Files.write(tmp.resolve("the.jar"), jarBytes);
+        Files.writeString(maven.resolve("bin/mvn"), "#!/bin/sh\nfor a in \"$@\"; do case $a in -DoutputDirectory=*) cp '" + jar
+                + "' \"${a#-DoutputDirectory=}/" + JAR + "\" || exit 1 ;; esac; done\n");
+        Map<String, String> env = fetchEnv(maven, tmp.resolve("unused"), "<settings><offline>true</offline></settings>");
+        env.put("JBANG_LAUNCHER_CACHE", "relative/cache");
+        Result r = jbang(env, null, "version");   // run in tmp
+        assertEquals(0, r.code(), r.err());
+        assertEquals(VERSION + "\n", r.out());
+        assertTrue(r.err().contains("fetching through Maven: settings.xml says offline"), r.err());
+        assertEquals(List.of(JAR), list(tmp.resolve("relative/cache")));
+    }
+
     static List<String> list(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> files = Files.list(dir)) {
@@ -856,16 +980,7 @@ class LauncherTest {
 
     /** Runs a command with the test PATH plus env changes (a null value removes a variable). */
     static Result run(Path cwd, Map<String, String> envChanges, String stdin, String... command) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
-        Map<String, String> env = pb.environment();
-        // the launcher's settings come from each test, not from the shell that runs the suite (its cache aside)
-        env.keySet().removeIf(k -> k.startsWith("JBANG_LAUNCHER_") && !k.equals("JBANG_LAUNCHER_CACHE"));
-        env.put("PATH", cleanPath);
-        env.put("JBANG_LAUNCHER_FASTPATH", "0"); // most tests are about JBang's own protocol
-        envChanges.forEach((k, v) -> {
-            if (v == null) env.remove(k);
-            else env.put(k, v);
-        });
+        ProcessBuilder pb = builder(cwd, envChanges, command);
         File out = File.createTempFile("launcher-out", ".txt");
         File err = File.createTempFile("launcher-err", ".txt");
         try {
@@ -882,5 +997,20 @@ class LauncherTest {
             out.delete();
             err.delete();
         }
+    }
+
+    /** A process builder for a command with the test PATH plus env changes (a null value removes a variable). */
+    static ProcessBuilder builder(Path cwd, Map<String, String> envChanges, String... command) {
+        ProcessBuilder pb = new ProcessBuilder(command).directory(cwd.toFile());
+        Map<String, String> env = pb.environment();
+        // the launcher's settings come from each test, not from the shell that runs the suite (its cache aside)
+        env.keySet().removeIf(k -> k.startsWith("JBANG_LAUNCHER_") && !k.equals("JBANG_LAUNCHER_CACHE"));
+        env.put("PATH", cleanPath);
+        env.put("JBANG_LAUNCHER_FASTPATH", "0"); // most tests are about JBang's own protocol
+        envChanges.forEach((k, v) -> {
+            if (v == null) env.remove(k);
+            else env.put(k, v);
+        });
+        return pb;
     }
 }
