@@ -85,20 +85,62 @@ class JournalTest {
     }
 
     private Path leftSegment(Path dir, String ids) throws Exception {
-        try (RunStore store = RunStore.journaled(tmp.resolve("live-" + ids), m -> {})) {
-            Journal.Ticket last = null;
-            for (int i = 0; i < 3; i++) {
-                last = store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, ids + i,
-                        "20260101T000000.000Z-" + ids + i + ".json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'}));
-                store.written(last);
-            }
-            store.awaitDurable(last);
-            Files.createDirectories(dir);
-            try (var segments = Files.list(tmp.resolve("live-" + ids + "/.journal"))) {
-                Path live = segments.filter(f -> f.toString().endsWith(".wal")).findFirst().orElseThrow();
-                return Files.copy(live, dir.resolve(live.getFileName()));
+        for (int round = 0; ; round++) {
+            try (RunStore store = RunStore.journaled(tmp.resolve("live-" + ids + round), m -> {})) {
+                Journal.Ticket last = null;
+                for (int i = 0; i < 3; i++) {
+                    last = store.journal(new JournalEntry("workflow_run", 1, RunStore.UNKNOWN, ids + i,
+                            "20260101T000000.000Z-" + ids + i + ".json", Instant.now(), "hmac", "workflow_run", new byte[] {'{', '}'}));
+                    store.written(last);
+                }
+                store.awaitDurable(last);
+                Optional<Path> copy = copyOfLiveSegment(tmp.resolve("live-" + ids + round), dir);
+                if (copy.isPresent() || round == 4) return copy.orElseThrow();
             }
         }
+    }
+
+    /** A copy of a live store's journal segment, as a receiver killed now would leave it; empty if a checkpoint took it first. */
+    private static Optional<Path> copyOfLiveSegment(Path runs, Path dir) throws Exception {
+        Files.createDirectories(dir);
+        try (var segments = Files.list(runs.resolve(".journal"))) {
+            for (Path live : segments.filter(f -> f.toString().endsWith(".wal")).toList()) {
+                return Optional.of(Files.copy(live, dir.resolve(live.getFileName())));
+            }
+        } catch (java.nio.file.NoSuchFileException checkpointed) {
+            // deleted between the listing and the copy
+        }
+        return Optional.empty();
+    }
+
+    @Test
+    void aDeliveryAReceiverIndexedButHadNotMarkedWhenKilledIsStoredOnceByAnotherTool() throws Exception {
+        String corr = Correlation.newId();
+        byte[] body = Fixtures.workflowRun("requested", corr, 42L);
+        Path runs = null;
+        Path left = null;
+        for (int round = 0; left == null && round < 5; round++) {
+            runs = tmp.resolve("runs-" + round);
+            try (RunStore store = RunStore.journaled(runs, m -> {})) {
+                new DeliveryIntake(store, verifying(), Clock.systemUTC(), m -> {}).accept(signed(body, "g-1"));
+                left = copyOfLiveSegment(runs, tmp.resolve("left-" + round)).orElse(null);
+            }
+        }
+        // killed after the row's append, before the marker: its segment is left, the marker missing
+        Files.copy(left, runs.resolve(".journal").resolve(left.getFileName()));
+        Files.delete(runs.resolve(corr).resolve("webhook/deliveries/g-1.json"));
+
+        Deliveries.storeSigned(runs, Deliveries.secretFile(tmp), body, "g-1"); // process-workflow-webhook, meanwhile
+        try (RunStore store = RunStore.journaled(runs, m -> {})) {
+            new DeliveryIntake(store, verifying(), Clock.systemUTC(), m -> {}).recoverJournal(); // the next receiver
+        }
+        List<String> ids = new ArrayList<>();
+        new RunStore(runs).readIndex(corr).forEach(r -> ids.add(r.deliveryId()));
+        assertEquals(List.of("g-1"), ids);
+        try (var events = Files.list(runs.resolve(corr).resolve("webhook/events"))) {
+            assertEquals(1, events.count(), "one event file");
+        }
+        assertTrue(Files.exists(runs.resolve(corr).resolve("webhook/deliveries/g-1.json")));
     }
 
     @Test

@@ -244,9 +244,40 @@ public final class RunStore implements AutoCloseable {
                 // removed meanwhile: a new delivery after all
             }
         }
+        Optional<EventSlot> journaled = indexedByADeadReceiver(folder, deliveryId);
+        if (journaled.isPresent()) return journaled.get();
         String name = EVENT_TIME.format(received) + "-" + deliveryId + ".json";
         if (journal == null) SafeFiles.writeHint(pending, name.getBytes(StandardCharsets.UTF_8)); // the journal keeps it otherwise
         return new EventSlot(eventsDir(folder).resolve(name), false);
+    }
+
+    /**
+     * For a plain store beside a receiver's journal: a receiver killed after appending a delivery's row but
+     * before writing its marker leaves the row, and its segment to replay it; the same delivery stored here
+     * meanwhile resumes that row's event file instead of adding a second row. Reads the index, but only while
+     * a segment is there (a receiver runs, or one died).
+     */
+    private Optional<EventSlot> indexedByADeadReceiver(String folder, String deliveryId) throws IOException {
+        if (journal != null || !journalSegmentsExist()) return Optional.empty();
+        try {
+            for (IndexRow row : readIndex(folder)) {
+                if (deliveryId.equals(row.deliveryId()) && row.file() != null && row.file().startsWith("events/")
+                        && SafeFiles.isSafeName(row.file().substring("events/".length()))) {
+                    return Optional.of(new EventSlot(webhookDir(folder).resolve(row.file()), true));
+                }
+            }
+        } catch (DamagedFileException torn) {
+            // rebuilt from the markers when the row is appended; a new slot meanwhile
+        }
+        return Optional.empty();
+    }
+
+    private boolean journalSegmentsExist() throws IOException {
+        Path dir = root.resolve(Journal.DIR);
+        if (!Files.isDirectory(dir)) return false;
+        try (DirectoryStream<Path> segments = Files.newDirectoryStream(dir, "*.wal")) {
+            return segments.iterator().hasNext();
+        }
     }
 
     /** The slot a journaled delivery chose, for its replay. */
