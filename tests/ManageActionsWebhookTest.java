@@ -609,6 +609,8 @@ class ManageActionsWebhookTest {
         assertTrue(guid.err().contains("no delivery with GUID"), guid.err());
         assertEquals(ExitCode.USAGE, run("redeliver", "12345").exitCode());
         assertEquals(ExitCode.USAGE, run("redeliver", "../etc").exitCode());
+        Testing.Run tooLarge = run("redeliver", "9999999999999999999");
+        assertEquals(ExitCode.USAGE, tooLarge.exitCode(), tooLarge.err());
     }
 
     @Test

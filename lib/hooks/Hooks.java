@@ -133,8 +133,14 @@ public final class Hooks {
     public JsonNode lookupDelivery(long hookId, String guidOrId) {
         String key = guidOrId.strip();
         if (NUMERIC.matcher(key).matches()) {
+            long id;
             try {
-                return delivery(hookId, Long.parseLong(key));
+                id = Long.parseLong(key);
+            } catch (NumberFormatException tooLarge) {
+                throw new BadInputException("hook " + hookId + " has no delivery with id " + key + " (larger than any id)");
+            }
+            try {
+                return delivery(hookId, id);
             } catch (GitHubApiException e) {
                 GitHubApiException explained = explainNotFound(e, false);
                 if (e.status() != 404 || explained != e) throw explained;

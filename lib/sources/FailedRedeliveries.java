@@ -11,10 +11,13 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,6 +54,8 @@ public final class FailedRedeliveries implements DeliverySource {
     private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
     /** Our own answers that a redelivery would only repeat (bad request, bad signature, too large). */
     private static final Set<Integer> REPEATED = Set.of(400, 401, 413);
+    /** GitHub's answers to a redelivery request that are about the delivery itself (gone, or not redeliverable). */
+    private static final Set<Integer> DELIVERY_REFUSED = Set.of(404, 410, 422);
 
     private final GitHubClient client;
     private final String deliveriesPath;
@@ -97,13 +102,15 @@ public final class FailedRedeliveries implements DeliverySource {
 
     /** Under the state's lock: lists, asks, records; returns how many were asked for. */
     int round() throws IOException {
-        Instant started = clock.instant();
         State state = State.read(stateDir.resolve(STATE_FILE));
         Instant horizon = state.checkedUntil == null ? null : state.checkedUntil.minus(Duration.ofMinutes(OVERLAP_MINUTES));
+        Failed failed = failedSince(horizon);
+        Instant started = failed.listedAt(); // GitHub's clock: the horizon is compared with its delivered_at times
         Map<String, JsonNode> wanted = new LinkedHashMap<>(); // GUID -> its newest failed attempt (the list is newest first)
-        for (JsonNode d : failedSince(horizon)) {
+        Set<String> decided = new HashSet<>();
+        for (JsonNode d : failed.deliveries()) {
             String guid = Json.text(d, "guid");
-            if (guid == null || state.asked.containsKey(guid) || wanted.containsKey(guid)) continue;
+            if (guid == null || state.asked.containsKey(guid) || !decided.add(guid)) continue; // its newest attempt decides
             if (!WANTED.contains(Json.text(d, "event")) || REPEATED.contains(d.path("status_code").asInt())) continue;
             wanted.put(guid, d);
         }
@@ -117,7 +124,9 @@ public final class FailedRedeliveries implements DeliverySource {
             try {
                 client.send("POST", deliveriesPath + "/" + d.path("id").asLong() + "/attempts", null);
             } catch (GitHubApiException e) {
-                if (e.status() < 400 || e.status() >= 500 || e.status() == 403 || e.status() == 429) throw e; // next round
+                // Only an answer about this delivery writes it off; any other (a token refused, a limit, GitHub's
+                // trouble) leaves it and the rest for the next round.
+                if (!DELIVERY_REFUSED.contains(e.status())) throw e;
                 log.accept("warning: " + name() + ": GitHub would not redeliver " + guid + " (" + e.getMessage()
                         + "); not asking again");
             }
@@ -131,12 +140,17 @@ public final class FailedRedeliveries implements DeliverySource {
         return asked;
     }
 
+    /** A round's failed deliveries, newest first, and GitHub's time when it listed them (ours when it did not say). */
+    private record Failed(List<JsonNode> deliveries, Instant listedAt) {}
+
     /** The failed deliveries delivered at or after {@code horizon} (all of them for null), newest first. */
-    private List<JsonNode> failedSince(Instant horizon) {
+    private Failed failedSince(Instant horizon) {
         List<JsonNode> failed = new ArrayList<>();
+        Instant listedAt = null;
         String url = deliveriesPath + "?per_page=100&status=failure";
         while (url != null) {
             GitHubClient.Reply page = client.send("GET", url, null);
+            if (listedAt == null) listedAt = serverTime(page.header("Date"));
             boolean older = false;
             for (JsonNode d : page.body()) {
                 Instant at = instant(Json.text(d, "delivered_at"));
@@ -148,7 +162,15 @@ public final class FailedRedeliveries implements DeliverySource {
             }
             url = older ? null : GitHubClient.nextLink(page.header("Link"));
         }
-        return failed;
+        return new Failed(failed, listedAt);
+    }
+
+    private Instant serverTime(String date) {
+        try {
+            return date == null ? clock.instant() : ZonedDateTime.parse(date, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+        } catch (DateTimeParseException e) {
+            return clock.instant();
+        }
     }
 
     private static Instant instant(String text) {
