@@ -190,15 +190,20 @@ class ReceiverJvmLimitsTest {
     @Test
     void aDeliveryStoredPastTheResponseTimeIsKeptAndOnlyItsAnswerIsLost() throws Exception {
         Path runs = tmp.resolve("runs");
-        try (Served r = launch(List.of(SlowStore.class.getName(), runs.toString(), "6000"))) {
+        try (Served r = launch(List.of(SlowStore.class.getName(), runs.toString(), "8000"))) {
             byte[] body = Fixtures.workflowRun("requested", CORR, Fixtures.RUN_ID);
             long t0 = System.nanoTime();
             RawHttp.Response first = RawHttp.send(r.url(), RawHttp.signedPost(r.url(), "slow-store-1", body));
             double closedAfter = (System.nanoTime() - t0) / 1e9;
             System.out.println("storing past the response time: connection closed after " + closedAfter + " s, answer " + first.status());
             assertEquals(-1, first.status(), "closed at the response time, before an answer");
-            assertTrue(closedAfter >= 2.5 && closedAfter < 5.5, "closed after " + closedAfter + " s, not at the 3 s response time");
+            // the JDK checks response times once a clock tick (1 s here), against a time taken at a tick
+            assertTrue(closedAfter >= 2 && closedAfter < 7.5, "closed after " + closedAfter + " s, not at the 3 s response time");
             RawHttp.Response redelivery = RawHttp.send(r.url(), RawHttp.signedPost(r.url(), "slow-store-1", body));
+            // a JVM slowed by a busy machine may take its 3 s for this answer too: GitHub would redeliver again
+            for (int again = 0; again < 2 && redelivery.status() == -1; again++) {
+                redelivery = RawHttp.send(r.url(), RawHttp.signedPost(r.url(), "slow-store-1", body));
+            }
             assertEquals(200, redelivery.status(), redelivery.body());
             assertTrue(redelivery.body().contains("\"duplicate\":true"), redelivery.body());
         }
