@@ -95,6 +95,40 @@ class FailedRedeliveriesTest {
         assertEquals(List.of("1", "2"), asked);
     }
 
+    /** A clock the test moves. */
+    static final class MovableClock extends Clock {
+        volatile Instant now = Instant.now();
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void aBacklogIsAskedForWithinGitHubsSecondaryLimitWhateverThePollInterval() throws Exception {
+        MovableClock clock = new MovableClock();
+        FailedRedeliveries source = redeliveries(clock);
+        Instant at = Instant.now();
+        for (int id = 100; id >= 1; id--) failed.add(delivery(id, "g-" + id, 502, at));
+        for (int round = 0; round < 5; round++) source.poll(); // polls back to back
+        assertEquals(60, asked.size(), "at most 60 a minute");
+        clock.now = clock.now.plusSeconds(61);
+        source.poll();
+        assertEquals(80, asked.size(), "20 more a round once the minute has passed");
+        assertEquals(80, new java.util.HashSet<>(asked).size(), "each asked for once");
+    }
+
     @Test
     void theNewestAttemptDecidesAndOursRefusedIsNotAskedForAgain() throws Exception {
         FailedRedeliveries source = redeliveries(Clock.systemUTC());

@@ -38,7 +38,8 @@ import lib.webhook.WebhookDelivery;
  * the start of the last complete round. A round lists the failed deliveries ({@code status=failure}, newest first)
  * back to {@value #OVERLAP_MINUTES} minutes before that (all that GitHub keeps, 3 days or 7 on GHES, on a first
  * run), and asks for the {@code workflow_run} ones first, then the {@code workflow_job} ones, oldest first, at most
- * {@value #PER_ROUND} a round (GitHub limits how fast content is created). It skips failures a redelivery would
+ * {@value #PER_ROUND} a round, {@value #PER_MINUTE} a minute and {@value #PER_HOUR} an hour (GitHub limits how fast
+ * content is created). It skips failures a redelivery would
  * repeat: our own 400, 401 and 413. A delivery whose redelivery fails too is not asked for again.
  * <p>
  * Runs as a {@link DeliverySource} whose polls store nothing themselves (the redeliveries arrive through the receiver).
@@ -49,6 +50,9 @@ public final class FailedRedeliveries implements DeliverySource {
     public static final String STATE_FILE = "redeliveries.json";
     static final int OVERLAP_MINUTES = 10;
     static final int PER_ROUND = 20;
+    /** Redeliveries asked for at most per minute and per hour, across rounds and receivers sharing the state. */
+    static final int PER_MINUTE = 60;
+    static final int PER_HOUR = 400;
     /** How long an asked-for GUID is remembered: longer than any retention (GHES keeps deliveries 7 days). */
     static final Duration REMEMBER = Duration.ofDays(8);
     private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
@@ -117,9 +121,10 @@ public final class FailedRedeliveries implements DeliverySource {
         List<JsonNode> order = new ArrayList<>(wanted.values());
         Collections.reverse(order); // oldest first
         order.sort(Comparator.comparing(d -> "workflow_run".equals(Json.text(d, "event")) ? 0 : 1)); // runs before their jobs
+        int room = Math.min(PER_ROUND, state.room(clock.instant()));
         int asked = 0;
         for (JsonNode d : order) {
-            if (asked == PER_ROUND) break;
+            if (asked == room) break;
             String guid = Json.text(d, "guid");
             try {
                 client.send("POST", deliveriesPath + "/" + d.path("id").asLong() + "/attempts", null);
@@ -201,6 +206,16 @@ public final class FailedRedeliveries implements DeliverySource {
                 if (at != null) s.asked.put(e.getKey(), at);
             });
             return s;
+        }
+
+        /**
+         * How many more redeliveries may be asked for now: GitHub's secondary rate limit allows 80 requests that
+         * create content a minute and 500 an hour, and the token may be doing other work; we keep below.
+         */
+        int room(Instant now) {
+            long lastMinute = asked.values().stream().filter(at -> at.isAfter(now.minus(Duration.ofMinutes(1)))).count();
+            long lastHour = asked.values().stream().filter(at -> at.isAfter(now.minus(Duration.ofHours(1)))).count();
+            return (int) Math.max(0, Math.min(PER_MINUTE - lastMinute, PER_HOUR - lastHour));
         }
 
         void forgetBefore(Instant cutoff) {
