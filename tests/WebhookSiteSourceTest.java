@@ -214,6 +214,21 @@ class WebhookSiteSourceTest {
     }
 
     @Test
+    void aBacklogLongerThanOnePollReadsIsReadOnByTheNextPolls() throws Exception {
+        for (int i = 1; i <= 1050; i++) capture("workflow_run", "d-" + i, "{}".getBytes(StandardCharsets.UTF_8), null);
+        WebhookSiteSource source = WebhookSiteSource.fromEnv(TOKEN, baseUrl, Map.of(), Duration.ofMillis(100));
+        List<String> ids = new java.util.ArrayList<>();
+        source.poll().forEach(d -> ids.add(d.deliveryId()));
+        assertEquals(1000, ids.size(), "ten pages a poll");
+        capture("workflow_run", "d-new", "{}".getBytes(StandardCharsets.UTF_8), null); // arrives meanwhile
+        source.poll().forEach(d -> ids.add(d.deliveryId()));
+        source.poll().forEach(d -> ids.add(d.deliveryId()));
+        assertEquals(1051, ids.size());
+        assertEquals(1051, new java.util.HashSet<>(ids).size(), "each once");
+        assertTrue(ids.contains("d-1") && ids.contains("d-50") && ids.contains("d-new"), ids.subList(1000, 1051).toString());
+    }
+
+    @Test
     void aDeliveryIdFromTheSenderCannotAddLinesOrEscapesToTheLog() throws Exception {
         byte[] body = Fixtures.workflowRun("requested", CORR, RUN);
         String forged = "ws-1\nwebhook.site: stored delivery ws-2 (run 1)\u001b[2K\r";

@@ -23,9 +23,9 @@ import lib.webhook.WebhookDelivery;
 
 /**
  * Deliveries that GitHub sent to a webhook.site token, read through webhook.site's API
- * ({@code GET /token/{token}/requests}, newest first, 100 per page, at most {@value #MAX_PAGES} pages a poll). Each request's raw
- * {@code content} and headers become a {@link WebhookDelivery}, so the HMAC is checked over the
- * same bytes GitHub signed. Request uuids already returned are skipped (in memory).
+ * ({@code GET /token/{token}/requests}, newest first, 100 per page, at most {@value #MAX_PAGES} pages a poll; a
+ * longer backlog is read on by the next polls). Each request's raw {@code content} and headers become a
+ * {@link WebhookDelivery}, so the HMAC is checked over the same bytes GitHub signed. Request uuids already returned are skipped (in memory).
  */
 public final class WebhookSiteSource implements DeliverySource {
     public static final String DEFAULT_URL = "https://webhook.site";
@@ -41,6 +41,8 @@ public final class WebhookSiteSource implements DeliverySource {
     private final Duration interval;
     private final HttpClient http;
     private final Set<String> seen = new HashSet<>();
+    /** The page a poll goes on reading older unseen requests from, after one that stopped at {@value #MAX_PAGES}; 0: none. */
+    private int backlogPage;
 
     /** {@code baseUrl} from {@code urlSource} (named if it is not an absolute http(s) URL with a host: bad input). */
     public WebhookSiteSource(String baseUrl, String urlSource, String token, String apiKey, Duration interval) {
@@ -86,7 +88,8 @@ public final class WebhookSiteSource implements DeliverySource {
         // Newest first, page after page, until a request seen before (or the last page, or MAX_PAGES).
         List<JsonNode> items = new ArrayList<>();
         boolean done = false;
-        for (int page = 1; page <= MAX_PAGES && !done; page++) {
+        int page = 1;
+        for (; page <= MAX_PAGES && !done; page++) {
             JsonNode answer = page(page);
             for (JsonNode item : answer.path("data")) {
                 if (seen.contains(Json.text(item, "uuid"))) {
@@ -95,9 +98,12 @@ public final class WebhookSiteSource implements DeliverySource {
                 }
                 items.add(item);
             }
-            done |= answer.path("is_last_page").asBoolean(true) || answer.path("data").isEmpty();
+            done |= lastPage(answer);
         }
+        int nextBacklogPage = done ? backlogPage : page; // more unseen requests lie past the pages read
+        if (done && backlogPage > 0) nextBacklogPage = readBacklog(items);
         // Marked seen only once every page was read: a failed page leaves them all for the next poll.
+        backlogPage = nextBacklogPage;
         List<WebhookDelivery> fresh = new ArrayList<>();
         for (JsonNode item : items) {
             String uuid = Json.text(item, "uuid");
@@ -108,6 +114,26 @@ public final class WebhookSiteSource implements DeliverySource {
         }
         Collections.reverse(fresh); // the API lists newest first; ingest in arrival order
         return fresh;
+    }
+
+    /**
+     * Reads on from where a poll that hit {@value #MAX_PAGES} pages stopped (older requests only move to later
+     * pages as new ones arrive, so none is skipped; seen ones are passed over), at most {@value #MAX_PAGES} pages;
+     * returns where the next poll goes on, or 0 once the last page was read.
+     */
+    private int readBacklog(List<JsonNode> items) throws IOException, InterruptedException {
+        for (int page = backlogPage; page < backlogPage + MAX_PAGES; page++) {
+            JsonNode answer = page(page);
+            for (JsonNode item : answer.path("data")) {
+                if (!seen.contains(Json.text(item, "uuid"))) items.add(item);
+            }
+            if (lastPage(answer)) return 0;
+        }
+        return backlogPage + MAX_PAGES;
+    }
+
+    private static boolean lastPage(JsonNode answer) {
+        return answer.path("is_last_page").asBoolean(true) || answer.path("data").isEmpty();
     }
 
     private JsonNode page(int page) throws IOException, InterruptedException {
