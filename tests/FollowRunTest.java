@@ -105,6 +105,17 @@ class FollowRunTest {
         return pool.submit(() -> follow(sim, env, terminal, args));
     }
 
+    /** A simulator whose runs move on only when a test calls {@code sim.advance}. */
+    GitHubSimulator heldSim() throws IOException {
+        GitHubSimulator sim = sim();
+        sim.phaseDelays(HELD, HELD);
+        return sim;
+    }
+
+    static double seconds(long sinceNanos) {
+        return (System.nanoTime() - sinceNanos) / 1e9;
+    }
+
     /** The id of the first run of a fresh simulator, once it is dispatched. */
     static long awaitRunId(GitHubSimulator sim) throws InterruptedException {
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -205,8 +216,7 @@ class FollowRunTest {
 
     @Test
     void untilCompletedFollowsTheRunWithOneConditionalGetPerIntervalAndPrintsTheOutcome() throws Exception {
-        GitHubSimulator sim = sim();
-        sim.phaseDelays(HELD, HELD);
+        GitHubSimulator sim = heldSim();
         Future<Testing.Run> running = start(sim, Map.of(), false);
         stepThroughPhases(sim, awaitRunId(sim), 3);
         Testing.Run r = running.get(30, TimeUnit.SECONDS);
@@ -407,8 +417,7 @@ class FollowRunTest {
 
     @Test
     void progressIsOneLinePerJobStatusChangeOffATerminalAndNothingWithJsonOnly() throws Exception {
-        GitHubSimulator sim = sim();
-        sim.phaseDelays(HELD, HELD);
+        GitHubSimulator sim = heldSim();
         Future<Testing.Run> running = start(sim, Map.of(), false);
         stepThroughPhases(sim, awaitRunId(sim), 4);
         Testing.Run r = running.get(30, TimeUnit.SECONDS);
@@ -429,8 +438,8 @@ class FollowRunTest {
 
     @Test
     void onATerminalTheViewOfJobsAndStepsIsRedrawnInPlace() throws Exception {
-        GitHubSimulator sim = sim();
-        sim.phaseDelays(HELD, HELD).jobs(SimState.JobSpec.of("build", "Set up job", "Compile", "Test"));
+        GitHubSimulator sim = heldSim();
+        sim.jobs(SimState.JobSpec.of("build", "Set up job", "Compile", "Test"));
         Future<Testing.Run> running = start(sim, Map.of("COLUMNS", "60"), true);
         stepThroughPhases(sim, awaitRunId(sim), 3);
         Testing.Run r = running.get(30, TimeUnit.SECONDS);
@@ -521,8 +530,7 @@ class FollowRunTest {
 
     @Test
     void aRunThatCompletedBeforeTheCancelIsReportedAsCompleted() throws Exception {
-        GitHubSimulator sim = sim();
-        sim.phaseDelays(HELD, HELD);
+        GitHubSimulator sim = heldSim();
         // one GET at the start, the next only after the timeout: the completion is first heard of from the cancel's 409
         Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "5", "--cancel-on-timeout", "--interval", "30",
                 "--json-only");
@@ -564,8 +572,8 @@ class FollowRunTest {
 
     @Test
     void aRunReRunWhileFollowedIsFollowedToItsNewestAttempt() throws Exception {
-        GitHubSimulator sim = sim();
-        sim.phaseDelays(HELD, HELD).conclusions("failure", "success").rerunOnCompletion(1);
+        GitHubSimulator sim = heldSim();
+        sim.conclusions("failure", "success").rerunOnCompletion(1);
         Future<Testing.Run> running = start(sim, Map.of(), false);
         long id = awaitRunId(sim);
         stepThroughPhases(sim, id, 3);          // attempt 1 fails and is re-run at once
@@ -673,5 +681,109 @@ class FollowRunTest {
         assertEquals("webhook", o.get("outcome_source").asText(), "the completed delivery, not a poll every 30 s");
         assertEquals("success", o.get("conclusion").asText());
         assertNotNull(o.get("dispatch_run_id"));
+    }
+
+    // ---------------------------------------------------------------- while GitHub fails: rate limits, 5xx, a failing cancel
+
+    @Test
+    void aPrimaryRateLimitResettingAfterTheTimeoutIsNotWaitedFor() throws Exception {
+        GitHubSimulator sim = heldSim();
+        long started = System.nanoTime();
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "3", "--interval", "0.1");
+        awaitPolls(sim, awaitRunId(sim), 2);
+        sim.exhaustRateLimit(Duration.ofSeconds(20));
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(seconds(started) < 7, "--timeout 3 held, not the 20 s to the reset: " + seconds(started) + " s");
+        assertTrue(r.err().contains("rate limit is used up") && r.err().contains("more than the time left"), r.err());
+        assertTrue(r.err().contains("did not complete within 3.0 s (last seen queued, attempt 1)"), r.err());
+    }
+
+    @Test
+    void aSecondaryRateLimitLongerThanTheTimeLeftIsNotWaitedForAndTheRunIsStillCancelled() throws Exception {
+        GitHubSimulator sim = heldSim();
+        long started = System.nanoTime();
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "3", "--interval", "0.1", "--cancel-on-timeout");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        sim.secondaryRateLimit(1, 15);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(seconds(started) < 7, "--timeout 3 held, not Retry-After 15: " + seconds(started) + " s");
+        assertTrue(r.err().contains("secondary rate limit hit") && r.err().contains("more than the time left"), r.err());
+        JsonNode o = out(r);
+        assertTrue(o.get("cancel_requested").asBoolean(), o.toString());
+        assertEquals("cancelled", sim.run(runId).conclusion);
+    }
+
+    @Test
+    void aRateLimitWaitThatFitsIsWaitedAndSaidSo() throws Exception {
+        GitHubSimulator sim = heldSim();
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "20", "--interval", "0.05", "--json-only");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        sim.secondaryRateLimit(1, 1);
+        awaitPolls(sim, runId, 2); // the limited GET, and after the wait
+        sim.advance(runId);
+        sim.advance(runId);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.exitCode(), r.all());
+        assertTrue(r.err().contains("warning: GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo/actions/runs/"
+                + runId), r.err());
+        assertTrue(r.err().contains("it asks us to wait 1 s; waiting"), r.err());
+    }
+
+    @Test
+    void whileTheRunCannotBeReadItsJobsAreNotListedEither() throws Exception {
+        GitHubSimulator sim = heldSim();
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "2", "--interval", "0.05");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        int before = sim.requests().size();
+        sim.failNext(1_000_000, 502);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        List<String> failing = sim.requests().subList(before, sim.requests().size());
+        long runGets = failing.stream().filter(l -> l.matches("GET .*/actions/runs/" + runId)).count();
+        long jobGets = failing.stream().filter(l -> l.contains("/actions/runs/" + runId + "/jobs")).count();
+        // at most one listing (with the client's 4 tries) may have been under way when the errors began
+        assertTrue(jobGets <= 4 && runGets >= 8, runGets + " GETs of the run, " + jobGets + " of its jobs: " + failing);
+        assertTrue(r.err().lines().filter(l -> l.contains("listing the jobs")).count() <= 1, r.err());
+    }
+
+    /** The cancel is the first request after the timeout: --interval 30 sends no GET of the run in between. */
+    @Test
+    void aCancelAnsweredWithA502IsSentAgain() throws Exception {
+        GitHubSimulator sim = heldSim();
+        Future<Testing.Run> running = start(sim, Map.of(), false, "--timeout", "2", "--interval", "30", "--cancel-on-timeout", "--json-only");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        sim.failNext(1, 502);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertTrue(out(r).get("cancel_requested").asBoolean(), r.all());
+        List<SimState.Request> cancels = sim.requestDetails("POST", REPO + "/actions/runs/" + runId + "/cancel");
+        assertEquals(List.of(502, 202), cancels.stream().map(SimState.Request::status).toList());
+        assertEquals("cancelled", sim.run(runId).conclusion);
+    }
+
+    @Test
+    void aCancelThatKeepsFailingIsReportedAsFailedNotAsAHint() throws Exception {
+        GitHubSimulator sim = heldSim();
+        Path summary = tmp.resolve("step_summary");
+        Future<Testing.Run> running = start(sim, Map.of("GITHUB_STEP_SUMMARY", summary.toString()), false,
+                "--timeout", "2", "--interval", "30", "--cancel-on-timeout", "--json-only");
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        sim.failNext(1_000, 503);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(124, r.exitCode(), r.all());
+        assertEquals(false, out(r).get("cancel_requested").asBoolean());
+        assertEquals(4, sim.requestCount("POST", REPO + "/actions/runs/" + runId + "/cancel"), "the client's 4 tries");
+        String cancelFailed = "cancel failed: GitHub answered 503 on POST /repos/octo-org/octo-repo/actions/runs/" + runId + "/cancel";
+        assertTrue(r.err().contains("; " + cancelFailed), r.err());
+        assertFalse(r.err().contains("--cancel-on-timeout would cancel it"), r.err());
+        String md = Files.readString(summary);
+        assertTrue(md.contains(" · " + cancelFailed), md);
     }
 }

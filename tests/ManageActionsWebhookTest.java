@@ -135,6 +135,8 @@ class ManageActionsWebhookTest {
         assertTrue(secret.matches("[0-9a-f]{64}"), "64 hex digits");
         assertEquals(secret, hook.secret);
         assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(secretFile())));
+        assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(stateFile())),
+                "a file replaced through a temp file is owner-only too");
 
         JsonNode state = state();
         assertEquals(hook.id, state.get("id").asLong());

@@ -1,3 +1,4 @@
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -179,6 +180,35 @@ class ReceiverTest {
                 .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(huge))).build();
         assertEquals(413, Deliveries.HTTP.send(chunked, HttpResponse.BodyHandlers.ofString()).statusCode());
         assertEquals(List.of(), Deliveries.filesUnder(runs));
+    }
+
+    @Test
+    void deliveriesOfEveryLengthAreStoredByteForByteDeclaredOrChunked() throws Exception {
+        byte[] base = Fixtures.workflowRun("requested", CORR, RUN);
+        // around the 16 KB blocks a body is read and budgeted in: exactly two and three blocks, and a byte more
+        int[] sizes = {base.length, 2 * 16 * 1024, 2 * 16 * 1024 + 1, 3 * 16 * 1024, 3 * 16 * 1024 + 7};
+        int close = new String(base, StandardCharsets.ISO_8859_1).lastIndexOf('}');
+        int stored = 0;
+        for (int size : sizes) {
+            byte[] body = java.util.Arrays.copyOf(base, size);
+            java.util.Arrays.fill(body, close, size, (byte) ' ');
+            body[size - 1] = '}'; // the same JSON object, padded with white space
+            for (boolean chunked : new boolean[] {false, true}) {
+                String id = "len-" + size + (chunked ? "-chunked" : "");
+                HttpRequest.BodyPublisher publisher = chunked
+                        ? HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(body))
+                        : HttpRequest.BodyPublishers.ofByteArray(body);
+                HttpRequest request = HttpRequest.newBuilder(url).header("X-GitHub-Event", "workflow_run")
+                        .header("X-GitHub-Delivery", id).header("X-Hub-Signature-256", Deliveries.sign(body))
+                        .POST(publisher).build();
+                HttpResponse<String> r = Deliveries.HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+                assertEquals(200, r.statusCode(), id + ": " + r.body());
+                stored++;
+                String file = index(CORR).get(stored - 1).get("file").asText();
+                assertArrayEquals(body, Files.readAllBytes(runs.resolve(CORR).resolve("webhook").resolve(file)), id);
+            }
+        }
+        assertEquals(10, stored);
     }
 
     @Test

@@ -192,7 +192,8 @@ public final class GitHubContext {
         return host != null && (host.equals("api.github.com") || host.equals("github.com") || host.endsWith(".ghe.com"));
     }
 
-    private static String normalizeApiUrl(String url) {
+    /** The API URL as every client uses it (no trailing slash); a usage error when it is no http(s) URL. */
+    public static String normalizeApiUrl(String url) {
         String u = url.strip();
         while (u.endsWith("/")) u = u.substring(0, u.length() - 1);
         URI uri;

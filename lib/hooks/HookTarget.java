@@ -3,6 +3,7 @@ package lib.hooks;
 import java.nio.file.Path;
 import java.util.function.Consumer;
 import lib.github.GitHubClient;
+import lib.github.GitHubContext;
 import lib.util.BadInputException;
 
 /**
@@ -64,11 +65,8 @@ public final class HookTarget {
 
     /** Whether --api-url names another API than the one the hook was recorded on. */
     public boolean overridesApi(HookState hook) {
-        return apiUrlFlag != null && !sameApi(apiUrlFlag, hook.apiUrl());
-    }
-
-    private static boolean sameApi(String a, String b) {
-        return b != null && a.replaceAll("/+$", "").equalsIgnoreCase(b.replaceAll("/+$", ""));
+        return apiUrlFlag != null && (hook.apiUrl() == null
+                || !GitHubContext.normalizeApiUrl(apiUrlFlag).equals(GitHubContext.normalizeApiUrl(hook.apiUrl())));
     }
 
     /**

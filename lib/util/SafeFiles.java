@@ -80,11 +80,16 @@ public final class SafeFiles {
 
     /** Opens a file, creating its folder only when it is missing (a mkdir per write costs a system call or two). */
     private static FileChannel open(Path file, StandardOpenOption... options) throws IOException {
+        return open(file, Set.of(options));
+    }
+
+    private static FileChannel open(Path file, Set<StandardOpenOption> options, FileAttribute<?>... attributes)
+            throws IOException {
         try {
-            return FileChannel.open(file, options);
+            return FileChannel.open(file, options, attributes);
         } catch (NoSuchFileException e) {
             Files.createDirectories(file.toAbsolutePath().getParent());
-            return FileChannel.open(file, options);
+            return FileChannel.open(file, options, attributes);
         }
     }
 
@@ -120,15 +125,8 @@ public final class SafeFiles {
     /** Creates a new file readable by its owner only, as {@code Files.createTempFile} does (it may become a state file). */
     private static FileChannel openPrivate(Path file) throws IOException {
         Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        if (!file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-            return open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-        }
-        try {
-            return FileChannel.open(file, options, OWNER_ONLY);
-        } catch (NoSuchFileException e) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-            return FileChannel.open(file, options, OWNER_ONLY);
-        }
+        boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
+        return posix ? open(file, options, OWNER_ONLY) : open(file, options);
     }
 
     private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {
