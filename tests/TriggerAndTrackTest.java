@@ -399,7 +399,8 @@ class TriggerAndTrackTest {
     @Test
     void repeatedServerErrorsWhilePollingBackOffAndPollingGoesOn() throws Exception {
         GitHubSimulator sim = ghes();
-        sim.visibilityDelay(Duration.ofMillis(600));
+        // long enough that the first listing never shows the run, even when a busy machine slows the dispatch
+        sim.visibilityDelay(Duration.ofSeconds(3));
         List<Duration> pauses = new CopyOnWriteArrayList<>();
         ExecutorService pool = Executors.newSingleThreadExecutor();
         Future<Testing.Run> running = pool.submit(() -> {
