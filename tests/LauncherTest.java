@@ -213,8 +213,8 @@ class LauncherTest {
                     }
                 }
                 """);
-        // (An empty argument is not among them: JBang 0.132.1 itself prints it unquoted, so it is lost.)
-        String[] args = {"hello world", "it's \"quoted\"", "$HOME `x` $(y)", "back\\slash", "*", "  "};
+        // Empty ones too: JBang 0.132.1 prints them unquoted, so the launcher puts them back.
+        String[] args = {"", "hello world", "it's \"quoted\"", "", "", "$HOME `x` $(y)", "back\\slash", "*", "  ", ""};
         List<String> cmd = new ArrayList<>(List.of(script.toString()));
         cmd.addAll(List.of(args));
         Result r = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n", cmd.toArray(String[]::new));

@@ -9,6 +9,7 @@
 //MAIN RunTests
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -26,7 +27,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.engine.discovery.ClassSelector;
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -37,15 +38,15 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * Usage: ./jbang tests/run-tests.java [NAME...]
- * With names, runs only the test classes whose simple name contains one of them.
+ * With names, runs only the test classes whose simple name contains one of them; NAME#method runs
+ * only that test method of those classes.
  * Prints each failure and skip, then "N skipped" and, as the very last line, "N passed, N failed".
  * A test aborted by an assumption (or disabled) is skipped, not failed.
  * Exit code: 0 when at least one test passed and none failed, else 1.
  */
 class RunTests {
     public static void main(String[] args) throws Exception {
-        List<String> classes = testClassNames(args);
-        List<ClassSelector> selectors = classes.stream().map(c -> selectClass(c)).toList();
+        List<DiscoverySelector> selectors = selectors(args);
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectors)
                 .configurationParameters(Map.of(
@@ -69,6 +70,22 @@ class RunTests {
     /** 0 when at least one test passed and none failed (a failing class setup counts as a failure), else 1. */
     static int exitCode(Summary summary) {
         return summary.failed.get() == 0 && summary.passed.get() > 0 ? 0 : 1;
+    }
+
+    /** Whole classes for plain names, single methods for CLASS#method names. */
+    static List<DiscoverySelector> selectors(String[] names) throws IOException, URISyntaxException {
+        List<DiscoverySelector> selectors = new ArrayList<>();
+        for (String c : testClassNames(Stream.of(names).filter(n -> !n.contains("#")).toArray(String[]::new))) {
+            if (names.length == 0 || Stream.of(names).anyMatch(n -> !n.contains("#") && c.contains(n))) {
+                selectors.add(selectClass(c));
+            }
+        }
+        for (String name : names) {
+            if (!name.contains("#")) continue;
+            String[] parts = name.split("#", 2);
+            for (String c : testClassNames(new String[] {parts[0]})) selectors.add(selectMethod(c, parts[1]));
+        }
+        return selectors;
     }
 
     /** Top-level *Test classes compiled into this program's jar (or classes folder). */
