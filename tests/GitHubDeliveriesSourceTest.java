@@ -1,4 +1,5 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -8,9 +9,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.stream.Stream;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
 import lib.ingest.DeliveryIntake;
@@ -55,9 +58,7 @@ class GitHubDeliveriesSourceTest {
     }
 
     long dispatchAndAwaitDeliveries() throws Exception {
-        ObjectNode body = Json.object().put("ref", "main").put("return_run_details", true);
-        body.putObject("inputs").put("correlation_id", CORR);
-        long runId = gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), body).get("workflow_run_id").asLong();
+        long runId = dispatch(CORR);
         sim.awaitRun(runId, "completed", WAIT);
         sim.awaitDeliveries(7, WAIT); // ping + 3 workflow_run + 3 workflow_job, all failed to connect
         return runId;
@@ -111,6 +112,36 @@ class GitHubDeliveriesSourceTest {
         JsonNode out = Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out");
         assertEquals("success", out.get("conclusion").asText());
         assertEquals(CORR, out.get("correlation_id").asText());
+    }
+
+    /** A wait that ends while the poller still stores a backlog stops it cleanly: no failed stores, no warnings. */
+    @Test
+    void aWaitEndingMidBacklogLeavesNothingHalfStoredAndWarnsOfNothing() throws Exception {
+        Path state = tmp.resolve("state");
+        Files.createDirectories(state);
+        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
+                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        // The awaited run's deliveries are the oldest: stored first, then the wait ends amid the others.
+        long runId = dispatch(CORR);
+        sim.awaitRun(runId, "completed", WAIT);
+        for (int i = 0; i < 8; i++) sim.awaitRun(dispatch(String.format("0e000000-0000-4000-8000-%012d", i)), "completed", WAIT);
+        sim.awaitDeliveries(1 + 9 * 6, WAIT);
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = Map.of("GH_TOKEN", sim.token());
+        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", state.toString(), "--from-github",
+                "--poll-interval", "100ms", "--correlation-id", CORR, "--timeout", "10");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals(runId, Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out").get("run_id").asLong());
+        assertFalse(r.err().contains("not stored"), r.err());
+        try (Stream<Path> files = Files.walk(runs)) {
+            assertEquals(List.of(), files.filter(f -> f.toString().endsWith(".pending")).toList(), "a store broken off");
+        }
+    }
+
+    long dispatch(String correlationId) throws Exception {
+        ObjectNode body = Json.object().put("ref", "main").put("return_run_details", true);
+        body.putObject("inputs").put("correlation_id", correlationId);
+        return gh.post(gh.repoPath("/actions/workflows/1001/dispatches"), body).get("workflow_run_id").asLong();
     }
 
     @Test

@@ -33,6 +33,10 @@ public final class SourcePoller implements AutoCloseable {
     private final List<WebhookDelivery> retry = new ArrayList<>();
     private String lastProblem;
     private Health health;
+    /** Set by close; checked before each delivery is stored. */
+    private volatile boolean closing;
+    /** Set while the poller thread stores deliveries, which an interrupt would break off. */
+    private volatile boolean storing;
 
     public SourcePoller(DeliverySource source, DeliveryIntake intake, Consumer<String> log) {
         this.source = source;
@@ -79,8 +83,13 @@ public final class SourcePoller implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         int stored = 0;
-        for (int i = 0; i < batch.size(); i++) {
-            if (ingest(batch.get(i), i < retries)) stored++;
+        storing = true;
+        try {
+            for (int i = 0; i < batch.size() && !closing; i++) {
+                if (ingest(batch.get(i), i < retries)) stored++;
+            }
+        } finally {
+            storing = false;
         }
         if (health != null) health.caughtUp(new Health.CatchUp(source.name(), at, ok && retry.isEmpty(), stored));
     }
@@ -103,7 +112,7 @@ public final class SourcePoller implements AutoCloseable {
         } catch (RuntimeException e) {
             // Not the delivery's fault (e.g. the store could not be written, a damaged file): try it again next poll.
             retry.add(delivery);
-            if (!retried) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Text.describe(e));
+            if (!retried && !closing) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Text.describe(e));
         }
         return false;
     }
@@ -120,12 +129,22 @@ public final class SourcePoller implements AutoCloseable {
         return s == null || s.length() <= max ? s : s.substring(0, max) + "...";
     }
 
+    /**
+     * Stops polling at once, but storing only after the delivery being stored: an interrupt would break off its
+     * file writes (left for a later run to finish) and fail each delivery still in the batch with a warning.
+     */
     @Override
     public void close() {
-        scheduler.shutdownNow();
+        closing = true;
+        scheduler.shutdown();
+        if (!storing) scheduler.shutdownNow(); // a poll waiting for GitHub
         try {
-            scheduler.awaitTermination(2, TimeUnit.SECONDS);
+            if (!scheduler.awaitTermination(2, TimeUnit.SECONDS)) {
+                scheduler.shutdownNow();
+                scheduler.awaitTermination(2, TimeUnit.SECONDS);
+            }
         } catch (InterruptedException e) {
+            scheduler.shutdownNow();
             Thread.currentThread().interrupt();
         }
     }
