@@ -33,6 +33,7 @@ import lib.follow.RunFollower;
 import lib.follow.RunOutcome;
 import lib.github.ActionsRuns;
 import lib.github.GitHubClient;
+import lib.github.GitHubException;
 import lib.util.BadInputException;
 import lib.util.Sleeper;
 import lib.util.TimedOutException;
@@ -165,8 +166,17 @@ class TriggerAndTrack implements Callable<Integer> {
         // --timeout bounds the whole command: no retry or rate-limit wait of any request outlasts it
         GitHubClient client = github.client(env, workDir, verbose.log(err), policy, sleeper)
                 .until(System::nanoTime, started + budget.toNanos(), listener::warn);
-        TrackedDispatch.Outcome outcome = new TrackedDispatch(client, runs.store(), workDir, clock, sleeper,
-                System::nanoTime, listener).run(request);
+        TrackedDispatch.Outcome outcome;
+        try {
+            outcome = new TrackedDispatch(client, runs.store(), workDir, clock, sleeper, System::nanoTime, listener)
+                    .run(request);
+        } catch (GitHubException e) {
+            throw hookUrl != null && e.status() == 422 && e.mentions(DispatchInputs.WEBHOOK_URL)
+                    ? e.withMessage(e.getMessage() + " (" + DispatchInputs.WEBHOOK_URL + " came from "
+                            + (webhookUrl != null ? "--webhook-url" : "WEBHOOK_URL") + "; a workflow that does not"
+                            + " declare that input takes --webhook-url '')")
+                    : e;
+        }
 
         if (until != null && outcome.runId() != null && !outcome.timedOut()) {
             return follow(client, outcome, budget.minusNanos(System.nanoTime() - started), err);

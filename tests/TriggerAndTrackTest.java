@@ -610,6 +610,27 @@ class TriggerAndTrackTest {
         }
     }
 
+    /** WEBHOOK_URL, exported for the hook's commands, adds an input that a workflow may not declare: the error says so. */
+    @Test
+    void aRefusedWebhookUrlInputNamesWhereItCameFrom() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.addWorkflow("Plain", "plain.yml", List.of("correlation_id"), "Dispatch Webhook (${{ inputs.correlation_id }})", true);
+        Testing.Run fromEnv = triggerVia(sim, sim.apiUrl(), Map.of("WEBHOOK_URL", "https://webhook.example/abc"),
+                "--ref", "main", "--workflow", "plain.yml");
+        assertEquals(1, fromEnv.exitCode(), fromEnv.err());
+        assertEquals(1, fromEnv.err().strip().lines().count(), fromEnv.err());
+        assertTrue(fromEnv.err().contains("Unexpected inputs provided: [\"webhook_url\"]"), fromEnv.err());
+        assertTrue(fromEnv.err().strip().endsWith("(webhook_url came from WEBHOOK_URL; a workflow that does not declare that"
+                + " input takes --webhook-url '')"), fromEnv.err());
+        Testing.Run fromFlag = trigger(sim, "--ref", "main", "--workflow", "plain.yml", "--webhook-url", "https://h.example/");
+        assertTrue(fromFlag.err().contains("(webhook_url came from --webhook-url;"), fromFlag.err());
+
+        Testing.Run without = triggerVia(sim, sim.apiUrl(), Map.of("WEBHOOK_URL", "https://webhook.example/abc"),
+                "--ref", "main", "--workflow", "plain.yml", "--webhook-url", "");
+        assertEquals(0, without.exitCode(), without.err());
+        assertEquals(1, sim.runs().size());
+    }
+
     @Test
     void tooManyInputsIsAUsageErrorBeforeAnyRequest() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
