@@ -315,6 +315,8 @@ class ProcessWorkflowWebhookTest {
         assertTrue(r.err().contains("'push'"), r.err());
         Testing.Run shapeless = ingest(body, "--skip-verify");
         assertEquals(4, shapeless.exitCode());
+        assertTrue(shapeless.err().contains("no X-GitHub-Event header, and the payload is not a workflow_run delivery"),
+                shapeless.err());
         assertFalse(Files.exists(runs));
     }
 

@@ -93,6 +93,9 @@ public final class Ingest {
                 return pingSummary(checked);
             case "workflow_job":
                 throw new WrongEventException(checked.event(), jobGuidance(checked.payload()));
+            case UNKNOWN_EVENT:
+                throw new WrongEventException(checked.event(), "no X-GitHub-Event header, and the payload is not a"
+                        + " workflow_run delivery (no workflow_run object); only workflow_run deliveries are processed");
             default:
                 throw new WrongEventException(checked.event(),
                         "this is a '" + checked.event() + "' delivery; only workflow_run deliveries are processed");
@@ -280,12 +283,15 @@ public final class Ingest {
                 + "Re-run with the workflow_run delivery of the same dispatch (the hook sends both events).";
     }
 
+    /** The event of a delivery without an X-GitHub-Event header whose payload has no known shape. */
+    private static final String UNKNOWN_EVENT = "unknown";
+
     /** Names the event when no X-GitHub-Event header was captured. */
     static String eventFromShape(JsonNode payload) {
         if (payload.has("workflow_run")) return "workflow_run";
         if (payload.has("workflow_job")) return "workflow_job";
         if (payload.has("zen") && payload.has("hook_id")) return "ping";
-        return "unknown";
+        return UNKNOWN_EVENT;
     }
 
     private static String firstNonEmpty(String a, String b) {
