@@ -223,6 +223,27 @@ class ManageActionsWebhookTest {
         assertEquals(first, json(forced).get("replaced").get(0).asLong());
     }
 
+    /** A secret generated for a hook GitHub refused would verify nothing: it is not kept, nor announced. */
+    @Test
+    void aRefusedHookLeavesNoGeneratedSecretBehind() throws IOException {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        Files.delete(stateFile());
+        Files.delete(secretFile()); // e.g. registered from another machine, whose secret this one does not have
+
+        Testing.Run refused = register(receiverUrl());
+        assertEquals(ExitCode.FAILURE, refused.exitCode());
+        assertTrue(refused.err().contains("Hook already exists on this repository"), refused.err());
+        assertFalse(refused.err().contains("generated") || refused.err().contains("Back it up"), refused.err());
+        assertFalse(Files.exists(secretFile()), "the refused hook's secret was kept");
+
+        // A 5xx: the hook may have been made, so the secret stays, and the operator is told.
+        sim.failNext(5, 502);
+        Testing.Run unsure = register("https://hooks.example/new");
+        assertEquals(ExitCode.FAILURE, unsure.exitCode());
+        assertTrue(Files.exists(secretFile()));
+        assertTrue(unsure.err().contains("Back it up"), unsure.err());
+    }
+
     @Test
     void aHookGitHubAlreadyHasIsReportedAndReplacedWithForce() throws IOException {
         assertEquals(0, register(receiverUrl()).exitCode());

@@ -13,6 +13,8 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
+import lib.github.GitHubException;
+import lib.github.GitHubUnreachableException;
 import lib.util.BadInputException;
 import lib.util.Json;
 import lib.webhook.Secret;
@@ -94,22 +96,40 @@ public final class HookRegistration {
         }
         Hooks hooks = target.fromFlags();
         GitHubClient gh = hooks.client();
-        Secret secret = Secrets.resolveOrGenerate(secretFile, env, stateDir, info);
+        Optional<Secret> configured = Secrets.resolveAndSay(secretFile, env, stateDir, info);
+        Secret secret = configured.isPresent() ? configured.get() : Secrets.generateInto(stateDir);
         List<Long> replaced = force ? replace(recorded, hooks, hookUrl) : List.of();
 
         JsonNode created;
         try {
             created = hooks.create(hookUrl, secret, Hooks.EVENTS);
-        } catch (GitHubApiException e) {
+        } catch (GitHubException e) {
+            if (configured.isEmpty()) keepOrForgetGenerated(e);
             if (e.status() == 422 && e.mentions("already exists")) {
                 throw e.withMessage(e.getMessage() + " - " + hooks.scope().describe() + " already has a hook delivering to "
                         + hookUrl + "; pass --force to delete it and create a new one");
             }
             throw e;
         }
+        if (configured.isEmpty()) info.accept(Secrets.generatedNote(stateDir));
         HookState registered = HookState.fromHook(created, hooks.scope(), gh.context().apiUrl(), secret.origin());
         registered.write(stateDir);
         return new Result(registered, HookState.file(stateDir), secret.origin().equals(Secrets.GENERATED), replaced);
+    }
+
+    /**
+     * A secret generated for a hook that was certainly not made (GitHub refused it with a 4xx, or the request never
+     * left) is deleted, so that no secret is left that no hook uses; after no answer or a 5xx the hook may exist, so
+     * the secret is kept and announced.
+     */
+    private void keepOrForgetGenerated(GitHubException e) throws IOException {
+        boolean notMade = e instanceof GitHubApiException ? e.status() < 500
+                : e instanceof GitHubUnreachableException u && u.neverSent();
+        if (notMade) {
+            Files.deleteIfExists(Secrets.defaultFile(stateDir));
+        } else {
+            info.accept(Secrets.generatedNote(stateDir));
+        }
     }
 
     /**

@@ -48,25 +48,31 @@ public final class Secrets {
     }
 
     /**
-     * The configured secret (as {@link #resolve}), or a new one generated and stored in the state
-     * folder. Says which on {@code info}, warns about a secret file that others can read, and never
-     * shows the value. A generated secret's origin is {@value #GENERATED}.
+     * The configured secret (as {@link #resolve}); says where it came from on {@code info} and warns about a
+     * secret file that others can read. Never shows the value.
      */
-    public static Secret resolveOrGenerate(Path secretFile, Map<String, String> env, Path stateDir,
-                                           Consumer<String> info) throws IOException {
+    public static Optional<Secret> resolveAndSay(Path secretFile, Map<String, String> env, Path stateDir,
+                                                 Consumer<String> info) throws IOException {
         Optional<Secret> found = resolve(secretFile, env, stateDir);
         if (found.isPresent()) {
             info.accept("using the webhook secret from " + found.get().origin());
             warnIfReadableByOthers(found.get().origin(), info);
-            return found.get();
         }
+        return found;
+    }
+
+    /** A new secret, stored in the state folder's default file; its origin is {@value #GENERATED}. */
+    public static Secret generateInto(Path stateDir) throws IOException {
         Secret secret = generate(GENERATED);
-        Path file = defaultFile(stateDir);
-        store(secret, file);
-        info.accept("generated a new webhook secret and stored it in " + file + " (owner-only, mode 600)."
-                + " Back it up somewhere safe (a password manager): whatever verifies deliveries needs it,"
-                + " and GitHub never shows it again.");
+        store(secret, defaultFile(stateDir));
         return secret;
+    }
+
+    /** What the operator must know about a secret {@link #generateInto} stored (never its value). */
+    public static String generatedNote(Path stateDir) {
+        return "generated a new webhook secret and stored it in " + defaultFile(stateDir) + " (owner-only, mode 600)."
+                + " Back it up somewhere safe (a password manager): whatever verifies deliveries needs it,"
+                + " and GitHub never shows it again.";
     }
 
     private static void warnIfReadableByOthers(String origin, Consumer<String> info) {
