@@ -299,6 +299,45 @@ class FollowRunTest {
         assertEquals("Set up job", last.jobs().get(0).steps().get(0).name());
     }
 
+    /**
+     * The jobs listing showed a job running before any workflow_job delivery was stored; the first stored one may be
+     * older (its queued delivery): the view does not take the job back to queued.
+     */
+    @Test
+    void aJobSeenRunningInTheListingIsNotShownQueuedAgainByAnOlderStoredDelivery() throws Exception {
+        GitHubSimulator sim = sim();
+        GitHubClient admin = client(sim);
+        ObjectNode hook = Json.object().put("name", "web").put("active", true);
+        hook.putArray("events").add("workflow_run").add("workflow_job");
+        // Port 1 refuses: the simulator keeps each delivery's payload, and nothing is stored until this test stores it.
+        hook.putObject("config").put("url", "http://127.0.0.1:1/hook").put("content_type", "json").put("secret", Deliveries.SECRET);
+        admin.post(admin.repoPath("/hooks"), hook);
+        sim.phaseDelays(Duration.ofMillis(20), Duration.ofSeconds(30));
+        String corr = lib.webhook.Correlation.newId();
+        long runId = dispatch(admin, corr);
+        SimState.Delivery runInProgress = sim.awaitDeliveries(1, d -> d.event().equals("workflow_run")
+                && "in_progress".equals(d.action()), Duration.ofSeconds(10)).get(0);
+        SimState.Delivery jobQueued = sim.awaitDeliveries(1, d -> d.event().equals("workflow_job")
+                && "queued".equals(d.action()), Duration.ofSeconds(10)).get(0);
+
+        List<Seen> seen = new CopyOnWriteArrayList<>();
+        Future<RunOutcome> following = Executors.newSingleThreadExecutor().submit(() ->
+                follower(sim, corr, seen, new RunFollower.Options(Duration.ofMillis(20), true, 30, false))
+                        .follow(runId, Duration.ofMillis(2500)));
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (seen.stream().noneMatch(x -> !x.jobs().isEmpty() && "in_progress".equals(x.jobs().get(0).status()))) {
+            assertTrue(System.nanoTime() < deadline, "the listing never showed the job running: " + seen);
+            Thread.sleep(10);
+        }
+        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), runInProgress.payload(), runInProgress.guid());
+        Deliveries.storeJob(runs(), jobQueued.payload(), jobQueued.guid());
+        assertTrue(following.get(30, TimeUnit.SECONDS).timedOut());
+
+        List<String> shown = seen.stream().filter(x -> !x.jobs().isEmpty()).map(x -> x.jobs().get(0).status()).toList();
+        assertEquals("in_progress", shown.get(shown.size() - 1), shown.toString());
+        assertFalse(shown.subList(shown.indexOf("in_progress"), shown.size()).contains("queued"), shown.toString());
+    }
+
     // ---------------------------------------------------------------- 2, 3, 9: a failing run
 
     @Test

@@ -7,8 +7,11 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 import lib.util.Json;
+import lib.webhook.WorkflowRunEvent;
 
 /**
  * One job of a run and its steps, as the jobs listing ({@code GET .../runs/{id}/jobs}) or a
@@ -33,6 +36,24 @@ public record Job(long id, String name, String status, String conclusion, String
         return new Job(job.path("id").asLong(), Json.text(job, "name"), Json.text(job, "status"), Json.text(job, "conclusion"),
                 Json.text(job, "html_url"), job.path("run_attempt").asLong(0), RunState.time(job, "started_at"),
                 RunState.time(job, "completed_at"), List.copyOf(steps));
+    }
+
+    /**
+     * The jobs of one attempt as {@code delivered} shows them, except where {@code known} (e.g. an earlier jobs
+     * listing) saw a job further on: deliveries arrive out of order, and the first one stored may be a job's older
+     * one. Jobs only {@code known} are kept. Ordered by job id.
+     */
+    public static List<Job> furthest(List<Job> known, List<Job> delivered) {
+        Map<Long, Job> byId = new TreeMap<>();
+        for (Job k : known) byId.put(k.id, k);
+        for (Job d : delivered) {
+            Job k = byId.get(d.id);
+            if (k == null || k.runAttempt != d.runAttempt
+                    || WorkflowRunEvent.statusRank(d.status) >= WorkflowRunEvent.statusRank(k.status)) {
+                byId.put(d.id, d);
+            }
+        }
+        return List.copyOf(byId.values());
     }
 
     /** Completed without success: failure, cancelled, timed_out, startup_failure, action_required. */

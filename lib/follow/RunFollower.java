@@ -131,7 +131,7 @@ public final class RunFollower {
                 // while reading the run fails, so would listing its jobs: they wait for the run to answer again
                 boolean jobsFromApi = options.wantJobs() && look.jobRows().isEmpty() && api != null && errorsInARow == 0;
                 if (options.wantJobs() && !look.jobRows().isEmpty()) {
-                    jobs = stored.jobs(look.jobRows());
+                    jobs = Job.furthest(jobs, stored.jobs(look.jobRows()));
                 } else if (jobsFromApi && now >= nextJobsPoll && now >= rateLimitedUntil) {
                     Optional<List<Job>> listed = listJobs(runId, false);
                     listed.ifPresent(j -> jobs = j);
