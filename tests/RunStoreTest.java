@@ -74,6 +74,25 @@ class RunStoreTest {
         for (int i = 0; i < 4; i++) assertEquals("t-" + (i + 1), rows.get(i).get("delivery_id").asText());
     }
 
+    /** What a damaged index's error suggests: deleted, it is rebuilt, every row kept, by the next ingest. */
+    @Test
+    void aDeletedIndexIsRebuiltFromTheDeliveryMarkersByTheNextIngest() throws Exception {
+        Path runs = tmp.resolve("runs");
+        for (int i = 1; i <= 3; i++) assertEquals(0, ingest(runs, "d-" + i, "in_progress").exitCode());
+        Path index = runs.resolve(CORR).resolve("webhook/index.json");
+        Files.writeString(index, "[\n{\"delivery_id\": damaged},\n]\n"); // damaged inside, its end intact
+        Testing.Run refused = Testing.run(new WaitForWebhook(), "--runs-dir", runs.toString(), "--correlation-id", CORR,
+                "--timeout", "1");
+        assertEquals(2, refused.exitCode(), refused.all());
+        assertTrue(refused.err().contains("or delete it: the next delivery stored here rebuilds it"), refused.err());
+
+        Files.delete(index);
+        assertEquals(0, ingest(runs, "d-4", "completed").exitCode());
+        JsonNode rows = Json.read(index);
+        assertEquals(4, rows.size(), rows.toString());
+        for (int i = 0; i < 4; i++) assertEquals("d-" + (i + 1), rows.get(i).get("delivery_id").asText());
+    }
+
     @Test
     void theMetadataListsAtMostAHundredDeliveriesAndCountsThemAll() throws Exception {
         Path runs = Files.createDirectories(tmp.resolve("runs"));

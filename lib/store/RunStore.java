@@ -191,7 +191,13 @@ public final class RunStore implements AutoCloseable {
      */
     public List<IndexRow> readIndex(String folder) throws IOException {
         Path file = indexFile(folder);
-        JsonNode node = readSettled(file);
+        JsonNode node;
+        try {
+            node = readSettled(file);
+        } catch (DamagedFileException e) {
+            throw new DamagedFileException(file + " is not valid JSON; left unchanged (fix it, or delete it: the next"
+                    + " delivery stored here rebuilds it from the rows in " + webhookDir(folder).resolve("deliveries") + ")");
+        }
         if (node == null) return List.of();
         if (!node.isArray()) throw new DamagedFileException(file + " does not hold a JSON array; left unchanged");
         List<IndexRow> rows = new ArrayList<>(node.size());
@@ -392,6 +398,7 @@ public final class RunStore implements AutoCloseable {
      */
     private void appendIndexRow(String folder, IndexRow row, byte[] line) throws IOException {
         Path file = indexFile(folder);
+        boolean absent = false;
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             long size = ch.size();
             if (size > INDEX_END.length + 1 && endsWith(ch, size, INDEX_END)) {
@@ -403,11 +410,11 @@ public final class RunStore implements AutoCloseable {
                 return;
             }
         } catch (NoSuchFileException e) {
-            // the folder's first delivery: written whole below
+            absent = true; // the folder's first delivery (no markers yet), or an index deleted since: written whole below
         }
         List<IndexRow> rows;
         try {
-            rows = new ArrayList<>(readIndex(folder));
+            rows = absent ? rowsFromMarkers(folder) : new ArrayList<>(readIndex(folder));
         } catch (DamagedFileException damaged) {
             rows = rowsFromMarkers(folder); // e.g. torn by an OS crash during an append
         }
@@ -458,13 +465,20 @@ public final class RunStore implements AutoCloseable {
 
     /**
      * Whether the index already has a row for this delivery; reads the whole index (only on the rare resume path).
-     * Call holding the folder's lock. An index torn by a crash is rebuilt from the markers first.
+     * Call holding the folder's lock. An index torn by a crash, or missing, is rebuilt from the markers first.
      */
     public boolean indexHolds(String folder, String deliveryId) throws IOException {
         if (replayIndexed != null && replayIndexed.containsKey(folder)) return replayIndexed.get(folder).contains(deliveryId);
         List<IndexRow> rows;
         try {
             rows = readIndex(folder);
+            if (rows.isEmpty() && !Files.exists(indexFile(folder))) {
+                rows = rowsFromMarkers(folder); // lost in a crash, or deleted: as the next append would rebuild it
+                if (!rows.isEmpty()) {
+                    writeIndex(folder, rows);
+                    warn.accept(indexFile(folder) + " was missing; rebuilt it from the delivery markers");
+                }
+            }
         } catch (DamagedFileException torn) {
             rows = rowsFromMarkers(folder);
             writeIndex(folder, rows);
