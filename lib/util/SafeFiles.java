@@ -183,6 +183,24 @@ public final class SafeFiles {
         }
     }
 
+    /**
+     * Creates a folder and its missing parents durably: the folder holding each one created is flushed (its new
+     * entry), so a power loss cannot take away the folder with what is later made durable in it. A folder that
+     * exists costs one stat.
+     */
+    public static void createDirectoriesDurably(Path dir) throws IOException {
+        Path folder = dir.toAbsolutePath();
+        if (Files.isDirectory(folder)) return;
+        Path parent = folder.getParent();
+        if (parent != null) createDirectoriesDurably(parent);
+        try {
+            Files.createDirectory(folder);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(folder)) throw e; // else made meanwhile, perhaps by a writer that flushes nothing
+        }
+        if (parent != null) force(parent);
+    }
+
     public static void move(Path from, Path to) throws IOException {
         try {
             Files.move(from, to, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
