@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -16,12 +18,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Stream;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
+import lib.hooks.Hooks;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
 import lib.sources.GitHubDeliveriesSource;
 import lib.sources.SourcePoller;
 import lib.store.RunStore;
 import lib.util.Json;
+import lib.webhook.WebhookDelivery;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -58,9 +62,15 @@ class GitHubDeliveriesSourceTest {
     }
 
     long dispatchAndAwaitDeliveries() throws Exception {
+        long runId = dispatchRun();
+        sim.awaitDeliveries(7, WAIT); // ping + 3 workflow_run + 3 workflow_job, all failed to connect
+        return runId;
+    }
+
+    /** A run of the correlation, dispatched and completed (its deliveries may still be on their way). */
+    long dispatchRun() throws Exception {
         long runId = dispatch(CORR);
         sim.awaitRun(runId, "completed", WAIT);
-        sim.awaitDeliveries(7, WAIT); // ping + 3 workflow_run + 3 workflow_job, all failed to connect
         return runId;
     }
 
@@ -152,6 +162,46 @@ class GitHubDeliveriesSourceTest {
                 "--from-github", "--correlation-id", CORR, "--timeout", "1");
         assertEquals(2, r.exitCode(), r.all());
         assertTrue(r.err().contains("manage-actions-webhook register"), r.err());
+    }
+
+    /**
+     * A source running for weeks remembers only the latest delivery ids and GUIDs, yet hands over each new delivery
+     * once: a poll lists back to the newest one it handed over. A redelivery of an old delivery, whose GUID it has
+     * forgotten, is handed over again and stored as a duplicate; one of a recent delivery is not handed over.
+     */
+    @Test
+    void pastTheIdsItRemembersEachNewDeliveryIsStillHandedOverOnce() throws Exception {
+        int remembered = 4;
+        GitHubDeliveriesSource source = new GitHubDeliveriesSource(Hooks.ofRepo(gh), hookId, Duration.ofMillis(100), 2,
+                remembered);
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), m -> log.add("warning: " + m));
+        List<String> handedOver = new ArrayList<>();
+        Map<String, DeliveryIntake.Kind> outcomes = new HashMap<>();
+        int rounds = 3;
+        for (int round = 1; round <= rounds; round++) {
+            dispatchRun();
+            sim.awaitDeliveries(1 + 6 * round, WAIT); // the hook's ping, then each run's 3 workflow_run and 3 workflow_job
+            for (WebhookDelivery d : source.poll()) {
+                handedOver.add(d.deliveryId());
+                outcomes.put(d.deliveryId(), intake.accept(d).kind());
+            }
+            assertTrue(source.remembered() <= remembered, "remembers " + source.remembered());
+        }
+        List<String> guids = sim.deliveries().stream().filter(d -> !d.event().equals("ping")).map(d -> d.guid()).toList();
+        assertEquals(6 * rounds, guids.size());
+        assertEquals(guids, handedOver, "each once, oldest first");
+        assertTrue(outcomes.values().stream().allMatch(k -> k == DeliveryIntake.Kind.STORED), outcomes.toString());
+
+        List<SimState.Delivery> all = sim.deliveries();
+        Hooks.ofRepo(gh).redeliver(hookId, all.get(1).id()); // the first run's first delivery: forgotten long ago
+        Hooks.ofRepo(gh).redeliver(hookId, all.get(all.size() - 1).id()); // the newest: remembered
+        sim.awaitDeliveries(all.size() + 2, WAIT);
+        List<WebhookDelivery> again = source.poll();
+        assertEquals(List.of(all.get(1).guid()), again.stream().map(WebhookDelivery::deliveryId).toList());
+        assertEquals(DeliveryIntake.Kind.DUPLICATE, intake.accept(again.get(0)).kind(), "stored once");
+        assertEquals(6 * rounds, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+        assertTrue(source.remembered() <= remembered, "remembers " + source.remembered());
     }
 
     @Test

@@ -2,6 +2,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
@@ -9,9 +10,12 @@ import java.io.File;
 import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpResponse;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -345,6 +349,120 @@ class JournalTest {
         } finally {
             next.destroy();
             next.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * A receiver killed between creating its next segment ({@code *.wal.opening}) and renaming it leaves that file:
+     * the next receiver's recovery replays what it holds (normally nothing: entries are appended only once it is
+     * renamed) and removes it, but leaves alone one that a live receiver holds locked.
+     */
+    @Test
+    void aSegmentLeftWhileBeingOpenedIsReplayedAndRemovedUnlessItsReceiverLives() throws Exception {
+        String corr = Correlation.newId();
+        Path runs = tmp.resolve("runs");
+        Path left = null;
+        for (int round = 0; left == null && round < 5; round++) {
+            Path live = tmp.resolve("live-" + round);
+            try (RunStore store = RunStore.journaled(live, m -> {})) {
+                new DeliveryIntake(store, verifying(), Clock.systemUTC(), m -> {})
+                        .accept(signed(Fixtures.workflowRun("requested", corr, 42L), "o-1"));
+                left = copyOfLiveSegment(live, tmp.resolve("left-" + round)).orElse(null);
+            }
+        }
+        Path journal = Files.createDirectories(runs.resolve(Journal.DIR));
+        Path empty = Files.createFile(journal.resolve("4001-1000-1.wal.opening"));
+        Path holding = Files.move(left, journal.resolve("4002-2000-1.wal.opening")); // its rename lost, say
+        Path held = journal.resolve("4003-3000-1.wal.opening");
+        Process owner = holdLocked(held);
+        try {
+            List<String> warnings = new ArrayList<>();
+            try (RunStore store = RunStore.journaled(runs, warnings::add)) {
+                assertEquals(1, new DeliveryIntake(store, verifying(), Clock.systemUTC(), m -> {}).recoverJournal());
+            }
+            assertFalse(Files.exists(empty), "removed");
+            assertFalse(Files.exists(holding), "replayed and removed");
+            assertEquals(List.of("o-1"), new RunStore(runs).readIndex(corr).stream().map(IndexRow::deliveryId).toList());
+            assertTrue(Files.exists(held), "its receiver is alive");
+            assertEquals(List.of(), warnings);
+        } finally {
+            owner.getOutputStream().close();
+            assertTrue(owner.waitFor(30, TimeUnit.SECONDS));
+        }
+        Journal.recover(journal, e -> {}, entries -> {}, m -> {});
+        assertFalse(Files.exists(held), "removed once its receiver is gone");
+    }
+
+    /** A process of its own holding a lock on {@code file} (as a live receiver does its segment) until its stdin closes. */
+    static Process holdLocked(Path file) throws Exception {
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(),
+                file.toString()).redirectErrorStream(true).start();
+        String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
+        assertEquals("locked", first);
+        return p;
+    }
+
+    static final class LockHolder {
+        public static void main(String[] args) throws Exception {
+            try (FileChannel channel = FileChannel.open(Path.of(args[0]), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                    FileLock lock = channel.lock()) {
+                System.out.println("locked");
+                System.out.flush();
+                System.in.read();
+            }
+        }
+    }
+
+    /**
+     * A segment's records are flushed before the 2xx, and so must its name be: a new segment is renamed into place,
+     * and a rename survives a power loss only once its folder is flushed. That flush comes before the segment's first
+     * answer, once per segment (not per delivery); the deliveries' own files and folders are flushed by checkpoints only.
+     */
+    @Test
+    void aSegmentsNameIsFlushedOnceBeforeItsFirstAnswerAndTheDeliveriesFilesAreNot() throws Exception {
+        assumeTrue(SyscallTrace.available(), "strace shows a folder's flush");
+        Path runs = tmp.resolve("runs");
+        Files.createDirectories(runs);
+        String corr = Correlation.newId();
+        List<SyscallTrace.Call> calls = SyscallTrace.run(tmp, List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-XX:TieredStopAtLevel=1", "-Dawt.journal.checkpointMillis=600000", "-cp", System.getProperty("java.class.path"),
+                JournalingMain.class.getName(), runs.toString(), corr));
+        Path journal = runs.resolve(Journal.DIR).toAbsolutePath();
+        int renamed = indexOf(calls, c -> c.name().startsWith("rename") && c.path().getParent().equals(journal)
+                && c.path().toString().endsWith(".wal"));
+        int firstAnswer = indexOf(calls, c -> c.isMkdir() && c.path().endsWith("answered-0"));
+        int lastAnswer = indexOf(calls, c -> c.isMkdir() && c.path().endsWith("answered-2"));
+        assertTrue(renamed >= 0 && firstAnswer > renamed && lastAnswer > firstAnswer, calls.toString());
+        List<SyscallTrace.Call> flushes = calls.subList(0, lastAnswer).stream().filter(SyscallTrace.Call::isFlush).toList();
+        List<Integer> journalFlushes = new ArrayList<>();
+        for (int i = 0; i < lastAnswer; i++) if (calls.get(i).isFlush() && calls.get(i).path().equals(journal)) journalFlushes.add(i);
+        assertEquals(1, journalFlushes.size(), "the journal folder is flushed once for the segment: " + flushes);
+        assertTrue(journalFlushes.get(0) > renamed && journalFlushes.get(0) < firstAnswer, calls.toString());
+        Path segment = calls.get(renamed).path();
+        for (SyscallTrace.Call flush : flushes) {
+            assertTrue(flush.path().equals(segment) || flush.path().equals(journal) || flush.path().equals(runs.toAbsolutePath()),
+                    "before a checkpoint, only the segment and its folder are flushed (and the runs folder once, where"
+                            + " the journal folder was made): " + flushes);
+        }
+    }
+
+    static int indexOf(List<SyscallTrace.Call> calls, java.util.function.Predicate<SyscallTrace.Call> which) {
+        for (int i = 0; i < calls.size(); i++) if (which.test(calls.get(i))) return i;
+        return -1;
+    }
+
+    /** Three deliveries through a journaled store, as a receiver takes them; after each answer, a folder "answered-N". */
+    static final class JournalingMain {
+        public static void main(String[] args) throws Exception {
+            Path runs = Path.of(args[0]);
+            try (RunStore store = RunStore.journaled(runs, m -> {})) {
+                DeliveryIntake intake = new DeliveryIntake(store, verifying(), Clock.systemUTC(), m -> {});
+                for (int i = 0; i < 3; i++) {
+                    intake.accept(signed(Fixtures.workflowRun("in_progress", args[1], 84_000_001L), "a-" + i));
+                    Files.createDirectory(runs.resolve("answered-" + i)); // a mark in the trace
+                }
+            }
         }
     }
 

@@ -589,6 +589,55 @@ class ProcessWorkflowWebhookTest {
         assertTrue(usage.err().lines().noneMatch(l -> l.startsWith("::")), usage.err());
     }
 
+    /**
+     * A stored delivery survives a power loss: a name created or replaced is durable only once its folder is
+     * flushed, so every one the store makes (event file, metadata or orphan record, index, marker, and the
+     * folders made for them) has its folder flushed, and before the marker says "stored", except the marker's
+     * own. Seen through strace (no file shows a folder's flush): a correlation's first delivery, which makes its
+     * folders, its second, and one without a metadata file (an orphan record).
+     */
+    @Test
+    void everyNameAStoredDeliveryMakesHasItsFolderFlushedBeforeTheMarkerButTheMarkersOwn() throws Exception {
+        Assumptions.assumeTrue(SyscallTrace.available(), "strace shows a folder's flush");
+        writeMetadata(CORR + ".json", "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
+        String orphan = "7d3e9b1c-4a2f-4e6d-9c8b-1a2b3c4d5e6f";
+        Map<String, String> deliveries = new java.util.LinkedHashMap<>(); // delivery id -> correlation
+        deliveries.put("first", CORR);
+        deliveries.put("second", CORR);
+        deliveries.put("orphaned", orphan);
+        for (Map.Entry<String, String> d : deliveries.entrySet()) {
+            Path payload = Files.write(tmp.resolve(d.getKey() + ".json"), Fixtures.workflowRun("completed", d.getValue(), RUN));
+            List<SyscallTrace.Call> calls = SyscallTrace.run(tmp, List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), "ProcessWorkflowWebhook",
+                    "--runs-dir", runs.toString(), "--state-dir", tmp.resolve("state").toString(), "--file", payload.toString(),
+                    "--skip-verify", "--delivered", d.getKey()));
+            Path marker = runs.resolve(d.getValue()).resolve("webhook/deliveries/" + d.getKey() + ".json");
+            int markedAt = -1;
+            for (int i = 0; i < calls.size(); i++) if (!calls.get(i).isFlush() && calls.get(i).path().equals(marker)) markedAt = i;
+            assertTrue(markedAt >= 0, d.getKey() + ": " + calls);
+            int names = 0;
+            for (int i = 0; i < calls.size(); i++) {
+                SyscallTrace.Call c = calls.get(i);
+                if (c.isFlush() || !isStoredName(c.path())) continue;
+                names++;
+                int flushedAt = -1;
+                for (int j = calls.size() - 1; j > i; j--) {
+                    if (calls.get(j).isFlush() && calls.get(j).path().equals(c.path().getParent())) flushedAt = j;
+                }
+                assertTrue(flushedAt > i, d.getKey() + ": the folder of " + c + " is never flushed: " + calls);
+                if (i != markedAt) assertTrue(flushedAt < markedAt, d.getKey() + ": " + c + " is flushed after the marker: " + calls);
+            }
+            assertTrue(names >= 3, d.getKey() + ": event file, metadata, marker at least: " + calls);
+        }
+    }
+
+    /** A name in the runs folder that a stored delivery relies on: not a lock, nor a hint (pending marker, run pointer). */
+    private boolean isStoredName(Path p) {
+        Path relative = runs.relativize(p);
+        return p.startsWith(runs) && !relative.startsWith(".locks") && !relative.startsWith(".by-run-id")
+                && !p.getFileName().toString().endsWith(".pending");
+    }
+
     @Test
     void aStoreThatCannotBeWrittenExitsOneAndSaysWhy() throws IOException {
         Files.writeString(runs, "a file where the runs folder should be");

@@ -228,6 +228,40 @@ class WebhookSiteSourceTest {
         assertTrue(ids.contains("d-1") && ids.contains("d-50") && ids.contains("d-new"), ids.subList(1000, 1051).toString());
     }
 
+    /** A source running for weeks remembers only the latest request uuids, yet hands over each new request once. */
+    @Test
+    void pastTheRequestsItRemembersEachNewOneIsStillHandedOverOnce() throws Exception {
+        int remembered = 3;
+        WebhookSiteSource source = new WebhookSiteSource(baseUrl, "the test", TOKEN, null, Duration.ofMillis(100), remembered);
+        List<String> ids = new java.util.ArrayList<>();
+        for (int round = 0; round < 6; round++) {
+            for (int i = 0; i < 2; i++) capture("workflow_run", "r" + round + "-" + i, "{}".getBytes(StandardCharsets.UTF_8), null);
+            source.poll().forEach(d -> ids.add(d.deliveryId()));
+            source.poll().forEach(d -> ids.add(d.deliveryId())); // nothing new
+            assertTrue(source.remembered() <= remembered, "remembers " + source.remembered());
+        }
+        List<String> expected = new java.util.ArrayList<>();
+        for (int round = 0; round < 6; round++) expected.addAll(List.of("r" + round + "-0", "r" + round + "-1"));
+        assertEquals(expected, ids, "each once, in arrival order");
+    }
+
+    /**
+     * A backlog longer than the requests a source remembers is read on without handing any over twice: the request
+     * every poll stops at (the newest) is looked up each time, so it is not forgotten however many older ones the
+     * backlog adds after it.
+     */
+    @Test
+    void aBacklogLongerThanTheRequestsItRemembersHandsEachOverOnce() throws Exception {
+        for (int i = 1; i <= 4500; i++) capture("workflow_run", "b-" + i, "{}".getBytes(StandardCharsets.UTF_8), null);
+        int remembered = 2500; // above the 2,000 a poll reads at most (ten pages and ten of a backlog)
+        WebhookSiteSource source = new WebhookSiteSource(baseUrl, "the test", TOKEN, null, Duration.ofMillis(100), remembered);
+        List<String> ids = new java.util.ArrayList<>();
+        for (int poll = 0; poll < 7; poll++) source.poll().forEach(d -> ids.add(d.deliveryId()));
+        assertEquals(4500, new java.util.HashSet<>(ids).size(), "each request");
+        assertEquals(4500, ids.size(), "each once");
+        assertTrue(source.remembered() <= remembered, "remembers " + source.remembered());
+    }
+
     @Test
     void aDeliveryIdFromTheSenderCannotAddLinesOrEscapesToTheLog() throws Exception {
         byte[] body = Fixtures.workflowRun("requested", CORR, RUN);

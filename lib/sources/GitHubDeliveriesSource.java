@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,6 +18,7 @@ import lib.hooks.HookState;
 import lib.hooks.Hooks;
 import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.RecentSet;
 import lib.util.Sleeper;
 import lib.webhook.Headers;
 import lib.webhook.WebhookDelivery;
@@ -40,14 +40,22 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(10);
     public static final String TRUSTED_BY = "github-api";
     private static final Set<String> WANTED = Set.of("workflow_run", "workflow_job");
+    /**
+     * How many delivery ids (and GUIDs) a source remembers. A poll lists back to the newest id it handed over and
+     * stops there, so only the latest ids matter; they are added oldest first, so a first poll that lists more (all
+     * GitHub keeps, 3 days) still remembers the newest. A later poll lists an interval's deliveries: 10,000 in 10 s
+     * is a thousand a second. A GUID forgotten lets a redelivery of an old delivery be handed over again, which the
+     * store takes as a duplicate (the same delivery id).
+     */
+    private static final int REMEMBERED = 10_000;
 
     private final GitHubClient client;
     private final Hooks hooks;
     private final String listPath;
     private final Duration interval;
     private final int pageSize;
-    private final Set<Long> seenIds = new HashSet<>();
-    private final Set<String> seenGuids = new HashSet<>();
+    private final RecentSet<Long> seenIds;
+    private final RecentSet<String> seenGuids;
 
     /** A hook of the client's repository. */
     public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval) {
@@ -61,11 +69,18 @@ public final class GitHubDeliveriesSource implements DeliverySource {
 
     /** A hook of a repository or an organisation. */
     public GitHubDeliveriesSource(Hooks hooks, long hookId, Duration interval, int pageSize) {
+        this(hooks, hookId, interval, pageSize, REMEMBERED);
+    }
+
+    /** As above, remembering the latest {@code remembered} delivery ids and GUIDs (tests use a few). */
+    public GitHubDeliveriesSource(Hooks hooks, long hookId, Duration interval, int pageSize, int remembered) {
         this.client = hooks.client();
         this.hooks = hooks;
         this.listPath = hooks.deliveriesPath(hookId);
         this.interval = interval;
         this.pageSize = pageSize;
+        this.seenIds = new RecentSet<>(remembered);
+        this.seenGuids = new RecentSet<>(remembered);
     }
 
     /** The hook from {@code stateDir} (a repository's or an organisation's), the token from the environment (or gh). */
@@ -144,6 +159,11 @@ public final class GitHubDeliveriesSource implements DeliverySource {
         headers.set(Headers.CONTENT_TYPE, "application/json");
         byte[] body = Json.compact(request.get("payload")).getBytes(StandardCharsets.UTF_8);
         return Optional.of(new WebhookDelivery(body, headers));
+    }
+
+    /** How many delivery ids, or GUIDs, it remembers: at most {@code remembered}. */
+    public int remembered() {
+        return Math.max(seenIds.size(), seenGuids.size());
     }
 
     /** The client this source lists with (its hook's API URL and token). */

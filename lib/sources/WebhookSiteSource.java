@@ -10,13 +10,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import lib.hooks.WebhookUrls;
 import lib.util.BadInputException;
 import lib.util.Json;
+import lib.util.RecentSet;
 import lib.util.Text;
 import lib.webhook.Headers;
 import lib.webhook.WebhookDelivery;
@@ -25,7 +24,8 @@ import lib.webhook.WebhookDelivery;
  * Deliveries that GitHub sent to a webhook.site token, read through webhook.site's API
  * ({@code GET /token/{token}/requests}, newest first, 100 per page, at most {@value #MAX_PAGES} pages a poll; a
  * longer backlog is read on by the next polls). Each request's raw {@code content} and headers become a
- * {@link WebhookDelivery}, so the HMAC is checked over the same bytes GitHub signed. Request uuids already returned are skipped (in memory).
+ * {@link WebhookDelivery}, so the HMAC is checked over the same bytes GitHub signed. Request uuids already returned
+ * are skipped (in memory, the latest {@value #REMEMBERED}).
  */
 public final class WebhookSiteSource implements DeliverySource {
     public static final String DEFAULT_URL = "https://webhook.site";
@@ -35,17 +35,29 @@ public final class WebhookSiteSource implements DeliverySource {
     public static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(2);
     /** Pages read per poll at most; only a first poll or a burst of over 100 requests needs more than one. */
     static final int MAX_PAGES = 10;
+    /**
+     * How many request uuids a source remembers: five times the 2,000 a poll reads at most ({@value #MAX_PAGES}
+     * pages, and as many of a backlog), so the requests a poll stops at and those a backlog passes over are
+     * still known. One forgotten is handed over again, and the store takes it as a duplicate (the same delivery id).
+     */
+    private static final int REMEMBERED = 10_000;
 
     private final URI listUrl;
     private final String apiKey;
     private final Duration interval;
     private final HttpClient http;
-    private final Set<String> seen = new HashSet<>();
+    private final RecentSet<String> seen;
     /** The page a poll goes on reading older unseen requests from, after one that stopped at {@value #MAX_PAGES}; 0: none. */
     private int backlogPage;
 
     /** {@code baseUrl} from {@code urlSource} (named if it is not an absolute http(s) URL with a host: bad input). */
     public WebhookSiteSource(String baseUrl, String urlSource, String token, String apiKey, Duration interval) {
+        this(baseUrl, urlSource, token, apiKey, interval, REMEMBERED);
+    }
+
+    /** As above, remembering the latest {@code remembered} request uuids (tests use a few). */
+    public WebhookSiteSource(String baseUrl, String urlSource, String token, String apiKey, Duration interval,
+            int remembered) {
         if (token == null || !token.matches("[A-Za-z0-9-]{1,64}")) {
             throw new BadInputException("--from-webhook-site expects a webhook.site token (a UUID), got: " + token);
         }
@@ -59,6 +71,7 @@ public final class WebhookSiteSource implements DeliverySource {
         this.apiKey = apiKey == null || apiKey.isBlank() ? null : apiKey.strip();
         this.interval = interval;
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+        this.seen = new RecentSet<>(remembered);
     }
 
     /**
@@ -104,6 +117,8 @@ public final class WebhookSiteSource implements DeliverySource {
         if (done && backlogPage > 0) nextBacklogPage = readBacklog(items);
         // Marked seen only once every page was read: a failed page leaves them all for the next poll.
         backlogPage = nextBacklogPage;
+        // The API lists newest first; oldest first, they are ingested in arrival order and the newest is remembered last.
+        Collections.reverse(items);
         List<WebhookDelivery> fresh = new ArrayList<>();
         for (JsonNode item : items) {
             String uuid = Json.text(item, "uuid");
@@ -112,8 +127,12 @@ public final class WebhookSiteSource implements DeliverySource {
             if (!"POST".equalsIgnoreCase(Json.text(item, "method")) || content == null || content.isEmpty()) continue;
             fresh.add(new WebhookDelivery(content.getBytes(StandardCharsets.UTF_8), Headers.fromJson(item.path("headers"))));
         }
-        Collections.reverse(fresh); // the API lists newest first; ingest in arrival order
         return fresh;
+    }
+
+    /** How many request uuids it remembers: at most {@code remembered}. */
+    public int remembered() {
+        return seen.size();
     }
 
     /**

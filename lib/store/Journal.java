@@ -7,6 +7,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -44,6 +45,8 @@ public final class Journal implements AutoCloseable {
     static final Duration CHECKPOINT_EVERY = Duration.ofMillis(Long.getLong("awt.journal.checkpointMillis", 250));
     private static final Set<Path> OWNED = ConcurrentHashMap.newKeySet(); // segments of this JVM: never replayed here
     private static final AtomicLong SEQUENCE = new AtomicLong();
+    /** The suffix of a segment being opened, before it is locked and takes its {@code .wal} name. */
+    private static final String OPENING = ".opening";
 
     /** Makes the files of a segment's deliveries durable (e.g. syncfs, or an fsync per file). */
     @FunctionalInterface
@@ -80,6 +83,8 @@ public final class Journal implements AutoCloseable {
         final List<JournalEntry> entries = new ArrayList<>(); // bodies dropped: what the flusher needs
         long written;
         long durable;
+        /** Its name is durable: the journal folder was flushed since the segment took it (by its first flush). */
+        boolean named;
         boolean syncing;
         int writing; // appended, files not yet written
         boolean checkpointed;
@@ -178,16 +183,22 @@ public final class Journal implements AutoCloseable {
                 }
                 s.syncing = true;
                 long target = s.written; // everything appended so far rides on this flush
+                boolean named = s.named;
                 boolean flushed = false;
                 lock.unlock();
                 try {
                     s.channel.force(false);
+                    // Once per segment, outside the lock: a rename is durable only once its folder is flushed.
+                    if (!named) SafeFiles.force(dir);
                     flushes.incrementAndGet();
                     flushed = true;
                 } finally {
                     lock.lock();
                     s.syncing = false;
-                    if (flushed) s.durable = Math.max(s.durable, target);
+                    if (flushed) {
+                        s.durable = Math.max(s.durable, target);
+                        s.named = true;
+                    }
                     changed.signalAll();
                 }
             }
@@ -236,7 +247,8 @@ public final class Journal implements AutoCloseable {
     /**
      * Replays the segments in {@code dir} that no live process owns (a process that died left them):
      * each entry goes to {@code replay}, which stores it again where it is missing; then the files are
-     * flushed and the segment deleted. A segment with an entry whose replay fails is kept for the next start
+     * flushed and the segment deleted. A {@code *.wal.opening} file (a process died while opening a segment)
+     * is one too: it normally holds nothing. A segment with an entry whose replay fails is kept for the next start
      * (its other entries are replayed all the same); one with damage before its end, which no write of ours
      * leaves, is kept as {@code *.wal.damaged} once the entries around the damage are replayed.
      */
@@ -244,7 +256,7 @@ public final class Journal implements AutoCloseable {
         if (!Files.isDirectory(dir)) return 0;
         int replayed = 0;
         List<Path> segments = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.wal")) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.{wal,wal" + OPENING + "}")) {
             files.forEach(segments::add);
         } catch (IOException e) {
             warn.accept("cannot list the journal " + dir + ": " + e.getMessage());
@@ -345,13 +357,25 @@ public final class Journal implements AutoCloseable {
 
     /**
      * A new segment, locked before it takes its {@code .wal} name: another process's {@link #recover} takes an
-     * unlocked {@code .wal} for one left by a dead process, and would delete it while it is being opened.
+     * unlocked {@code .wal} for one left by a dead process, and would delete it while it is being opened. That
+     * recovery also takes a {@code .wal.opening} file it could lock; in the moment between its creation and its
+     * lock, that may be ours: the rename then finds it gone, and a new one is opened.
      */
     private Segment openSegment() throws IOException {
-        Files.createDirectories(dir);
+        SafeFiles.createDirectoriesDurably(dir);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return openSegmentFile();
+            } catch (NoSuchFileException taken) {
+                if (attempt == 3) throw taken;
+            }
+        }
+    }
+
+    private Segment openSegmentFile() throws IOException {
         Path file = dir.resolve(ProcessHandle.current().pid() + "-" + System.currentTimeMillis() + "-"
                 + SEQUENCE.incrementAndGet() + ".wal").toAbsolutePath().normalize();
-        Path opening = file.resolveSibling(file.getFileName() + ".opening");
+        Path opening = file.resolveSibling(file.getFileName() + OPENING);
         FileChannel channel = FileChannel.open(opening, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
         try {

@@ -48,7 +48,8 @@ import lib.webhook.Correlation;
  * duplicate check is one file lookup and the index grows by one in-place append. Whole-file
  * writes go through a temp file renamed into place; every read-modify-write holds the lock.
  * <p>
- * Durability: a plain store flushes each file as it writes it. A {@link #journaled} store (a busy
+ * Durability: a plain store flushes each file as it writes it, and the folder of each name it creates or
+ * replaces (before the delivery's marker is written, the marker's own after it). A {@link #journaled} store (a busy
  * receiver) appends each delivery to its {@link Journal} first and writes the files without their
  * own flush: one journal flush makes all the deliveries that arrived meanwhile durable, and the
  * files are flushed together at the journal's next checkpoint ({@code runs/.journal/}).

@@ -32,14 +32,18 @@ public final class SafeFiles {
         return name != null && SAFE_NAME.matcher(name).matches() && !name.contains("..");
     }
 
-    /** Writes via a temp file in the same folder, fsyncs, then renames it into place. */
+    /**
+     * Writes via a temp file in the same folder, fsyncs, then renames it into place and flushes the folder: a
+     * rename survives a power loss only once its folder is flushed.
+     */
     public static void writeAtomically(Path file, byte[] bytes) throws IOException {
         replace(file, bytes, true);
     }
 
     /**
-     * Like {@link #writeAtomically} without the fsync: for hints that only help a later run and that
-     * a killed process never loses (the page cache keeps them); an OS crash may.
+     * Like {@link #writeAtomically} without the flushes: for hints that only help a later run and that
+     * a killed process never loses (the page cache keeps them); an OS crash may. A folder it creates is
+     * made durable all the same (see {@link #writeTemp}).
      */
     public static void writeHint(Path file, byte[] bytes) throws IOException {
         replace(file, bytes, false);
@@ -54,6 +58,7 @@ public final class SafeFiles {
         } finally {
             if (!moved) Files.deleteIfExists(tmp);
         }
+        if (durable) force(file.toAbsolutePath().getParent());
     }
 
     /**
@@ -78,17 +83,23 @@ public final class SafeFiles {
         }
     }
 
-    /** Opens a file, creating its folder only when it is missing (a mkdir per write costs a system call or two). */
+    /**
+     * Opens a file, creating its folder only when it is missing (a mkdir per write costs a system call or two);
+     * without a flush: a journal's checkpoint flushes the folders it creates.
+     */
     private static FileChannel open(Path file, StandardOpenOption... options) throws IOException {
-        return open(file, Set.of(options));
+        return open(file, Set.of(options), false);
     }
 
-    private static FileChannel open(Path file, Set<StandardOpenOption> options, FileAttribute<?>... attributes)
-            throws IOException {
+    /** {@code durableFolders}: a folder created is made durable ({@link #createDirectoriesDurably}). */
+    private static FileChannel open(Path file, Set<StandardOpenOption> options, boolean durableFolders,
+            FileAttribute<?>... attributes) throws IOException {
         try {
             return FileChannel.open(file, options, attributes);
         } catch (NoSuchFileException e) {
-            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path folder = file.toAbsolutePath().getParent();
+            if (durableFolders) createDirectoriesDurably(folder);
+            else Files.createDirectories(folder);
             return FileChannel.open(file, options, attributes);
         }
     }
@@ -98,6 +109,8 @@ public final class SafeFiles {
      * {@code durable}, and returns it. The temp file is created and written through one open (a receiver
      * replaces a file per delivery: {@code Files.createTempFile} would open it twice). The name need not be
      * unpredictable: the file is created exclusively (an existing name or link is never opened), and a taken name is redrawn.
+     * A folder it creates is made durable, even for a hint: a durable file written into it later relies on it
+     * (in a plain store, the "pending" hint makes a delivery's {@code deliveries/} folder, where its marker goes).
      */
     private static Path writeTemp(Path file, byte[] bytes, boolean durable) throws IOException {
         Path dir = file.toAbsolutePath().getParent();
@@ -126,14 +139,14 @@ public final class SafeFiles {
     private static FileChannel openPrivate(Path file) throws IOException {
         Set<StandardOpenOption> options = EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         boolean posix = file.getFileSystem().supportedFileAttributeViews().contains("posix");
-        return posix ? open(file, options, OWNER_ONLY) : open(file, options);
+        return posix ? open(file, options, true, OWNER_ONLY) : open(file, options, true);
     }
 
     private static void writeFully(FileChannel ch, byte[] bytes) throws IOException {
         write(ch, ByteBuffer.wrap(bytes), 0);
     }
 
-    /** Writes a new file, fsynced; never replaces an existing one. Returns false when it already existed. */
+    /** Writes a new file, fsynced, its folder too; never replaces an existing one. Returns false when it already existed. */
     public static boolean writeNew(Path file, byte[] bytes) throws IOException {
         return writeNew(file, bytes, true);
     }
@@ -141,19 +154,27 @@ public final class SafeFiles {
     /** As {@link #writeNew(Path, byte[])}; {@code durable} false leaves the flush to a later checkpoint. */
     public static boolean writeNew(Path file, byte[] bytes, boolean durable) throws IOException {
         Path tmp = writeTemp(file, bytes, durable);
+        boolean created;
         try {
-            try {
-                Files.createLink(file, tmp); // atomic "create if absent" with complete content
-                return true;
-            } catch (FileAlreadyExistsException e) {
-                return false;
-            } catch (UnsupportedOperationException e) {
-                if (Files.exists(file)) return false;
-                move(tmp, file);
-                return true;
-            }
+            created = link(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
+        }
+        if (created && durable) force(file.toAbsolutePath().getParent());
+        return created;
+    }
+
+    /** Gives {@code tmp}'s content the name {@code file} unless it is taken: atomic "create if absent" with complete content. */
+    private static boolean link(Path tmp, Path file) throws IOException {
+        try {
+            Files.createLink(file, tmp);
+            return true;
+        } catch (FileAlreadyExistsException e) {
+            return false;
+        } catch (UnsupportedOperationException e) {
+            if (Files.exists(file)) return false;
+            move(tmp, file);
+            return true;
         }
     }
 
@@ -181,6 +202,24 @@ public final class SafeFiles {
         } catch (NoSuchFileException gone) {
             // nothing to flush
         }
+    }
+
+    /**
+     * Creates a folder and its missing parents durably: the folder holding each one created is flushed (its new
+     * entry), so a power loss cannot take away the folder with what is later made durable in it. A folder that
+     * exists costs one stat.
+     */
+    public static void createDirectoriesDurably(Path dir) throws IOException {
+        Path folder = dir.toAbsolutePath();
+        if (Files.isDirectory(folder)) return;
+        Path parent = folder.getParent();
+        if (parent != null) createDirectoriesDurably(parent);
+        try {
+            Files.createDirectory(folder);
+        } catch (FileAlreadyExistsException e) {
+            if (!Files.isDirectory(folder)) throw e; // else made meanwhile, perhaps by a writer that flushes nothing
+        }
+        if (parent != null) force(parent);
     }
 
     public static void move(Path from, Path to) throws IOException {

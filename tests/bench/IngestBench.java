@@ -48,8 +48,9 @@ final class IngestBench extends BenchSection {
         }
         if (tmpfs) receiverLoad(shm, " — tmpfs (/dev/shm), for comparison", 16, 64, Duration.ofSeconds(5));
         notes.add("Ingest: each delivery is the 22 KB `tests/fixtures/workflow_run.completed.json` re-targeted at its "
-                + "correlation, signed with `lib.Hmac` and verified. A stored delivery costs 4 fsyncs (event file, "
-                + "metadata, index append, delivery marker; the pending marker and the run-id pointer are unsynced hints), "
+                + "correlation, signed with `lib.Hmac` and verified. A stored delivery costs 7 fsyncs (event file, "
+                + "metadata, index append, delivery marker, and the folders of the event file, metadata and marker; the "
+                + "pending marker and the run-id pointer are unsynced hints), "
                 + "creates 4 inodes and frees 2 (the pending marker, the replaced metadata file). CPU is this JVM's "
                 + "user+kernel time.");
     }
