@@ -20,9 +20,11 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -444,6 +446,33 @@ class JournalTest {
             assertTrue(flush.path().equals(segment) || flush.path().equals(journal) || flush.path().equals(runs.toAbsolutePath()),
                     "before a checkpoint, only the segment and its folder are flushed (and the runs folder once, where"
                             + " the journal folder was made): " + flushes);
+        }
+    }
+
+    /**
+     * Where {@code sync -f} cannot flush the file system at once, a checkpoint flushes each journaled delivery's files
+     * and every folder that gained a name: a new correlation's folders up to {@code runs/} included.
+     */
+    @Test
+    void withoutSyncACheckpointFlushesEachFileAndEveryFolderOfANewCorrelation() throws Exception {
+        assumeTrue(SyscallTrace.available(), "strace shows a folder's flush");
+        Path runs = Files.createDirectories(tmp.resolve("runs")).toAbsolutePath();
+        String corr = Correlation.newId();
+        List<SyscallTrace.Call> calls = SyscallTrace.run(tmp, List.of("/usr/bin/env", "PATH=" + tmp.resolve("no-tools"),
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-XX:TieredStopAtLevel=1",
+                "-Dawt.journal.checkpointMillis=600000", "-cp", System.getProperty("java.class.path"),
+                JournalingMain.class.getName(), runs.toString(), corr));
+        int lastAnswer = indexOf(calls, c -> c.isMkdir() && c.path().endsWith("answered-2"));
+        assertTrue(lastAnswer > 0, calls.toString());
+        Set<Path> flushed = new HashSet<>();
+        calls.subList(lastAnswer, calls.size()).stream().filter(SyscallTrace.Call::isFlush).forEach(c -> flushed.add(c.path()));
+        Path webhook = runs.resolve(corr).resolve("webhook");
+        List<Path> expected = new ArrayList<>(List.of(runs, runs.resolve(corr), webhook, webhook.resolve("events"),
+                webhook.resolve("deliveries"), webhook.resolve("index.json"), runs.resolve(".by-run-id")));
+        for (int i = 0; i < 3; i++) expected.add(webhook.resolve("deliveries").resolve("a-" + i + ".json"));
+        for (Path p : expected) assertTrue(flushed.contains(p), p + " was not flushed at the checkpoint: " + flushed);
+        try (var events = Files.list(webhook.resolve("events"))) {
+            for (Path event : events.toList()) assertTrue(flushed.contains(event), event + " was not flushed: " + flushed);
         }
     }
 

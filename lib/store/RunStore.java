@@ -19,6 +19,7 @@ import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -445,7 +446,7 @@ public final class RunStore implements AutoCloseable {
     private void flush(List<JournalEntry> entries) throws IOException {
         if (entries.isEmpty()) return;
         if (Processes.run(List.of("sync", "-f", root.toString()), null, null, SYNC_TIMEOUT).isPresent()) return;
-        java.util.Set<Path> paths = new java.util.LinkedHashSet<>();
+        Set<Path> paths = new LinkedHashSet<>();
         for (JournalEntry e : entries) {
             Path webhook = webhookDir(e.folder());
             paths.add(eventsDir(e.folder()).resolve(e.eventFile()));
@@ -457,6 +458,7 @@ public final class RunStore implements AutoCloseable {
             paths.add(eventsDir(e.folder()));
             paths.add(webhook.resolve("deliveries"));
             paths.add(webhook);
+            paths.add(webhook.getParent()); // runs/<uuid>/, which holds a new correlation's webhook/
         }
         paths.add(root.resolve("webhook_orphans"));
         paths.add(runPointer(0).getParent());
