@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Map;
@@ -95,19 +94,9 @@ public final class Secrets {
         return new Secret(HexFormat.of().formatHex(raw), origin);
     }
 
-    /** Stores the secret readable by its owner only (mode 600 where POSIX permissions exist). */
+    /** Stores the secret readable by its owner only (mode 600 where POSIX permissions exist), flushed with its folder. */
     public static void store(Secret secret, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
-        Path tmp = dir.resolve("." + file.getFileName() + ".tmp" + ProcessHandle.current().pid());
-        Files.deleteIfExists(tmp);
-        try {
-            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(tmp);
-        }
-        Files.write(tmp, (secret.reveal() + "\n").getBytes(StandardCharsets.UTF_8));
-        SafeFiles.move(tmp, file);
+        SafeFiles.writeAtomically(file, (secret.reveal() + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
     private static Optional<Secret> readFile(Path file) {
