@@ -148,19 +148,14 @@ public final class SafeFiles {
 
     /** Writes a new file, fsynced, its folder too; never replaces an existing one. Returns false when it already existed. */
     public static boolean writeNew(Path file, byte[] bytes) throws IOException {
-        return writeNew(file, bytes, true);
-    }
-
-    /** As {@link #writeNew(Path, byte[])}; {@code durable} false leaves the flush to a later checkpoint. */
-    public static boolean writeNew(Path file, byte[] bytes, boolean durable) throws IOException {
-        Path tmp = writeTemp(file, bytes, durable);
+        Path tmp = writeTemp(file, bytes, true);
         boolean created;
         try {
             created = link(tmp, file);
         } finally {
             Files.deleteIfExists(tmp);
         }
-        if (created && durable) force(file.toAbsolutePath().getParent());
+        if (created) force(file.toAbsolutePath().getParent());
         return created;
     }
 
