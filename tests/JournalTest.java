@@ -399,7 +399,7 @@ class JournalTest {
     static Process holdLocked(Path file) throws Exception {
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), LockHolder.class.getName(),
-                file.toString()).redirectErrorStream(true).start();
+                file.toString()).redirectError(ProcessBuilder.Redirect.DISCARD).start(); // stderr: e.g. "Picked up JAVA_TOOL_OPTIONS"
         String first = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
         assertEquals("locked", first);
         return p;
