@@ -133,7 +133,8 @@ class WaitForWebhook implements Callable<Integer> {
                 DeliveryWatcher watcher = correlation == null ? null
                 : new DeliveryWatcher(store, correlation, DeliveryWatcher.DEFAULT_FALLBACK_POLL);
                 Sources sources = Sources.start(new Sources.Config(listen, path, receiver.limits(), receiver.redeliverFailed,
-                        webhookSiteToken, webhookSiteUrl, fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err)),
+                        webhookSiteToken, webhookSiteUrl, fromGitHub, pollInterval, storage.state.stateDir, verbose.log(err),
+                        correlation),
                         store, storage.verifying(env),
                         () -> storage.requireSecret(env, "receiving or fetching signed deliveries"), env, clock,
                         watcher == null ? () -> {} : watcher::wake, log)) {

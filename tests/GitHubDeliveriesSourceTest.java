@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -145,6 +146,38 @@ class GitHubDeliveriesSourceTest {
         assertFalse(r.err().contains("not stored"), r.err());
         try (Stream<Path> files = Files.walk(runs)) {
             assertEquals(List.of(), files.filter(f -> f.toString().endsWith(".pending")).toList(), "a store broken off");
+        }
+    }
+
+    /** A wait for a recorded dispatch fetches nothing GitHub delivered before it (an organisation's hook may hold thousands). */
+    @Test
+    void aWaitFetchesOnlyTheDeliveriesMadeSinceItsDispatch() throws Exception {
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
+                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        for (int i = 0; i < 3; i++) sim.awaitRun(dispatch(String.format("0e000000-0000-4000-8000-%012d", i)), "completed", WAIT);
+        List<Long> before = sim.awaitDeliveries(1 + 3 * 6, WAIT).stream().map(d -> d.id()).toList();
+        Thread.sleep(1100); // GitHub's delivered_at has whole seconds
+        Instant between = Instant.now();
+        Thread.sleep(1100);
+        long runId = dispatchRun();
+        sim.awaitDeliveries(1 + 4 * 6, WAIT);
+        // trigger-and-track's record, made on a clock that may be ahead of GitHub's by up to the margin
+        Files.createDirectories(runs);
+        Files.writeString(runs.resolve(CORR + ".json"), Json.compact(Json.object().put("correlation_id", CORR)
+                .putNull("run_id").put("dispatched_at", between.plus(Duration.ofHours(1)).toString())));
+
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = Map.of("GH_TOKEN", sim.token());
+        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", state.toString(), "--from-github",
+                "--poll-interval", "100ms", "--correlation-id", CORR, "--timeout", "10");
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals(runId, Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out").get("run_id").asLong());
+        List<String> fetched = sim.requests().stream().filter(q -> q.matches("GET .*/deliveries/\\d+")).toList();
+        assertFalse(fetched.isEmpty());
+        for (String q : fetched) {
+            long id = Long.parseLong(q.substring(q.lastIndexOf('/') + 1));
+            assertFalse(before.contains(id), "fetched a delivery from before the dispatch: " + q);
         }
     }
 

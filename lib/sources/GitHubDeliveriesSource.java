@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -56,6 +57,8 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     private final int pageSize;
     private final RecentSet<Long> seenIds;
     private final RecentSet<String> seenGuids;
+    /** Deliveries made before this are neither listed further nor fetched; null: all GitHub keeps. */
+    private Instant since;
 
     /** A hook of the client's repository. */
     public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval) {
@@ -95,6 +98,15 @@ public final class GitHubDeliveriesSource implements DeliverySource {
         return new GitHubDeliveriesSource(new Hooks(client, hook.scope()), hook.id(), interval, 100);
     }
 
+    /**
+     * Lists and fetches only deliveries made from {@code since} on (null: all GitHub keeps, 3 days): a wait for one
+     * dispatch needs none from before it, and an organisation's hook may hold thousands, each one request to fetch.
+     */
+    public GitHubDeliveriesSource since(Instant since) {
+        this.since = since;
+        return this;
+    }
+
     @Override
     public String name() {
         return "github";
@@ -120,8 +132,8 @@ public final class GitHubDeliveriesSource implements DeliverySource {
             }
             boolean reachedSeen = false;
             for (JsonNode item : page.body()) {
-                if (seenIds.contains(item.path("id").asLong())) {
-                    reachedSeen = true; // newest first: everything after this was listed before
+                if (seenIds.contains(item.path("id").asLong()) || madeBefore(item, since)) {
+                    reachedSeen = true; // newest first: everything after this was listed before, or is older still
                     break;
                 }
                 fresh.add(item);
@@ -142,6 +154,15 @@ public final class GitHubDeliveriesSource implements DeliverySource {
             seenIds.add(item.path("id").asLong()); // only once handed over
         }
         return deliveries;
+    }
+
+    private static boolean madeBefore(JsonNode item, Instant since) {
+        if (since == null) return false;
+        try {
+            return Instant.parse(Json.text(item, "delivered_at")).isBefore(since);
+        } catch (RuntimeException unreadable) {
+            return false; // no or an odd time: fetched, as without a bound
+        }
     }
 
     private Optional<WebhookDelivery> fetch(JsonNode item) {

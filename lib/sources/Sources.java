@@ -6,6 +6,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Map;
@@ -19,6 +20,7 @@ import lib.receiver.Receiver;
 import lib.receiver.ReceiverLimits;
 import lib.store.RunStore;
 import lib.util.BadInputException;
+import lib.util.Json;
 import lib.webhook.Secret;
 
 /**
@@ -32,10 +34,11 @@ public final class Sources implements AutoCloseable {
      * Which sources to start. {@code listen} is {@code [HOST:]PORT} or null, with the receiver's {@code limits} and
      * whether to ask GitHub to redeliver the hook's failed deliveries to it ({@link FailedRedeliveries});
      * {@code webhookSiteToken} null for none; {@code pollInterval} null for each source's default; {@code verboseLog}
-     * null for silence.
+     * null for silence; {@code awaited} the correlation id a wait is for (null: all deliveries matter).
      */
     public record Config(String listen, String path, ReceiverLimits limits, boolean redeliverFailed, String webhookSiteToken,
-            String webhookSiteUrl, boolean fromGitHub, Duration pollInterval, Path stateDir, PrintWriter verboseLog) {
+            String webhookSiteUrl, boolean fromGitHub, Duration pollInterval, Path stateDir, PrintWriter verboseLog,
+            String awaited) {
         public boolean any() {
             return listen != null || webhookSiteToken != null || fromGitHub;
         }
@@ -44,6 +47,9 @@ public final class Sources implements AutoCloseable {
             return listen != null || webhookSiteToken != null;
         }
     }
+
+    /** How far our clock may be ahead of GitHub's for a wait's fetch from GitHub to still see its deliveries. */
+    static final Duration CLOCK_MARGIN = Duration.ofHours(1);
 
     private final Deque<AutoCloseable> open = new ArrayDeque<>();
     private final Health health;
@@ -100,7 +106,8 @@ public final class Sources implements AutoCloseable {
             }
             if (config.fromGitHub()) {
                 var github = GitHubDeliveriesSource.fromState(config.stateDir(), env,
-                        interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), config.verboseLog());
+                        interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), config.verboseLog())
+                        .since(dispatchedBefore(store, config.awaited()));
                 Ingest.Options trusted = Ingest.Options.verifying(Optional.empty())
                         .withRunNamePattern(options.runNamePattern()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
                 sources.push(new SourcePoller(github, intake(store, trusted, clock, afterStore, log), log)
@@ -149,6 +156,21 @@ public final class Sources implements AutoCloseable {
         DeliveryIntake intake = new DeliveryIntake(store, options, clock, m -> log.accept("warning: " + m));
         intake.afterStore(afterStore);
         return intake;
+    }
+
+    /**
+     * For a wait, the time its dispatch was recorded less {@link #CLOCK_MARGIN} (the record has our clock, a
+     * delivery GitHub's); null without a correlation or a record of its dispatch.
+     */
+    private static Instant dispatchedBefore(RunStore store, String correlation) throws IOException {
+        if (correlation == null) return null;
+        Optional<RunStore.StoredMetadata> record = store.existingMetadata(correlation);
+        String at = record.map(r -> Json.text(r.content().json(), "dispatched_at")).orElse(null);
+        try {
+            return at == null ? null : Instant.parse(at).minus(CLOCK_MARGIN);
+        } catch (RuntimeException unreadable) {
+            return null;
+        }
     }
 
     private static Duration interval(Config config, Duration fallback) {
