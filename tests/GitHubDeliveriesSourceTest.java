@@ -108,6 +108,59 @@ class GitHubDeliveriesSourceTest {
         assertEquals(6, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
     }
 
+    /**
+     * A poller started with empty memory (a restarted receiver) lists back only to the newest delivery the runs folder
+     * is known to hold, not through all GitHub keeps; a delivery that could not be stored holds that mark back.
+     */
+    @Test
+    void aRestartedPollerFetchesOnlyWhatTheRunsFolderDoesNotHold() throws Exception {
+        dispatchAndAwaitDeliveries();
+        Thread.sleep(1100); // GitHub's delivered_at has whole seconds
+        Instant between = Instant.now();
+        Thread.sleep(1100);
+        String second = "0e000000-0000-4000-8000-000000000002";
+        sim.awaitRun(dispatch(second), "completed", WAIT);
+        sim.awaitDeliveries(1 + 2 * 6, WAIT);
+        // A wait bounded by its dispatch passes older deliveries over without storing them: it never moves the mark.
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
+        new SourcePoller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), 5).since(between)
+                .keepsProgressIn(runs, Clock.systemUTC()), new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(),
+                m -> {}), log::add).pollOnce();
+        assertEquals(6, fetches(), "the second run's deliveries only");
+        assertFalse(Files.exists(runs.resolve(".from-github.json")), "the first run's were passed over, not stored");
+
+        pollerKeepingProgress().pollOnce();
+        assertEquals(6 + 12, fetches(), "a start with no mark fetches each wanted delivery");
+        assertEquals(6, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+        pollerKeepingProgress().pollOnce(); // restarted: nothing in memory
+        assertEquals(18, fetches(), "nothing new: nothing fetched");
+
+        // A third run whose deliveries cannot be stored (a damaged record): the mark stays, so a restart fetches them again.
+        String third = "0e000000-0000-4000-8000-000000000003";
+        Files.writeString(runs.resolve(third + ".json"), "{ damaged");
+        sim.awaitRun(dispatch(third), "completed", WAIT);
+        sim.awaitDeliveries(1 + 3 * 6, WAIT);
+        pollerKeepingProgress().pollOnce();
+        assertEquals(24, fetches(), "only the deliveries made since were fetched");
+        Files.writeString(runs.resolve(third + ".json"), "{\"correlation_id\":\"" + third + "\",\"run_id\":null}");
+        pollerKeepingProgress().pollOnce();
+        assertEquals(30, fetches(), "the third run's deliveries were fetched again after a restart");
+        assertEquals(6, Json.read(runs.resolve(third).resolve("webhook/index.json")).size());
+        pollerKeepingProgress().pollOnce();
+        assertEquals(30, fetches(), "and are now behind the mark");
+    }
+
+    SourcePoller pollerKeepingProgress() {
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
+        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), m -> log.add("warning: " + m));
+        return new SourcePoller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), 5)
+                .keepsProgressIn(runs, Clock.systemUTC()), intake, log::add);
+    }
+
+    long fetches() {
+        return sim.requests().stream().filter(r -> r.matches("GET .*/deliveries/\\d+")).count();
+    }
+
     @Test
     void waitForWebhookFromGitHubWaitsUntilTheRunCompleted() throws Exception {
         Path state = tmp.resolve("state");

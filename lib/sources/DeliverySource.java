@@ -20,4 +20,10 @@ public interface DeliverySource {
 
     /** The deliveries that arrived since the last poll, oldest first. */
     List<WebhookDelivery> poll() throws IOException, InterruptedException;
+
+    /**
+     * Every delivery handed over so far was stored (or refused for its own fault): a source that keeps its progress
+     * may record it. Called by the poller's thread after such a poll.
+     */
+    default void allStored() throws IOException {}
 }

@@ -1,9 +1,11 @@
 package lib.sources;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -59,6 +61,10 @@ public final class GitHubDeliveriesSource implements DeliverySource {
     private final RecentSet<String> seenGuids;
     /** Deliveries made before this are neither listed further nor fetched; null: all GitHub keeps. */
     private Instant since;
+    /** How far the runs folder caught up (null: not kept); listing stops there too. */
+    private CatchUpMark mark;
+    /** The newest delivery id handed over (or passed over as unwanted) by this source. */
+    private long handedThrough;
 
     /** A hook of the client's repository. */
     public GitHubDeliveriesSource(GitHubClient client, long hookId, Duration interval) {
@@ -107,6 +113,21 @@ public final class GitHubDeliveriesSource implements DeliverySource {
         return this;
     }
 
+    /**
+     * Keeps how far {@code runsDir} caught up with this hook ({@link CatchUpMark}), so that a restart lists back to
+     * there, not through all GitHub keeps. A source with {@link #since} reads the mark but never moves it: it
+     * passes over older deliveries without storing them.
+     */
+    public GitHubDeliveriesSource keepsProgressIn(Path runsDir, Clock clock) {
+        this.mark = new CatchUpMark(runsDir, client.context().apiUrl() + listPath, clock);
+        return this;
+    }
+
+    @Override
+    public void allStored() throws IOException {
+        if (mark != null && since == null) mark.advance(handedThrough);
+    }
+
     @Override
     public String name() {
         return "github";
@@ -132,7 +153,8 @@ public final class GitHubDeliveriesSource implements DeliverySource {
             }
             boolean reachedSeen = false;
             for (JsonNode item : page.body()) {
-                if (seenIds.contains(item.path("id").asLong()) || madeBefore(item, since)) {
+                long id = item.path("id").asLong();
+                if (seenIds.contains(id) || madeBefore(item, since) || mark != null && id <= mark.storedThrough()) {
                     reachedSeen = true; // newest first: everything after this was listed before, or is older still
                     break;
                 }
@@ -152,6 +174,7 @@ public final class GitHubDeliveriesSource implements DeliverySource {
             }
             delivery.ifPresent(deliveries::add);
             seenIds.add(item.path("id").asLong()); // only once handed over
+            handedThrough = Math.max(handedThrough, item.path("id").asLong());
         }
         return deliveries;
     }

@@ -83,15 +83,32 @@ public final class SourcePoller implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         int stored = 0;
+        boolean whole = true;
         storing = true;
         try {
-            for (int i = 0; i < batch.size() && !closing; i++) {
+            for (int i = 0; i < batch.size(); i++) {
+                if (closing) {
+                    whole = false;
+                    break;
+                }
                 if (ingest(batch.get(i), i < retries)) stored++;
             }
         } finally {
             storing = false;
         }
+        if (whole && retry.isEmpty()) recordProgress();
         if (health != null) health.caughtUp(new Health.CatchUp(source.name(), at, ok && retry.isEmpty(), stored));
+    }
+
+    private void recordProgress() {
+        try {
+            source.allStored();
+        } catch (IOException | RuntimeException e) {
+            // a hint only (the next start reads more again); said once per distinct problem
+            String problem = source.name() + ": could not record how far it caught up: " + Text.describe(e);
+            if (!problem.equals(lastProblem)) log.accept("warning: " + problem);
+            lastProblem = problem;
+        }
     }
 
     /** True when the delivery was newly stored. */

@@ -107,7 +107,7 @@ public final class Sources implements AutoCloseable {
             if (config.fromGitHub()) {
                 var github = GitHubDeliveriesSource.fromState(config.stateDir(), env,
                         interval(config, GitHubDeliveriesSource.DEFAULT_INTERVAL), config.verboseLog())
-                        .since(dispatchedBefore(store, config.awaited()));
+                        .since(dispatchedBefore(store, config.awaited())).keepsProgressIn(store.root(), clock);
                 Ingest.Options trusted = Ingest.Options.verifying(Optional.empty())
                         .withRunNamePattern(options.runNamePattern()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
                 sources.push(new SourcePoller(github, intake(store, trusted, clock, afterStore, log), log)
