@@ -225,6 +225,15 @@ class LauncherTest {
         assertEquals(expected.toString(), r.out());
         assertTrue(r.err().contains("to-stderr"), r.err());
 
+        // The same under a bash without EPOCHREALTIME (before 5.0, e.g. macOS's 3.2), which set -u would stop at.
+        List<String> olderBash = new ArrayList<>(List.of("bash", "-c", "unset EPOCHREALTIME; source \"$0\" \"$@\"",
+                launcher.toString()));
+        olderBash.addAll(cmd);
+        Result older = run(tmp, Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n",
+                olderBash.toArray(String[]::new));
+        assertEquals(7, older.code(), older.err());
+        assertEquals(expected.toString(), older.out());
+
         // A final answer from JBang itself (not 255) keeps its exit code and message.
         Result missing = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), null, "Missing.java");
         assertNotEquals(0, missing.code());
