@@ -110,6 +110,46 @@ class DeliverySourceRetryTest {
         assertEquals(2, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size(), log.toString());
     }
 
+    /** A job delivery whose run's never comes is kept a bounded number of polls, holding back "all stored", then given up. */
+    @Test
+    void aJobDeliveryIsKeptForItsRunABoundedNumberOfPolls() throws Exception {
+        List<WebhookDelivery> pending = new ArrayList<>(List.of(new WebhookDelivery(Fixtures.bytes("workflow_job.queued.json"),
+                new Headers().set(Headers.DELIVERY, "job-1").set(Headers.EVENT, "workflow_job"))));
+        int[] allStored = {0};
+        DeliverySource source = new DeliverySource() {
+            public String name() {
+                return "test";
+            }
+
+            public Duration interval() {
+                return Duration.ofSeconds(1);
+            }
+
+            public List<WebhookDelivery> poll() {
+                List<WebhookDelivery> batch = new ArrayList<>(pending);
+                pending.clear();
+                return batch;
+            }
+
+            public void allStored() {
+                allStored[0]++;
+            }
+        };
+        ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
+        SourcePoller poller = new SourcePoller(source, new DeliveryIntake(new RunStore(tmp.resolve("runs")), trusted,
+                Clock.systemUTC(), log::add), log::add);
+        for (int i = 1; i < SourcePoller.POLLS_BEFORE_ITS_RUN; i++) {
+            poller.pollOnce();
+            assertEquals(0, allStored[0], "kept after poll " + i);
+        }
+        assertTrue(log.isEmpty(), log.toString());
+        poller.pollOnce();
+        assertEquals(1, allStored[0]);
+        assertEquals(1, log.stream().filter(l -> l.contains("job-1 not stored: its run's workflow_run delivery did not come")).count(),
+                log.toString());
+    }
+
     private static WebhookDelivery delivery(String id) {
         byte[] body = Fixtures.workflowRun("requested", CORR, 4242);
         return new WebhookDelivery(body, new Headers().set(Headers.DELIVERY, id).set(Headers.EVENT, "workflow_run"));

@@ -135,17 +135,21 @@ class GitHubDeliveriesSourceTest {
         pollerKeepingProgress().pollOnce(); // restarted: nothing in memory
         assertEquals(18, fetches(), "nothing new: nothing fetched");
 
-        // A third run whose deliveries cannot be stored (a damaged record): the mark stays, so a restart fetches them again.
+        // A third run whose deliveries cannot be stored (a damaged record), nor its jobs' (their run is not stored):
+        // the mark stays, so a restart fetches them all again.
         String third = "0e000000-0000-4000-8000-000000000003";
         Files.writeString(runs.resolve(third + ".json"), "{ damaged");
         sim.awaitRun(dispatch(third), "completed", WAIT);
         sim.awaitDeliveries(1 + 3 * 6, WAIT);
-        pollerKeepingProgress().pollOnce();
+        SourcePoller running = pollerKeepingProgress();
+        running.pollOnce();
         assertEquals(24, fetches(), "only the deliveries made since were fetched");
-        Files.writeString(runs.resolve(third + ".json"), "{\"correlation_id\":\"" + third + "\",\"run_id\":null}");
         pollerKeepingProgress().pollOnce();
         assertEquals(30, fetches(), "the third run's deliveries were fetched again after a restart");
-        assertEquals(6, Json.read(runs.resolve(third).resolve("webhook/index.json")).size());
+        // Repaired, the running poller stores the run's deliveries it kept, and then its jobs' it kept with them.
+        Files.writeString(runs.resolve(third + ".json"), "{\"correlation_id\":\"" + third + "\",\"run_id\":null}");
+        running.pollOnce();
+        assertEquals(6, Json.read(runs.resolve(third).resolve("webhook/index.json")).size(), log.toString());
         pollerKeepingProgress().pollOnce();
         assertEquals(30, fetches(), "and are now behind the mark");
     }

@@ -20,8 +20,16 @@ import lib.webhook.WorkflowJobEvent;
 public final class DeliveryIntake {
     public enum Kind { STORED, DUPLICATE, PING, IGNORED }
 
-    /** {@code summary} always has {@code "stored"}; ignored ones also say {@code "reason"}. */
-    public record Outcome(Kind kind, ObjectNode summary) {}
+    /**
+     * {@code summary} always has {@code "stored"}; ignored ones also say {@code "reason"}. {@code beforeItsRun}: a
+     * workflow_job delivery ignored because its run's workflow_run delivery is not stored yet (a poller may try it
+     * again once that one is).
+     */
+    public record Outcome(Kind kind, ObjectNode summary, boolean beforeItsRun) {
+        Outcome(Kind kind, ObjectNode summary) {
+            this(kind, summary, false);
+        }
+    }
 
     private final Ingest ingest;
     private final JobFiler jobs;
@@ -68,7 +76,8 @@ public final class DeliveryIntake {
         try {
             Optional<String> correlation = store.correlationOfRun(job.runId());
             if (correlation.isEmpty()) {
-                return ignored("workflow_job of run " + job.runId() + ", whose workflow_run has not been stored yet");
+                Outcome ignored = ignored("workflow_job of run " + job.runId() + ", whose workflow_run has not been stored yet");
+                return new Outcome(ignored.kind(), ignored.summary(), true);
             }
             return stored(jobs.file(checked, job, correlation.get()));
         } catch (IOException e) {

@@ -3,7 +3,9 @@ package lib.sources;
 import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -30,7 +32,15 @@ public final class SourcePoller implements AutoCloseable {
     private final DeliveryIntake intake;
     private final Consumer<String> log;
     private final ScheduledExecutorService scheduler;
+    /**
+     * How many polls a workflow_job delivery is kept for while its run's workflow_run delivery is not stored (that one
+     * may be waiting to be tried again, or come later); then it is given up, as a receiver would not store it either.
+     */
+    public static final int POLLS_BEFORE_ITS_RUN = 30;
+
     private final List<WebhookDelivery> retry = new ArrayList<>();
+    /** Delivery id -> polls a job delivery waited for its run so far. */
+    private final Map<String, Integer> waitingForRun = new HashMap<>();
     private String lastProblem;
     private Health health;
     /** Set by close; checked before each delivery is stored. */
@@ -116,6 +126,8 @@ public final class SourcePoller implements AutoCloseable {
         String id = shown(delivery.deliveryId());
         try {
             DeliveryIntake.Outcome outcome = intake.accept(delivery);
+            if (outcome.beforeItsRun() && keptForItsRun(delivery, id)) return false;
+            waitingForRun.remove(String.valueOf(delivery.deliveryId()));
             if (health != null && outcome.kind() == DeliveryIntake.Kind.DUPLICATE) health.duplicate();
             if (outcome.kind() == DeliveryIntake.Kind.STORED) {
                 if (health != null) health.stored(source.name());
@@ -131,6 +143,21 @@ public final class SourcePoller implements AutoCloseable {
             retry.add(delivery);
             if (!retried && !closing) log.accept("warning: " + source.name() + ": delivery " + id + " not stored yet, retrying: " + Text.describe(e));
         }
+        return false;
+    }
+
+    /**
+     * Keeps a job delivery that came before its run for the next poll (unless it waited long enough): until then,
+     * the poll is not one whose deliveries were all stored.
+     */
+    private boolean keptForItsRun(WebhookDelivery delivery, String shownId) {
+        int polls = waitingForRun.merge(String.valueOf(delivery.deliveryId()), 1, Integer::sum);
+        if (polls < POLLS_BEFORE_ITS_RUN) {
+            retry.add(delivery);
+            return true;
+        }
+        log.accept(source.name() + ": delivery " + shownId + " not stored: its run's workflow_run delivery did not come"
+                + " within " + POLLS_BEFORE_ITS_RUN + " polls");
         return false;
     }
 
