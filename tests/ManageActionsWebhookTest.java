@@ -23,6 +23,8 @@ import lib.hooks.WebhookUrls;
 import lib.util.Json;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import lib.webhook.Secret;
+import lib.webhook.Secrets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -242,6 +244,27 @@ class ManageActionsWebhookTest {
         assertEquals(ExitCode.FAILURE, unsure.exitCode());
         assertTrue(Files.exists(secretFile()));
         assertTrue(unsure.err().contains("Back it up"), unsure.err());
+    }
+
+    /**
+     * Two registers on one state folder: the second never overwrites the secret the first stored meanwhile, and a
+     * refused one deletes only a secret it generated itself (the other's hook may use the file's).
+     */
+    @Test
+    void aSecretStoredByAnotherRunIsNeitherOverwrittenNorDeleted() throws IOException {
+        Path state = tmp.resolve(".webhook");
+        Secret mine = Secrets.generateInto(state, m -> {});
+        assertEquals(mine.reveal(), Files.readString(secretFile()).strip());
+        List<String> said = new ArrayList<>();
+        Secret second = Secrets.generateInto(state, said::add);
+        assertEquals(mine.reveal(), second.reveal(), "the file's secret, not a new one over it");
+        assertNotEquals(Secrets.GENERATED, second.origin());
+        assertTrue(said.get(0).contains("stored meanwhile by another run"), said.toString());
+
+        Secrets.forget(state, Secrets.generate(Secrets.GENERATED)); // a refused run whose secret is not the file's
+        assertEquals(mine.reveal(), Files.readString(secretFile()).strip());
+        Secrets.forget(state, mine);
+        assertFalse(Files.exists(secretFile()));
     }
 
     @Test

@@ -97,24 +97,29 @@ public final class HookRegistration {
         Hooks hooks = target.fromFlags();
         GitHubClient gh = hooks.client();
         Optional<Secret> configured = Secrets.resolveAndSay(secretFile, env, stateDir, info);
-        Secret secret = configured.isPresent() ? configured.get() : Secrets.generateInto(stateDir);
         List<Long> replaced = force ? replace(recorded, hooks, hookUrl) : List.of();
+        // Generated only now, and never over a file another run wrote meanwhile (then that secret is used).
+        Secret secret = configured.isPresent() ? configured.get() : Secrets.generateInto(stateDir, info);
+        boolean generated = secret.origin().equals(Secrets.GENERATED);
 
         JsonNode created;
         try {
             created = hooks.create(hookUrl, secret, Hooks.EVENTS);
         } catch (GitHubException e) {
-            if (configured.isEmpty()) keepOrForgetGenerated(e);
+            if (generated) keepOrForgetGenerated(e, secret);
             if (e.status() == 422 && e.mentions("already exists")) {
                 throw e.withMessage(e.getMessage() + " - " + hooks.scope().describe() + " already has a hook delivering to "
                         + hookUrl + "; pass --force to delete it and create a new one");
             }
             throw e;
+        } catch (RuntimeException e) {
+            if (generated) info.accept(Secrets.generatedNote(stateDir)); // the hook may exist
+            throw e;
         }
-        if (configured.isEmpty()) info.accept(Secrets.generatedNote(stateDir));
+        if (generated) info.accept(Secrets.generatedNote(stateDir));
         HookState registered = HookState.fromHook(created, hooks.scope(), gh.context().apiUrl(), secret.origin());
         registered.write(stateDir);
-        return new Result(registered, HookState.file(stateDir), secret.origin().equals(Secrets.GENERATED), replaced);
+        return new Result(registered, HookState.file(stateDir), generated, replaced);
     }
 
     /**
@@ -122,11 +127,11 @@ public final class HookRegistration {
      * left) is deleted, so that no secret is left that no hook uses; after no answer or a 5xx the hook may exist, so
      * the secret is kept and announced.
      */
-    private void keepOrForgetGenerated(GitHubException e) throws IOException {
+    private void keepOrForgetGenerated(GitHubException e, Secret generated) throws IOException {
         boolean notMade = e instanceof GitHubApiException ? e.status() < 500
                 : e instanceof GitHubUnreachableException u && u.neverSent();
         if (notMade) {
-            Files.deleteIfExists(Secrets.defaultFile(stateDir));
+            Secrets.forget(stateDir, generated);
         } else {
             info.accept(Secrets.generatedNote(stateDir));
         }

@@ -60,11 +60,25 @@ public final class Secrets {
         return found;
     }
 
-    /** A new secret, stored in the state folder's default file; its origin is {@value #GENERATED}. */
-    public static Secret generateInto(Path stateDir) throws IOException {
+    /**
+     * A new secret, stored in the state folder's default file (its origin is {@value #GENERATED}); or, when another
+     * process stored one there meanwhile, that one (said on {@code info}), which this process must never delete.
+     */
+    public static Secret generateInto(Path stateDir, Consumer<String> info) throws IOException {
         Secret secret = generate(GENERATED);
-        store(secret, defaultFile(stateDir));
-        return secret;
+        if (SafeFiles.writeNew(defaultFile(stateDir), (secret.reveal() + "\n").getBytes(StandardCharsets.UTF_8))) {
+            return secret;
+        }
+        Secret theirs = readFile(defaultFile(stateDir)).orElseThrow(() -> new BadInputException(
+                defaultFile(stateDir) + " appeared meanwhile without a secret in it; left unchanged"));
+        info.accept("using the webhook secret from " + theirs.origin() + " (stored meanwhile by another run)");
+        return theirs;
+    }
+
+    /** Deletes the default secret file if it still holds {@code generated} (another run may have replaced it). */
+    public static void forget(Path stateDir, Secret generated) throws IOException {
+        Optional<Secret> stored = readFile(defaultFile(stateDir));
+        if (stored.isPresent() && stored.get().reveal().equals(generated.reveal())) Files.deleteIfExists(defaultFile(stateDir));
     }
 
     /** What the operator must know about a secret {@link #generateInto} stored (never its value). */
