@@ -254,15 +254,15 @@ class ManageActionsWebhookTest {
     void aSecretStoredByAnotherRunIsNeitherOverwrittenNorDeleted() throws IOException {
         Path state = tmp.resolve(".webhook");
         Secret mine = Secrets.generateInto(state, m -> {});
-        assertEquals(mine.reveal(), Files.readString(secretFile()).strip());
+        assertTrue(mine.reveal().equals(Files.readString(secretFile()).strip()));
         List<String> said = new ArrayList<>();
         Secret second = Secrets.generateInto(state, said::add);
-        assertEquals(mine.reveal(), second.reveal(), "the file's secret, not a new one over it");
+        assertTrue(mine.reveal().equals(second.reveal()), "the file's secret, not a new one over it"); // values never shown
         assertNotEquals(Secrets.GENERATED, second.origin());
         assertTrue(said.get(0).contains("stored meanwhile by another run"), said.toString());
 
         Secrets.forget(state, Secrets.generate(Secrets.GENERATED)); // a refused run whose secret is not the file's
-        assertEquals(mine.reveal(), Files.readString(secretFile()).strip());
+        assertTrue(mine.reveal().equals(Files.readString(secretFile()).strip()));
         Secrets.forget(state, mine);
         assertFalse(Files.exists(secretFile()));
     }
