@@ -246,6 +246,18 @@ class WebhookSiteSourceTest {
     }
 
     /**
+     * One poll that reads more requests than a source remembers keeps the newest ones (where the next poll stops):
+     * they are remembered last, so the next poll hands nothing over again.
+     */
+    @Test
+    void aPollOfMoreThanItRemembersKeepsTheNewestInMind() throws Exception {
+        for (int i = 1; i <= 5; i++) capture("workflow_run", "m-" + i, "{}".getBytes(StandardCharsets.UTF_8), null);
+        WebhookSiteSource source = new WebhookSiteSource(baseUrl, "the test", TOKEN, null, Duration.ofMillis(100), 3);
+        assertEquals(5, source.poll().size());
+        assertEquals(List.of(), source.poll(), "the newest were forgotten and handed over again");
+    }
+
+    /**
      * A backlog longer than the requests a source remembers is read on without handing any over twice: the request
      * every poll stops at (the newest) is looked up each time, so it is not forgotten however many older ones the
      * backlog adds after it.
