@@ -47,6 +47,8 @@ public final class Journal implements AutoCloseable {
     private static final AtomicLong SEQUENCE = new AtomicLong();
     /** The suffix of a segment being opened, before it is locked and takes its {@code .wal} name. */
     private static final String OPENING = ".opening";
+    /** The files {@link #recover} replays: segments, and segments whose opening a process did not finish. */
+    public static final String SEGMENTS = "*.{wal,wal" + OPENING + "}";
 
     /** Makes the files of a segment's deliveries durable (e.g. syncfs, or an fsync per file). */
     @FunctionalInterface
@@ -256,7 +258,7 @@ public final class Journal implements AutoCloseable {
         if (!Files.isDirectory(dir)) return 0;
         int replayed = 0;
         List<Path> segments = new ArrayList<>();
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "*.{wal,wal" + OPENING + "}")) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, SEGMENTS)) {
             files.forEach(segments::add);
         } catch (IOException e) {
             warn.accept("cannot list the journal " + dir + ": " + e.getMessage());

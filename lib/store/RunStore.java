@@ -283,7 +283,7 @@ public final class RunStore implements AutoCloseable {
     private boolean journalSegmentsExist() throws IOException {
         Path dir = root.resolve(Journal.DIR);
         if (!Files.isDirectory(dir)) return false;
-        try (DirectoryStream<Path> segments = Files.newDirectoryStream(dir, "*.wal")) {
+        try (DirectoryStream<Path> segments = Files.newDirectoryStream(dir, Journal.SEGMENTS)) {
             return segments.iterator().hasNext();
         }
     }
