@@ -120,8 +120,9 @@ class RunTests {
         final ConcurrentLinkedQueue<String> failures = new ConcurrentLinkedQueue<>();
         final PrintWriter out;
         private final Set<String> reported = ConcurrentHashMap.newKeySet();
-        private final Map<String, Long> classStarted = new ConcurrentHashMap<>();
+        private final Map<String, Long> started = new ConcurrentHashMap<>();
         private final Map<String, Double> classSeconds = new ConcurrentHashMap<>();
+        private final Map<String, Double> testSeconds = new ConcurrentHashMap<>();
         private volatile TestPlan plan;
 
         Summary(PrintWriter out) {
@@ -140,13 +141,14 @@ class RunTests {
 
         @Override
         public void executionStarted(TestIdentifier id) {
-            if (isClass(id)) classStarted.put(id.getUniqueId(), System.nanoTime());
+            if (isClass(id) || id.isTest()) started.put(id.getUniqueId(), System.nanoTime());
         }
 
         @Override
         public void executionFinished(TestIdentifier id, TestExecutionResult result) {
-            Long started = isClass(id) ? classStarted.get(id.getUniqueId()) : null;
-            if (started != null) classSeconds.put(id.getDisplayName(), (System.nanoTime() - started) / 1e9);
+            Long since = started.get(id.getUniqueId());
+            if (since != null && isClass(id)) classSeconds.put(id.getDisplayName(), (System.nanoTime() - since) / 1e9);
+            if (since != null && id.isTest()) testSeconds.put(path(id), (System.nanoTime() - since) / 1e9);
             switch (result.getStatus()) {
                 case SUCCESSFUL -> {
                     if (id.isTest() && reported.add(id.getUniqueId())) passed.incrementAndGet();
@@ -189,15 +191,19 @@ class RunTests {
         /** The skipped count on its own line, then the last line, always "N passed, N failed" (CI greps it). */
         void report(long millis) {
             // the classes that set the suite's length (they run four at a time): CI allows the suite 6 minutes
-            String slowest = classSeconds.entrySet().stream()
-                    .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(5)
-                    .map(e -> String.format(Locale.ROOT, "%s %.0f s", e.getKey(), e.getValue()))
-                    .reduce((a, b) -> a + ", " + b).orElse("none");
-            out.printf("%nSlowest classes: %s", slowest);
+            out.printf("%nSlowest classes: %s", slowest(classSeconds, 5, ", "));
+            out.printf("%nSlowest tests:%n  %s", slowest(testSeconds, 8, "\n  "));
             out.printf("%nRan in %.1f s%n", millis / 1000.0);
             out.println(skipped.get() + " skipped");
             out.println(passed.get() + " passed, " + failed.get() + " failed");
         }
+    }
+
+    static String slowest(Map<String, Double> seconds, int n, String separator) {
+        return seconds.entrySet().stream()
+                .sorted(Map.Entry.<String, Double>comparingByValue().reversed()).limit(n)
+                .map(e -> String.format(Locale.ROOT, "%s %.0f s", e.getKey(), e.getValue()))
+                .reduce((a, b) -> a + separator + b).orElse("none");
     }
 
     static String describe(Throwable t) {
