@@ -33,13 +33,15 @@ class ConcurrentIngestTest {
         Files.createDirectories(runs);
         Files.writeString(runs.resolve(CORR + ".json"), "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
         byte[] body = Fixtures.workflowRun("in_progress", CORR, RUN);
+        String secret = Deliveries.secretFile(tmp).toString(); // signed: only a verified delivery names the run
         int deliveries = 60;
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<Testing.Run>> results = new ArrayList<>();
         for (int i = 0; i < deliveries; i++) {
             String id = "t-" + (i % 50); // 10 of them are duplicates
             results.add(pool.submit(() ->
-                    Testing.ingest(Map.of(), body, "--runs-dir", runs.toString(), "--skip-verify", "--delivered", id)));
+                    Testing.ingest(Map.of(), body, "--runs-dir", runs.toString(), "--secret-file", secret,
+                            "--signature", Deliveries.sign(body), "--delivered", id)));
         }
         int duplicates = 0;
         for (Future<Testing.Run> f : results) {
@@ -57,7 +59,9 @@ class ConcurrentIngestTest {
         Path runs = tmp.resolve("runs");
         Files.createDirectories(runs);
         Files.writeString(runs.resolve(CORR + ".json"), "{\"correlation_id\":\"" + CORR + "\",\"run_id\":null}");
-        Path payload = Files.write(tmp.resolve("payload.json"), Fixtures.workflowRun("completed", CORR, RUN));
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Path payload = Files.write(tmp.resolve("payload.json"), body);
+        Path secret = Deliveries.secretFile(tmp);
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         String classpath = System.getProperty("java.class.path");
         int processes = 4;
@@ -67,8 +71,9 @@ class ConcurrentIngestTest {
             // each process ingests several deliveries in a shell loop, so their writes interleave
             StringBuilder script = new StringBuilder();
             for (int i = 0; i < perProcess; i++) {
-                script.append(String.format("'%s' -XX:TieredStopAtLevel=1 -cp '%s' ProcessWorkflowWebhook --runs-dir '%s' --file '%s' --skip-verify --delivered p%d-%d || exit 1%n",
-                        java, classpath, runs, payload, p, i));
+                script.append(String.format("'%s' -XX:TieredStopAtLevel=1 -cp '%s' ProcessWorkflowWebhook --runs-dir '%s' --file '%s'"
+                        + " --secret-file '%s' --signature '%s' --delivered p%d-%d || exit 1%n",
+                        java, classpath, runs, payload, secret, Deliveries.sign(body), p, i));
             }
             started.add(new ProcessBuilder("bash", "-c", script.toString())
                     .redirectErrorStream(true).redirectOutput(new File(tmp.resolve("proc" + p + ".log").toString())).start());

@@ -256,10 +256,12 @@ class EndToEndTest {
         assertEquals(expected.size(), meta.path("webhook_deliveries").size(), meta.toString());
     }
 
+    /** A signed ingest (only a verified delivery names the run in the metadata). */
     private Process ingest(Path runs, Path payload, String deliveryId) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "ProcessWorkflowWebhook", "--runs-dir", runs.toString(), "--file", payload.toString(), "--skip-verify",
+                "ProcessWorkflowWebhook", "--runs-dir", runs.toString(), "--file", payload.toString(),
+                "--secret-file", Deliveries.secretFile(tmp).toString(), "--signature", Deliveries.sign(Files.readAllBytes(payload)),
                 "--delivered", deliveryId)
                 .redirectErrorStream(true).redirectOutput(new File(tmp.resolve("ingest-" + deliveryId + ".log").toString()))
                 .start();

@@ -102,6 +102,9 @@ class RunStoreTest {
         JsonNode meta = Json.read(runs.resolve(CORR + ".json"));
         assertEquals(100, meta.get("webhook_deliveries").size());
         assertEquals(103, meta.get("webhook_delivery_count").asLong());
+        // unverified (--skip-verify): they never name the run, and the list of them is capped too
+        assertTrue(meta.get("run_id").isNull(), meta.toString());
+        assertEquals(20, meta.get("webhook_ignored").size());
         assertEquals(103, Json.read(runs.resolve(CORR).resolve("webhook/index.json")).size());
     }
 

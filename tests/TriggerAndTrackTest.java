@@ -345,6 +345,78 @@ class TriggerAndTrackTest {
         assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
     }
 
+    /**
+     * Only a verified delivery of the dispatch's own repository names the run: an unverified one (anyone can post to
+     * a webhook.site URL) or a run of another repository (an organisation's hook) carrying our id does not end polling.
+     */
+    @Test
+    void anUnverifiedOrOtherRepositorysDeliveryNeverNamesTheRun() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofMillis(1500));
+        String corr = "2c4a3928-1706-4f5e-8d4c-3b2a19087f6e";
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr, "--interval", "0.1"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
+        byte[] otherRepository = new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
+                .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
+        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepository, "other-repo-1");
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(runOf(sim, corr), out(r).get("run_id").asLong(), r.all());
+        assertEquals("poll", out(r).get("source").asText());
+        JsonNode m = metadata(corr);
+        assertFalse(m.has("webhook_run_id"), m.toString());
+        assertEquals(List.of("unverified", "repository octo-org/octo-api"),
+                m.get("webhook_ignored").findValuesAsText("reason"), m.toString());
+    }
+
+    /** The run GitHub's dispatch answer names (and GET run confirms) wins over one a webhook recorded first by its title. */
+    @Test
+    void theRunTheDispatchAnswerNamesWinsOverOneAWebhookRecordedFirst() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        sim.slowAnswers(Duration.ofMillis(700));
+        String corr = "5f4a3928-1706-4f5e-8d4c-3b2a19087f6e";
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!Files.exists(runs().resolve(corr + ".json")) && System.nanoTime() < deadline) Thread.sleep(5);
+        // e.g. another tool dispatched with the same id: a verified delivery of this repository, another run
+        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, 999L), "same-title-1");
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        long ours = runOf(sim, corr);
+        assertEquals(ours, out(r).get("run_id").asLong(), r.all());
+        assertTrue(r.err().contains("run_id 999 recorded from a webhook differs from run " + ours), r.err());
+        JsonNode m = metadata(corr);
+        assertEquals("api", m.get("run_id_source").asText());
+        JsonNode conflicts = m.get("run_id_conflicts");
+        assertEquals("webhook", conflicts.get(conflicts.size() - 1).get("source").asText(), m.toString());
+        assertEquals(999L, conflicts.get(conflicts.size() - 1).get("run_id").asLong(), m.toString());
+    }
+
+    /** --webhook-only --wait prints the run of the verified delivery it waited for, not an earlier unverified one's. */
+    @Test
+    void webhookOnlyWaitPrintsTheVerifiedDeliverysRun() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        String corr = "3d4a3928-1706-4f5e-8d4c-3b2a19087f6e";
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr,
+                "--webhook-only", "--wait"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (sim.runs().isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
+        long ours = sim.runs().get(0).id;
+        Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
+        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, ours), "real-1");
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals(ours, out(r).get("run_id").asLong(), r.all());
+    }
+
     @Test
     void timeoutExits124WithTheCorrelationIdAndAHint() throws Exception {
         GitHubSimulator sim = ghes();

@@ -235,7 +235,7 @@ public final class Ingest {
             boolean merged = slot.resumed() && store.indexHolds(entry.folder(), deliveryId);
             if (record != null && !merged) {
                 if (record.orphan()) record.content().recordCorrelation(correlation);
-                record.content().recordWebhook(run, deliveryId, entry.receivedAt()).forEach(warn);
+                record.content().recordWebhook(run, deliveryId, entry.receivedAt(), entry.verifiedBy() != null).forEach(warn);
                 store.writeMetadata(record.file(), record.content());
                 if (record.orphan()) {
                     warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + record.file());

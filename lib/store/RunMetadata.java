@@ -21,6 +21,8 @@ import lib.webhook.WorkflowRunEvent;
 public final class RunMetadata {
     /** How many delivery ids {@code webhook_deliveries} lists; the rest are counted in {@code webhook_delivery_count}. */
     static final int MAX_LISTED_DELIVERIES = 100;
+    /** How many deliveries that do not speak for the run {@code webhook_ignored} lists (the first ones). */
+    static final int MAX_LISTED_IGNORED = 20;
 
     /** What is known before the dispatch request is sent. */
     public record Planned(String correlationId, String repo, String apiUrl, String workflow, long workflowId,
@@ -99,12 +101,18 @@ public final class RunMetadata {
      */
     public Optional<String> recordFound(long runId, String htmlUrl, String source, Instant at) {
         JsonNode known = json.get("run_id");
-        if (known == null || known.isNull()) {
+        // The run GitHub's dispatch answer named (and GET run confirmed) is ours; a webhook only matched a title.
+        boolean answerWins = "api".equals(source) && known != null && !known.isNull() && known.asLong() != runId
+                && "webhook".equals(Json.text(json, "run_id_source"));
+        if (known == null || known.isNull() || answerWins) {
             json.put("run_id", runId);
             json.put("run_id_source", source);
             json.put("run_found_at", at.toString());
-            if (htmlUrl != null && !json.hasNonNull("run_url")) json.put("run_url", htmlUrl);
-            return Optional.empty();
+            if (htmlUrl != null && (answerWins || !json.hasNonNull("run_url"))) json.put("run_url", htmlUrl);
+            if (!answerWins) return Optional.empty();
+            conflict("webhook", known.asLong(), runId);
+            return Optional.of("run_id " + known.asLong() + " recorded from a webhook differs from run " + runId
+                    + " that GitHub's dispatch answer named; took " + runId + ", conflict recorded");
         }
         if (known.asLong() == runId) return Optional.empty();
         conflict(source, runId, known.asLong());
@@ -145,9 +153,27 @@ public final class RunMetadata {
         json.put("correlation_id", correlationId);
     }
 
-    /** Adds what a workflow_run delivery says, keeping every key already there; returns warnings about mismatches. */
-    public List<String> recordWebhook(WorkflowRunEvent run, String deliveryId, Instant received) {
+    /**
+     * Adds what a workflow_run delivery says, keeping every key already there; returns warnings about mismatches.
+     * Only a verified delivery of the dispatch's repository speaks for the run (run id, status, URL): anyone can post
+     * an unverified one, and an organisation's hook delivers other repositories' runs. Others are only counted.
+     */
+    public List<String> recordWebhook(WorkflowRunEvent run, String deliveryId, Instant received, boolean verified) {
         List<String> warnings = new ArrayList<>();
+        String repo = Json.text(json, "repo");
+        boolean otherRepository = repo != null && run.repository() != null && !repo.equalsIgnoreCase(run.repository());
+        if (!verified || otherRepository) {
+            ArrayNode ignored = array("webhook_ignored");
+            if (ignored.size() < MAX_LISTED_IGNORED) {
+                ignored.addObject().put("delivery_id", deliveryId).put("webhook_run_id", run.runId())
+                        .put("reason", verified ? "repository " + run.repository() : "unverified");
+            }
+            recordDelivery(deliveryId);
+            json.put("webhook_updated_at", received.toString());
+            warnings.add("the delivery " + deliveryId + " (run " + run.runId() + ") is " + (verified ? "of repository "
+                    + run.repository() + ", not " + repo : "unverified") + ": its run id is not taken");
+            return warnings;
+        }
         JsonNode known = json.get("webhook_run_id");
         if (known == null || known.isNull()) {
             json.put("webhook_run_id", run.runId());
