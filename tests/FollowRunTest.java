@@ -87,13 +87,18 @@ class FollowRunTest {
 
     /** trigger-and-track --until completed on the simulator: --interval 0.02 and --timeout 20 unless given. */
     Testing.Run follow(GitHubSimulator sim, Map<String, String> env, boolean terminal, String... args) {
+        return follow(command(sim, env, terminal), sim, args);
+    }
+
+    /** The same with a command the test set up (e.g. another policy). */
+    Testing.Run follow(TriggerAndTrack cmd, GitHubSimulator sim, String... args) {
         List<String> all = new ArrayList<>(List.of("--repo", sim.repo(), "--api-url", sim.apiUrl(),
                 "--runs-dir", runs().toString(), "--ref", "main", "--until", "completed"));
         List<String> given = List.of(args);
         if (!given.contains("--interval")) all.addAll(List.of("--interval", "0.02"));
         if (!given.contains("--timeout")) all.addAll(List.of("--timeout", "20"));
         all.addAll(given);
-        return Testing.run(command(sim, env, terminal), all.toArray(String[]::new));
+        return Testing.run(cmd, all.toArray(String[]::new));
     }
 
     Testing.Run follow(GitHubSimulator sim, String... args) {
@@ -770,6 +775,27 @@ class FollowRunTest {
         assertTrue(r.err().contains("warning: GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo/actions/runs/"
                 + runId), r.err());
         assertTrue(r.err().contains("it asks us to wait 1 s; waiting"), r.err());
+    }
+
+    /** Still limited at the client's last try: no request until the limit lifts, then the run is followed on. */
+    @Test
+    void aSecondaryRateLimitOutlastingTheClientsTriesIsWaitedOut() throws Exception {
+        GitHubSimulator sim = heldSim();
+        TriggerAndTrack cmd = command(sim, Map.of(), false);
+        cmd.policy = cmd.policy.withRateLimitWaits(Duration.ofMinutes(15), Duration.ofMillis(50));
+        Future<Testing.Run> running = pool.submit(() -> follow(cmd, sim, "--interval", "0.05", "--json-only"));
+        long runId = awaitRunId(sim);
+        awaitPolls(sim, runId, 2);
+        sim.secondaryRateLimit(4, null); // waits of 50, 100 and 200 ms, then thrown: lifts in 400 ms
+        long target = runGets(sim, runId).size() + 5; // the four limited GETs, and one after the limit lifted
+        while (runGets(sim, runId).size() < target && !running.isDone()) Thread.sleep(5);
+        sim.advance(runId);
+        sim.advance(runId);
+        Testing.Run r = running.get(60, TimeUnit.SECONDS);
+        assertEquals(0, r.exitCode(), r.all());
+        assertTrue(r.err().contains("reading run " + runId + " failed (GitHub's secondary rate limit hit")
+                && r.err().contains("still limited after 4 tries"), r.err());
+        assertEquals("success", out(r).get("conclusion").asText());
     }
 
     @Test

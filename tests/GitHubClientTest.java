@@ -302,6 +302,57 @@ class GitHubClientTest {
         assertEquals(1, gh.requestCount());
     }
 
+    /**
+     * Still limited at the last try: thrown with when to retry (for a poller to wait it out). Without
+     * Retry-After the wait starts at the policy's and doubles with each limit in a row, across requests too.
+     */
+    @Test
+    void aSecondaryLimitOutlastingTheTriesIsThrownWithWhenToRetry() {
+        GitHubClient gh = client(sim.token());
+        sim.secondaryRateLimit(5, null);
+        GitHubApiException e = assertThrows(GitHubApiException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(403, e.status());
+        assertEquals(ExitCode.FAILURE, ExitCode.of(e));
+        assertEquals(List.of(Duration.ofMillis(10), Duration.ofMillis(20), Duration.ofMillis(40)), sleeps);
+        assertEquals(Duration.ofMillis(80), e.retryIn());
+        assertTrue(e.getMessage().startsWith("GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo); ")
+                && e.getMessage().contains("; still limited after 4 tries, try again in "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        assertEquals(4, gh.requestCount());
+
+        sleeps.clear();
+        assertEquals("main", gh.get(gh.repoPath("")).get("default_branch").asText());
+        assertEquals(List.of(Duration.ofMillis(160)), sleeps, "the 5th limit in a row");
+        sleeps.clear();
+        sim.secondaryRateLimit(1, null);
+        gh.get(gh.repoPath(""));
+        assertEquals(List.of(Duration.ofMillis(10)), sleeps, "an answer in between starts the waits over");
+    }
+
+    @Test
+    void aSecondaryLimitWithRetryAfterOutlastingTheTriesIsThrownWithIt() {
+        GitHubClient gh = client(sim.token());
+        sim.secondaryRateLimit(4, 2);
+        GitHubApiException e = assertThrows(GitHubApiException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(List.of(Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(2)), sleeps);
+        assertEquals(Duration.ofSeconds(2), e.retryIn());
+        assertEquals("GitHub's secondary rate limit hit (GET /repos/octo-org/octo-repo); it asks us to wait 2 s;"
+                + " still limited after 4 tries, try again in 2 s", e.getMessage());
+    }
+
+    /** The sleeper only records, so the limit is still in force at each try. */
+    @Test
+    void aPrimaryLimitOutlastingTheTriesIsThrownWithWhenItResets() {
+        GitHubClient gh = client(sim.token());
+        sim.exhaustRateLimit(Duration.ofSeconds(2));
+        GitHubApiException e = assertThrows(GitHubApiException.class, () -> gh.get(gh.repoPath("")));
+        assertEquals(3, sleeps.size(), sleeps.toString());
+        assertTrue(e.retryIn().compareTo(Duration.ofSeconds(1)) >= 0 && e.retryIn().compareTo(Duration.ofSeconds(5)) <= 0,
+                String.valueOf(e.retryIn()));
+        assertTrue(e.getMessage().startsWith("GitHub's API rate limit is used up (GET /repos/octo-org/octo-repo); it resets at ")
+                && e.getMessage().contains("; still limited after 4 tries, try again in "), e.getMessage());
+    }
+
     /** Exponential backoff with jitter: each pause within [half, full] of initial * 2^(n-1), capped at the max. */
     @Test
     void backoffGrowsBetweenAttemptsAndStaysUnderTheMax() {

@@ -381,6 +381,17 @@ class ManageActionsWebhookTest {
         assertTrue(sleeps.contains(Duration.ofSeconds(1)), "waited Retry-After: " + sleeps);
     }
 
+    @Test
+    void statusStillRateLimitedAfterItsTriesFailsSayingWhenToRetry() {
+        assertEquals(0, register(receiverUrl()).exitCode());
+        sim.secondaryRateLimit(4, 1);
+        Testing.Run r = run("status");
+        assertEquals(1, r.exitCode(), r.err());
+        assertTrue(r.err().contains("secondary rate limit hit") && r.err().contains("still limited after 4 tries, try again in 1 s"),
+                r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+    }
+
     // ------------------------------------------------------------------ unregister
 
     @Test

@@ -417,6 +417,28 @@ class TriggerAndTrackTest {
         assertEquals(ours, out(r).get("run_id").asLong(), r.all());
     }
 
+    /** Still limited at the client's last try: the poll waits for the limit to lift (it is no 403 to exit on). */
+    @Test
+    void aSecondaryRateLimitOutlastingTheClientsTriesDuringPollingIsWaitedOut() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofMillis(1000));
+        TriggerAndTrack cmd = command(sim, Map.of());
+        cmd.policy = cmd.policy.withRateLimitWaits(Duration.ofMinutes(15), Duration.ofMillis(50));
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(),
+                "--store-dir", runs().toString(), "--ref", "main", "--interval", "0.05", "--timeout", "20"));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        sim.secondaryRateLimit(4, null); // waits of 50, 100 and 200 ms, then thrown: lifts in 400 ms
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.err());
+        assertTrue(r.err().contains("listing runs failed (GitHub's secondary rate limit hit")
+                && r.err().contains("still limited after 4 tries"), r.err());
+        assertEquals("poll", out(r).get("source").asText());
+        assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
+    }
+
     @Test
     void timeoutExits124WithTheCorrelationIdAndAHint() throws Exception {
         GitHubSimulator sim = ghes();

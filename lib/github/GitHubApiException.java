@@ -32,7 +32,10 @@ public final class GitHubApiException extends GitHubException {
         return body;
     }
 
-    /** For a rate limit (primary or secondary) that was not waited out: how long until it lifts; else null. */
+    /**
+     * For a rate limit (primary or secondary) that was not waited out (too long, past a deadline, or still in
+     * force at the last try): how long until it lifts; else null.
+     */
     public Duration retryIn() {
         return retryIn;
     }

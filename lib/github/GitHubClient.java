@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -62,7 +63,10 @@ public final class GitHubClient {
             Duration readTimeout,
             Duration callTimeout) {
 
-        /** 4 attempts, 1 s doubling to 30 s, waits for a rate limit up to 15 min, GitHub-sized timeouts. */
+        /**
+         * 4 attempts, 1 s doubling to 30 s, waits for a rate limit up to 15 min (a secondary one without
+         * Retry-After: 60 s, doubling while it lasts), GitHub-sized timeouts.
+         */
         public static Policy defaults() {
             return new Policy(4, Duration.ofSeconds(1), Duration.ofSeconds(30), Duration.ofMinutes(15),
                     Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofSeconds(60));
@@ -108,6 +112,8 @@ public final class GitHubClient {
     private final HttpUrl base;
     private final AtomicLong requests;
     private final Map<String, Cached> etags;
+    /** Secondary limits answered in a row, whatever the request: without Retry-After the wait doubles with each. */
+    private final AtomicInteger secondaryInARow;
     /** With {@link #until}: the clock and the deadline on it, and where a rate-limit wait is announced; else null, 0, null. */
     private final LongSupplier nanoTime;
     private final long deadline;
@@ -135,6 +141,7 @@ public final class GitHubClient {
         this.noRedirects = http.newBuilder().followRedirects(false).followSslRedirects(false).build();
         this.requests = new AtomicLong();
         this.etags = new ConcurrentHashMap<>();
+        this.secondaryInARow = new AtomicInteger();
         this.nanoTime = null;
         this.deadline = 0;
         this.warn = null;
@@ -150,6 +157,7 @@ public final class GitHubClient {
         this.base = of.base;
         this.requests = of.requests;
         this.etags = of.etags;
+        this.secondaryInARow = of.secondaryInARow;
         this.nanoTime = nanoTime;
         this.deadline = deadline;
         this.warn = warn;
@@ -158,9 +166,10 @@ public final class GitHubClient {
     /**
      * This client (its connections, request count and remembered ETags shared) bound to {@code deadline},
      * a value of {@code nanoTime}: a retry pause or rate-limit wait that would end after it is not waited
-     * (the error is thrown; a rate limit's says how long it lasts, {@link GitHubApiException#retryIn}), and
-     * each request's timeout is at most the time left, but at least {@link #MIN_CALL_TIMEOUT}. A rate-limit
-     * wait that fits is announced to {@code warn}. Replaces any deadline this client had.
+     * (the error is thrown; a rate limit's says how long it lasts, {@link GitHubApiException#retryIn}, as does
+     * one still in force at the last try), and each request's timeout is at most the time left, but at
+     * least {@link #MIN_CALL_TIMEOUT}. A rate-limit wait that fits is announced to {@code warn}. Replaces any
+     * deadline this client had.
      */
     public GitHubClient until(LongSupplier nanoTime, long deadline, Consumer<String> warn) {
         return new GitHubClient(this, nanoTime, deadline, warn);
@@ -355,15 +364,18 @@ public final class GitHubClient {
             }
             logLine(method, target, String.valueOf(status), headers.get("x-ratelimit-remaining"));
             JsonNode parsed = parse(bytes);
-            if (status == 403 || status == 429) {
-                RateLimit limit = rateLimit(status, headers, parsed, method, target);
-                if (limit != null) {
-                    if (attempt >= policy.maxAttempts()) throw error(status, parsed, bytes, method, target);
-                    if (warn != null) warn.accept(limit.what() + "; waiting");
-                    pause(limit.pause());
-                    continue;
+            RateLimit limit = status == 403 || status == 429 ? rateLimit(status, headers, parsed, method, target) : null;
+            if (limit != null) {
+                // with retryIn, a poller waits the limit out instead of taking it for a refusal
+                if (attempt >= policy.maxAttempts()) {
+                    throw new GitHubApiException(status, parsed, limit.what() + "; still limited after " + attempt
+                            + " tries, try again in " + limit.pause().toSeconds() + " s", limit.pause());
                 }
+                if (warn != null) warn.accept(limit.what() + "; waiting");
+                pause(limit.pause());
+                continue;
             }
+            secondaryInARow.set(0);
             Duration pause = backoff(attempt);
             if (status >= 500 && idempotent && attempt < policy.maxAttempts() && fits(pause)) {
                 pause(pause);
@@ -418,7 +430,8 @@ public final class GitHubClient {
         String retryAfter = headers.get("Retry-After");
         boolean secondary = message != null && message.startsWith(SECONDARY_LIMIT);
         if (!secondary && retryAfter == null) return null;
-        Duration wait = policy.secondaryLimitWait();
+        int inARow = secondaryInARow.incrementAndGet();
+        Duration wait = null;
         if (retryAfter != null) {
             try {
                 wait = Duration.ofSeconds(Long.parseLong(retryAfter.strip()));
@@ -426,8 +439,15 @@ public final class GitHubClient {
                 // an HTTP date is allowed too; the default wait is a fine answer to it
             }
         }
-        String what = "GitHub's secondary rate limit hit (" + describe(method, url) + "); it asks us to wait "
-                + wait.toSeconds() + " s";
+        String what = "GitHub's secondary rate limit hit (" + describe(method, url) + "); ";
+        if (wait != null) {
+            what += "it asks us to wait " + wait.toSeconds() + " s";
+        } else {
+            // GitHub's advice: at least a minute (the policy's wait), growing exponentially while it lasts
+            wait = policy.secondaryLimitWait().multipliedBy(1L << Math.min(inARow - 1, 20));
+            if (wait.compareTo(policy.maxRateLimitWait()) > 0) wait = policy.maxRateLimitWait();
+            what += "it names no wait, so we wait " + wait.toSeconds() + " s";
+        }
         if (wait.compareTo(policy.maxRateLimitWait()) > 0) {
             throw new GitHubApiException(status, body, what + ", longer than we wait ("
                     + policy.maxRateLimitWait().toSeconds() + " s); slow down and try again later", wait);
