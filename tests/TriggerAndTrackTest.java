@@ -117,6 +117,31 @@ class TriggerAndTrackTest {
         return sim.requestCount(method, path);
     }
 
+    /** GETs of the runs list, every page (a Link header names the workflow by id, not by file name). */
+    static List<SimState.Request> runsListRequests(GitHubSimulator sim) {
+        return sim.requestDetails().stream().filter(q -> q.line().startsWith("GET ") && q.line().contains("/runs?")).toList();
+    }
+
+    /** The runs-list GETs as "page status", e.g. [1 200, 2 200, 1 304, 2 200]. */
+    static String pages(GitHubSimulator sim) {
+        return runsListRequests(sim).stream().map(q -> (q.line().contains("&page=") ? q.line().replaceAll(".*&page=(\\d+).*", "$1")
+                : "1") + " " + q.status()).toList().toString();
+    }
+
+    /** {@code n} dispatches of the workflow by someone else, each with its own correlation id, 8 at a time. */
+    static void dispatchOthers(GitHubSimulator sim, int n) throws Exception {
+        GitHubClient admin = new GitHubClient(new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test"));
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        List<Future<JsonNode>> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            ObjectNode body = Json.object().put("ref", "main");
+            body.putObject("inputs").put("correlation_id", java.util.UUID.randomUUID().toString());
+            sent.add(pool.submit(() -> admin.post(admin.repoPath("/actions/workflows/dispatch-webhook.yml/dispatches"), body)));
+        }
+        for (Future<JsonNode> f : sent) f.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+    }
+
     // ---------------------------------------------------------------- --webhook-only --wait
 
     @Test
@@ -326,6 +351,50 @@ class TriggerAndTrackTest {
                 "--ref", "main", "--interval", "0.05", "--timeout", "3");
         assertEquals(0, r.exitCode(), r.all());
         assertEquals("poll", out(r).get("source").asText());
+    }
+
+    /** A burst of 100 newer dispatches pushes our run to page 2 of the runs list: the page after a full first one is read too. */
+    @Test
+    void pollingFindsARunThatNewerDispatchesPushedToPageTwo() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofHours(1)); // nothing is listed until the burst is in place
+        String corr = "4f0c6a2e-8b1d-4c3a-9e57-1d2b3c4a5e6f";
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
+        dispatchOthers(sim, 100);
+        sim.visibilityDelay(Duration.ZERO);
+        Testing.Run r = running.get(30, TimeUnit.SECONDS);
+        pool.shutdown();
+        assertEquals(0, r.exitCode(), r.all());
+        assertEquals("poll", out(r).get("source").asText());
+        assertEquals(runOf(sim, corr), out(r).get("run_id").asLong());
+        // while the first page was empty no other page was asked for; then one plain GET of page 2 found ours
+        List<SimState.Request> pageTwo = runsListRequests(sim).stream().filter(q -> q.line().contains("&page=2")).toList();
+        assertEquals(1, pageTwo.size(), pages(sim));
+        assertEquals(null, pageTwo.get(0).header("If-None-Match"));
+        assertTrue(runsListRequests(sim).stream().noneMatch(q -> q.line().contains("&page=3")), pages(sim));
+    }
+
+    /** Each poll reads page 1 (a 304 once unchanged) and page 2 while page 1 is full; the timeout message counts both. */
+    @Test
+    void timeoutCountsEveryPageOfTheRunsListRead() throws Exception {
+        GitHubSimulator sim = ghes().phaseDelays(Duration.ofHours(1), Duration.ofHours(1)); // page 1 stays unchanged
+        dispatchOthers(sim, 101);
+        // a pattern no run title matches: our run is listed on page 1 but never recognised
+        Testing.Run r = trigger(sim, "--ref", "main", "--run-name-pattern", "Never Titled \\(([0-9a-f-]{36})\\)",
+                "--timeout", "0.5", "--interval", "0.1");
+        assertEquals(124, r.exitCode(), r.all());
+        List<SimState.Request> lists = runsListRequests(sim);
+        List<SimState.Request> pageTwo = lists.stream().filter(q -> q.line().contains("&page=2")).toList();
+        long pageOne = lists.size() - pageTwo.size();
+        // a first page answered after the deadline is not followed
+        assertTrue(pageTwo.size() >= 1 && pageOne - pageTwo.size() <= 1, pages(sim));
+        assertTrue(pageTwo.stream().allMatch(q -> q.header("If-None-Match") == null), "later pages are plain GETs");
+        // so a page 1 answered 304 (unchanged, free) is followed as well
+        assertTrue(lists.stream().filter(q -> !pageTwo.contains(q)).skip(1).allMatch(q -> q.status() == 304), pages(sim));
+        assertTrue(r.err().contains("(" + lists.size() + " list requests, 102 runs examined)"), r.err());
     }
 
     @Test

@@ -3,10 +3,13 @@ package lib.dispatch;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -24,13 +27,16 @@ import lib.webhook.Correlation;
 /**
  * Finds the run a dispatch started by the correlation id in its run name: confirms a run id
  * ({@code GET /actions/runs/{id}}), or polls the workflow's runs list with one conditional request
- * per interval (a 304 costs no rate limit), backing off on repeated server errors.
+ * per interval (a 304 costs no rate limit; more pages only when the first is full), backing off on
+ * repeated server errors.
  */
 public final class RunFinder {
     /** GitHub's clocks and ours may differ; runs created this long before our dispatch time are still listed. */
     public static final Duration CLOCK_SKEW_MARGIN = Duration.ofMinutes(2);
     /** The longest pause between polls after repeated errors. */
     public static final Duration MAX_ERROR_BACKOFF = Duration.ofSeconds(60);
+    /** Runs per list page, GitHub's maximum. */
+    static final int PER_PAGE = 100;
 
     /** Reported after every list request. */
     public record Progress(Duration elapsed, int listRequests, int runsExamined) {}
@@ -85,22 +91,29 @@ public final class RunFinder {
      * since {@code dispatchedAt} minus {@link #CLOCK_SKEW_MARGIN}, 100 per page (newest first).
      */
     public String listPath(String workflow, String branch, Instant dispatchedAt) {
-        String since = dispatchedAt.minus(CLOCK_SKEW_MARGIN).truncatedTo(ChronoUnit.SECONDS).toString();
         return client.repoPath("/actions/workflows/" + Text.urlEncode(workflow) + "/runs")
-                + "?event=workflow_dispatch&branch=" + Text.urlEncode(branch) + "&created=" + Text.urlEncode(">=" + since)
-                + "&per_page=100";
+                + "?event=workflow_dispatch&branch=" + Text.urlEncode(branch)
+                + "&created=" + Text.urlEncode(">=" + windowStart(dispatchedAt)) + "&per_page=" + PER_PAGE;
+    }
+
+    /** The oldest a run of ours can be: {@code dispatchedAt} minus {@link #CLOCK_SKEW_MARGIN}, in whole seconds. */
+    private static Instant windowStart(Instant dispatchedAt) {
+        return dispatchedAt.minus(CLOCK_SKEW_MARGIN).truncatedTo(ChronoUnit.SECONDS);
     }
 
     /**
      * Polls until exactly one run carries {@code correlationId}, or {@code timeout} passes (then
-     * {@link Outcome#timedOut()}). Two or more matches fail (a {@link TrackerException} naming their ids). Only the first page
-     * is read: it holds the newest 100 runs of the window, and ours is among the newest.
+     * {@link Outcome#timedOut()}). Two or more matches fail (a {@link TrackerException} naming their ids). The first
+     * page (the newest 100 runs of the window) is a conditional GET; only when it is full and ours is not on it are
+     * the next pages read (plain GETs), until ours is found, a page is not full or its runs are older than the window:
+     * a burst of newer dispatches can push ours off the first page.
      * {@code shortcut} is asked before every request (e.g. "did a webhook already record the run id?");
      * a non-null answer ends the poll without spending a request.
      */
     public Outcome poll(String workflow, String branch, Instant dispatchedAt, String correlationId, Duration timeout,
             Duration interval, Supplier<Found> shortcut) {
         String path = listPath(workflow, branch, dispatchedAt);
+        Instant since = windowStart(dispatchedAt);
         long start = nanoTime.getAsLong();
         long deadline = start + timeout.toNanos();
         GitHubClient bounded = client.until(nanoTime, deadline, warn);
@@ -119,11 +132,21 @@ public final class RunFinder {
                     requests++;
                     GitHubClient.Reply reply = bounded.getConditional(path);
                     errorsInARow = 0;
-                    List<JsonNode> matches = new ArrayList<>();
-                    for (JsonNode run : reply.body() == null ? List.<JsonNode>of() : iterable(reply.body().path("workflow_runs"))) {
-                        if (run.hasNonNull("id")) examined.add(run.get("id").asLong());
-                        if (carries(run, correlationId)) matches.add(run);
+                    // by id: a run pushed from one page to the next while we read them is seen twice
+                    Map<Long, JsonNode> carrying = new LinkedHashMap<>();
+                    while (true) {
+                        List<JsonNode> page = runs(reply);
+                        for (JsonNode run : page) {
+                            if (run.hasNonNull("id")) examined.add(run.get("id").asLong());
+                            if (carries(run, correlationId)) carrying.put(run.path("id").asLong(), run);
+                        }
+                        String next = GitHubClient.nextLink(reply.header("Link"));
+                        if (!carrying.isEmpty() || next == null || page.size() < PER_PAGE
+                                || olderThan(page.get(page.size() - 1), since) || nanoTime.getAsLong() >= deadline) break;
+                        requests++;
+                        reply = bounded.send("GET", next, null);
                     }
+                    List<JsonNode> matches = List.copyOf(carrying.values());
                     if (matches.size() > 1) {
                         List<String> ids = matches.stream().map(r -> r.get("id").asText()).toList();
                         throw new TrackerException(matches.size() + " runs carry correlation id "
@@ -164,7 +187,20 @@ public final class RunFinder {
         }
     }
 
-    private static Iterable<JsonNode> iterable(JsonNode array) {
-        return array.isArray() ? array : List.of();
+    private static List<JsonNode> runs(GitHubClient.Reply reply) {
+        List<JsonNode> runs = new ArrayList<>();
+        JsonNode listed = reply.body() == null ? null : reply.body().path("workflow_runs");
+        if (listed != null && listed.isArray()) listed.forEach(runs::add);
+        return runs;
+    }
+
+    /** True when the run was created before {@code since}; a missing or unreadable time counts as inside. */
+    private static boolean olderThan(JsonNode run, Instant since) {
+        try {
+            String created = Json.text(run, "created_at");
+            return created != null && Instant.parse(created).isBefore(since);
+        } catch (DateTimeParseException e) {
+            return false;
+        }
     }
 }
