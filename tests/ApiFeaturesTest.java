@@ -31,6 +31,16 @@ class ApiFeaturesTest {
         assertTrue(weekLater.mayHave(GHES, F, "3.20.0"), "forgotten after a week");
     }
 
+    /** A record made on a clock that was ahead (or a file edited by hand) does not hold for longer than a week. */
+    @Test
+    void aRecordFromTheFutureIsNotBelieved() throws Exception {
+        Instant now = Instant.parse("2026-03-01T10:00:00Z");
+        new ApiFeatures(tmp, Clock.fixed(now.plus(Duration.ofDays(300)), ZoneOffset.UTC)).recordMissing(GHES, F, null);
+        assertTrue(new ApiFeatures(tmp, Clock.fixed(now, ZoneOffset.UTC)).mayHave(GHES, F, null));
+        new ApiFeatures(tmp, Clock.fixed(now.plus(Duration.ofMinutes(1)), ZoneOffset.UTC)).recordMissing(GHES, F, null);
+        assertFalse(new ApiFeatures(tmp, Clock.fixed(now, ZoneOffset.UTC)).mayHave(GHES, F, null), "a minute ahead is a clock");
+    }
+
     @Test
     void aDamagedFileMeansNothingKnown() throws Exception {
         Files.writeString(tmp.resolve(ApiFeatures.FILE_NAME), "{not json");

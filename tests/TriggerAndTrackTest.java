@@ -794,6 +794,20 @@ class TriggerAndTrackTest {
         assertEquals(1, sim.runs().size());
     }
 
+    /** A 422 that only names return_run_details (an input of that name) is no sign that the server lacks the field. */
+    @Test
+    void aRefusedInputNamedLikeTheFieldIsNotRememberedAsTheServerLackingIt() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        Testing.Run refused = trigger(sim, "--ref", "main", "--input", "return_run_details=true");
+        assertEquals(1, refused.exitCode(), refused.err());
+        assertTrue(refused.err().contains("Unexpected inputs provided: [\"return_run_details\"]"), refused.err());
+        assertFalse(refused.err().contains("does not know return_run_details"), refused.err());
+        assertEquals(1, count(sim, "POST", DISPATCHES), "no second dispatch without the field");
+        Testing.Run next = trigger(sim, "--ref", "main");
+        assertEquals(0, next.exitCode(), next.err());
+        assertEquals("api", out(next).get("source").asText());
+    }
+
     @Test
     void tooManyInputsIsAUsageErrorBeforeAnyRequest() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());

@@ -64,10 +64,14 @@ public final class Dispatcher {
         return result(client.send("POST", path, body(ref, inputs, false)), false, false);
     }
 
-    /** A 400/422 that names the field: the server does not have it, and nothing was dispatched. */
+    /**
+     * A 400/422 saying the field is not a permitted key ({@code "return_run_details" is not a permitted key}): the
+     * server does not have it, and nothing was dispatched. Not one that merely names it (e.g. an input of that name
+     * the workflow does not declare): that would be remembered as the server lacking the field.
+     */
     public static boolean rejectsRunDetails(GitHubException e) {
         return (e.status() == 400 || e.status() == 422)
-                && (e.mentions(ApiFeatures.RETURN_RUN_DETAILS) || e.mentions("not a permitted key"));
+                && e.mentions(ApiFeatures.RETURN_RUN_DETAILS) && e.mentions("not a permitted key");
     }
 
     /**

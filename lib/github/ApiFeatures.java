@@ -29,6 +29,8 @@ public final class ApiFeatures {
     public static final String FILE_NAME = ".api-features.json";
     public static final String RETURN_RUN_DETAILS = "return_run_details";
     public static final Duration MAX_AGE = Duration.ofDays(7);
+    /** A record this far ahead of our clock is not believed. */
+    static final Duration FUTURE_TOLERANCE = Duration.ofMinutes(5);
 
     private final Path file;
     private final Clock clock;
@@ -48,7 +50,7 @@ public final class ApiFeatures {
 
     /**
      * False only when we recorded that {@code apiUrl} rejects {@code feature}, for the same server version
-     * and not longer ago than {@link #MAX_AGE}; true otherwise (worth trying).
+     * and not longer ago than {@link #MAX_AGE} (nor in the future); true otherwise (worth trying).
      */
     public boolean mayHave(String apiUrl, String feature, String serverVersion) {
         JsonNode entry = read().path(apiUrl);
@@ -57,7 +59,9 @@ public final class ApiFeatures {
         if (!Objects.equals(Json.text(entry, "server_version"), serverVersion)) return true;
         try {
             Instant recorded = Instant.parse(Json.text(entry, "recorded_at"));
-            return recorded.plus(MAX_AGE).isBefore(clock.instant());
+            Instant now = clock.instant();
+            // a time ahead of ours (a clock that was ahead, an edited file) would otherwise hold for longer than MAX_AGE
+            return recorded.plus(MAX_AGE).isBefore(now) || recorded.isAfter(now.plus(FUTURE_TOLERANCE));
         } catch (RuntimeException e) {
             return true;
         }
