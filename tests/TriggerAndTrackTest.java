@@ -508,6 +508,26 @@ class TriggerAndTrackTest {
         assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
     }
 
+    /** --timeout bounds the whole command: polling, and --webhook-only --wait, get what is left of it, not all of it again. */
+    @Test
+    void timeSpentBeforeFindingTheRunCountsAgainstTheTimeout() throws Exception {
+        GitHubSimulator sim = ghes();
+        sim.visibilityDelay(Duration.ofHours(1));
+        sim.secondaryRateLimit(1, 2); // the workflow GET waits 2 s of the 3
+        long t0 = System.nanoTime();
+        Testing.Run polled = trigger(sim, "--ref", "main", "--timeout", "3", "--interval", "0.2");
+        double took = (System.nanoTime() - t0) / 1e9;
+        assertEquals(124, polled.exitCode(), polled.err());
+        assertTrue(took < 4.5, "--timeout 3 took " + took + " s"); // it took 5 s: 2 s, then 3 s of polling
+
+        sim.secondaryRateLimit(1, 2);
+        t0 = System.nanoTime();
+        Testing.Run waited = trigger(sim, "--ref", "main", "--webhook-only", "--wait", "--timeout", "3");
+        took = (System.nanoTime() - t0) / 1e9;
+        assertEquals(124, waited.exitCode(), waited.err());
+        assertTrue(took < 4.5, "--webhook-only --wait --timeout 3 took " + took + " s");
+    }
+
     @Test
     void timeoutExits124WithTheCorrelationIdAndAHint() throws Exception {
         GitHubSimulator sim = ghes();

@@ -90,6 +90,7 @@ public final class TrackedDispatch {
     }
 
     public Outcome run(Request request) throws IOException {
+        long started = nanoTime.getAsLong(); // --timeout bounds it all: finding the run gets what is left of it
         String corr = request.correlationId();
         // 1. The workflow exists and is active.
         GitHubClient.Reply wf = workflow(request.workflow());
@@ -123,8 +124,10 @@ public final class TrackedDispatch {
         listener.note("dispatched " + request.workflow() + " on " + ref.ref() + " (" + ref.origin() + ") with correlation id "
                 + corr + (result.hasRunId() ? "; the answer names run " + result.runId() : ""));
 
-        if (request.webhookOnly()) return webhookOnly(request, ref, result);
-        return track(request, ref, result, githubNow(wf));
+        Duration left = request.timeout().minusNanos(nanoTime.getAsLong() - started);
+        if (left.isNegative()) left = Duration.ZERO;
+        if (request.webhookOnly()) return webhookOnly(request, ref, result, left);
+        return track(request, ref, result, githubNow(wf), left);
     }
 
     /**
@@ -167,9 +170,10 @@ public final class TrackedDispatch {
         return new RunMetadata.Accepted(r.status(), details, r.runId(), r.htmlUrl(), r.runApiUrl(), at);
     }
 
-    private Outcome webhookOnly(Request request, DispatchRef.Choice ref, Dispatcher.Result result) throws IOException {
+    private Outcome webhookOnly(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Duration left)
+            throws IOException {
         String corr = request.correlationId();
-        if (request.waitForWebhook() && !awaitWebhook(corr, request.timeout())) {
+        if (request.waitForWebhook() && !awaitWebhook(corr, left)) {
             return new Outcome(corr, request.workflow(), ref, null, null, null, null, true, store.metadataFile(corr), null);
         }
         RunMetadata metadata = store.readMetadata(corr);
@@ -190,7 +194,7 @@ public final class TrackedDispatch {
     }
 
     /** @param before GitHub's time shortly before the dispatch: the runs list is polled from it (less a margin) on */
-    private Outcome track(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Instant before)
+    private Outcome track(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Instant before, Duration left)
             throws IOException {
         String corr = request.correlationId();
         RunFinder finder = new RunFinder(client, request.runNamePattern(), sleeper, nanoTime, listener::progress,
@@ -200,7 +204,7 @@ public final class TrackedDispatch {
         RunFinder.Outcome poll = null;
         if (found == null) {
             poll = finder.poll(request.workflow(), DispatchRef.branchFilter(ref.ref()), before, corr,
-                    request.timeout(), request.interval(), () -> recordedByWebhook(corr));
+                    left, request.interval(), () -> recordedByWebhook(corr));
             listener.pollingDone();
             if (poll.timedOut()) {
                 store.updateMetadata(corr, m -> m.recordPollTimedOut(clock.instant()));
