@@ -828,6 +828,27 @@ class TriggerAndTrackTest {
         assertEquals("api", out(next).get("source").asText());
     }
 
+    /** Inputs named like secrets reach the workflow as given but are recorded as ***; other inputs as they are. */
+    @Test
+    void secretLikeInputsAreMaskedInTheRecord() throws Exception {
+        GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
+        List<String> secretLike = List.of("api_token", "DEPLOY_KEY", "ssh-key", "passphrase", "db_password", "pat", "gh_pat",
+                "client_cert", "auth_header", "session_cookie");
+        List<String> plain = List.of("environment", "path", "patch", "version");
+        List<String> declared = new ArrayList<>(List.of("correlation_id"));
+        declared.addAll(secretLike);
+        declared.addAll(plain);
+        sim.addWorkflow("Deploy", "deploy.yml", declared, "Dispatch Webhook (${{ inputs.correlation_id }})", true);
+        List<String> args = new ArrayList<>(List.of("--ref", "main", "--workflow", "deploy.yml"));
+        for (String name : declared.subList(1, declared.size())) args.addAll(List.of("--input", name + "=value-of-" + name));
+        Testing.Run r = trigger(sim, args.toArray(String[]::new));
+        assertEquals(0, r.exitCode(), r.err());
+        JsonNode recorded = metadata(out(r).get("correlation_id").asText()).get("inputs");
+        for (String name : secretLike) assertEquals("***", recorded.get(name).asText(), name);
+        for (String name : plain) assertEquals("value-of-" + name, recorded.get(name).asText(), name);
+        assertEquals("value-of-pat", sim.runs().get(0).inputs.get("pat"), "the workflow gets the value");
+    }
+
     @Test
     void tooManyInputsIsAUsageErrorBeforeAnyRequest() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());

@@ -20,8 +20,8 @@ public final class DispatchInputs {
     public static final String WEBHOOK_URL = "webhook_url";
     private static final Pattern KEY = Pattern.compile("[A-Za-z_][A-Za-z0-9_-]{0,99}");
     /** Input names whose values are not written to metadata files. */
-    private static final Pattern SECRET_LIKE =
-            Pattern.compile("(?i).*(secret|token|password|passwd|credential|private_key|api_key|apikey).*");
+    private static final Pattern SECRET_LIKE = Pattern.compile(
+            "(?i).*(secret|token|passw|passphrase|credential|key|cert|auth|cookie|session).*|(.*[_-])?pat([_-].*)?");
 
     private final Map<String, String> values;
 
