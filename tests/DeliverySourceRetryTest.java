@@ -150,6 +150,43 @@ class DeliverySourceRetryTest {
                 log.toString());
     }
 
+    /** The job of a run stored without a correlation id (an organisation's other runs) is not waited for: nothing held back. */
+    @Test
+    void aJobOfARunWithoutCorrelationIdIsNotKeptForIt() throws Exception {
+        long runId = 30433642L; // the job fixture's run
+        List<WebhookDelivery> pending = new ArrayList<>(List.of(
+                new WebhookDelivery(Fixtures.workflowRun("requested", "no-correlation-id", runId),
+                        new Headers().set(Headers.DELIVERY, "run-1").set(Headers.EVENT, "workflow_run")),
+                new WebhookDelivery(Fixtures.bytes("workflow_job.queued.json"),
+                        new Headers().set(Headers.DELIVERY, "job-1").set(Headers.EVENT, "workflow_job"))));
+        int[] allStored = {0};
+        DeliverySource source = new DeliverySource() {
+            public String name() {
+                return "test";
+            }
+
+            public Duration interval() {
+                return Duration.ofSeconds(1);
+            }
+
+            public List<WebhookDelivery> poll() {
+                List<WebhookDelivery> batch = new ArrayList<>(pending);
+                pending.clear();
+                return batch;
+            }
+
+            public void allStored() {
+                allStored[0]++;
+            }
+        };
+        ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
+        Path runs = tmp.resolve("runs");
+        new SourcePoller(source, new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), log::add), log::add).pollOnce();
+        assertEquals(1, allStored[0], log.toString());
+        assertEquals(1, Json.read(runs.resolve("unknown/webhook/index.json")).size(), "the run is stored under unknown/");
+    }
+
     private static WebhookDelivery delivery(String id) {
         byte[] body = Fixtures.workflowRun("requested", CORR, 4242);
         return new WebhookDelivery(body, new Headers().set(Headers.DELIVERY, id).set(Headers.EVENT, "workflow_run"));

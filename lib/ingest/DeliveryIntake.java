@@ -75,6 +75,9 @@ public final class DeliveryIntake {
         WorkflowJobEvent job = WorkflowJobEvent.from(checked.payload());
         try {
             Optional<String> correlation = store.correlationOfRun(job.runId());
+            if (correlation.isEmpty() && store.isUntrackedRun(job.runId())) {
+                return ignored("workflow_job of run " + job.runId() + ", which carries no correlation id");
+            }
             if (correlation.isEmpty()) {
                 Outcome ignored = ignored("workflow_job of run " + job.runId() + ", whose workflow_run has not been stored yet");
                 return new Outcome(ignored.kind(), ignored.summary(), true);

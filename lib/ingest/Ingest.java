@@ -231,6 +231,7 @@ public final class Ingest {
             String deliveryId = entry.deliveryId();
             store.writeEvent(slot, entry.body());
             if (correlation != null) store.rememberRun(run.runId(), correlation);
+            else store.rememberUntrackedRun(run.runId());
             // A resumed delivery already in the index had its metadata merged before its row was appended.
             boolean merged = slot.resumed() && store.indexHolds(entry.folder(), deliveryId);
             if (record != null && !merged) {

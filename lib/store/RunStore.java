@@ -384,6 +384,23 @@ public final class RunStore implements AutoCloseable {
         if (!Files.exists(file)) SafeFiles.writeHint(file, (value + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /**
+     * Notes that run {@code runId} was stored without a correlation id (under {@code unknown/}): its workflow_job
+     * deliveries need not wait for it ({@link #isUntrackedRun}). A hint, like the run pointer.
+     */
+    public void rememberUntrackedRun(long runId) throws IOException {
+        Path file = untrackedRunPointer(runId);
+        if (!Files.exists(file)) SafeFiles.writeHint(file, new byte[0]);
+    }
+
+    public boolean isUntrackedRun(long runId) {
+        return Files.exists(untrackedRunPointer(runId));
+    }
+
+    private Path untrackedRunPointer(long runId) {
+        return runPointer(runId).resolveSibling(runId + ".untracked");
+    }
+
     public Optional<String> correlationOfRun(long runId) throws IOException {
         try {
             String value = Files.readString(runPointer(runId), StandardCharsets.UTF_8).strip();
