@@ -267,6 +267,33 @@ class ManageActionsWebhookTest {
         assertFalse(Files.exists(secretFile()));
     }
 
+    /** Registers started at once on one state folder take turns: one hook, and the secret on disk is that hook's. */
+    @Test
+    void registersAtOnceOnOneStateFolderLeaveOneHookAndItsSecret() throws Exception {
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 8; round++) {
+                Path folder = Files.createDirectories(tmp.resolve("round-" + round));
+                List<java.util.concurrent.Future<Testing.Run>> runs = new ArrayList<>();
+                for (int i = 0; i < 2; i++) {
+                    runs.add(pool.submit(() -> Testing.run(command(env, folder), "register", "--url", receiverUrl())));
+                }
+                int ok = 0;
+                for (var r : runs) if (r.get(60, java.util.concurrent.TimeUnit.SECONDS).exitCode() == 0) ok++;
+                assertEquals(1, ok, "round " + round);
+                JsonNode record = Json.read(folder.resolve(".webhook/active-hook.json"));
+                String onGitHub = sim.hooks().stream().filter(h -> h.id == record.get("id").asLong()).findFirst().orElseThrow().secret;
+                Path secret = folder.resolve(".webhook/webhook-secret");
+                assertTrue(Files.exists(secret) && onGitHub.equals(Files.readString(secret).strip()),
+                        "round " + round + ": the hook's secret is on disk"); // values never shown
+                for (var h : sim.hooks()) new GitHubClient(new GitHubContext(sim.apiUrl(), sim.repo(), sim.token(), "test"))
+                        .send("DELETE", "/repos/" + sim.repo() + "/hooks/" + h.id, null);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
     @Test
     void aHookGitHubAlreadyHasIsReportedAndReplacedWithForce() throws IOException {
         assertEquals(0, register(receiverUrl()).exitCode());

@@ -16,6 +16,7 @@ import lib.github.GitHubClient;
 import lib.github.GitHubException;
 import lib.github.GitHubUnreachableException;
 import lib.util.BadInputException;
+import lib.util.FileLocks;
 import lib.util.Json;
 import lib.webhook.Secret;
 import lib.webhook.Secrets;
@@ -81,7 +82,15 @@ public final class HookRegistration {
         this.info = info;
     }
 
+    /**
+     * Registers a hook for {@code url}. Two registers on one state folder take turns (a lock file in it): one could
+     * otherwise adopt the secret the other generated, and the other delete it when GitHub refused its hook.
+     */
     public Result register(URI url, Path secretFile, boolean force) throws IOException {
+        return FileLocks.withLock(stateDir.resolve(".register.lock"), () -> registerAlone(url, secretFile, force));
+    }
+
+    private Result registerAlone(URI url, Path secretFile, boolean force) throws IOException {
         String hookUrl = url.toString();
         Optional<HookState> recorded = HookState.read(stateDir);
         if (recorded.isPresent() && !force) {
