@@ -127,7 +127,7 @@ public final class SourcePoller implements AutoCloseable {
         try {
             DeliveryIntake.Outcome outcome = intake.accept(delivery);
             if (outcome.beforeItsRun() && keptForItsRun(delivery, id)) return false;
-            waitingForRun.remove(String.valueOf(delivery.deliveryId()));
+            waitingForRun.remove(key(delivery));
             if (health != null && outcome.kind() == DeliveryIntake.Kind.DUPLICATE) health.duplicate();
             if (outcome.kind() == DeliveryIntake.Kind.STORED) {
                 if (health != null) health.stored(source.name());
@@ -151,7 +151,7 @@ public final class SourcePoller implements AutoCloseable {
      * the poll is not one whose deliveries were all stored.
      */
     private boolean keptForItsRun(WebhookDelivery delivery, String shownId) {
-        int polls = waitingForRun.merge(String.valueOf(delivery.deliveryId()), 1, Integer::sum);
+        int polls = waitingForRun.merge(key(delivery), 1, Integer::sum);
         if (polls < POLLS_BEFORE_ITS_RUN) {
             retry.add(delivery);
             return true;
@@ -159,6 +159,11 @@ public final class SourcePoller implements AutoCloseable {
         log.accept(source.name() + ": delivery " + shownId + " not stored: its run's workflow_run delivery did not come"
                 + " within " + POLLS_BEFORE_ITS_RUN + " polls");
         return false;
+    }
+
+    /** The delivery id, or for a delivery without one (anyone can post to webhook.site) a hash of its payload. */
+    private static String key(WebhookDelivery delivery) {
+        return delivery.deliveryId() != null ? delivery.deliveryId() : delivery.payloadHashId();
     }
 
     /**

@@ -171,7 +171,8 @@ public final class RunMetadata {
             recordDelivery(deliveryId);
             json.put("webhook_updated_at", received.toString());
             warnings.add("the delivery " + deliveryId + " (run " + run.runId() + ") is " + (verified ? "of repository "
-                    + run.repository() + ", not " + repo : "unverified") + ": its run id is not taken");
+                    + run.repository() + ", not " + repo + " (renamed? dispatch with its current name)" : "unverified")
+                    + ": its run id is not taken");
             return warnings;
         }
         JsonNode known = json.get("webhook_run_id");
