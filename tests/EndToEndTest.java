@@ -252,16 +252,16 @@ class EndToEndTest {
             assertEquals(List.of(), all.filter(f -> f.toString().endsWith(".pending")).toList(), "no pending marker left");
         }
         JsonNode meta = Json.read(runs.resolve(correlation + ".json"));
-        assertEquals(runId, meta.path("run_id").asLong());
+        // unverified (--skip-verify keeps these 20 MB ingests cheap): they are counted once each, and name no run
+        assertEquals(expected.size(), meta.path("webhook_delivery_count").asInt(), meta.toString());
         assertEquals(expected.size(), meta.path("webhook_deliveries").size(), meta.toString());
+        assertTrue(meta.path("run_id").isNull(), meta.toString());
     }
 
-    /** A signed ingest (only a verified delivery names the run in the metadata). */
     private Process ingest(Path runs, Path payload, String deliveryId) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         return new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
-                "ProcessWorkflowWebhook", "--runs-dir", runs.toString(), "--file", payload.toString(),
-                "--secret-file", Deliveries.secretFile(tmp).toString(), "--signature", Deliveries.sign(Files.readAllBytes(payload)),
+                "ProcessWorkflowWebhook", "--runs-dir", runs.toString(), "--file", payload.toString(), "--skip-verify",
                 "--delivered", deliveryId)
                 .redirectErrorStream(true).redirectOutput(new File(tmp.resolve("ingest-" + deliveryId + ".log").toString()))
                 .start();
