@@ -80,26 +80,9 @@ class DeliverySourceRetryTest {
     void aDeliveryTheStoreCouldNotTakeIsIngestedAgainAtTheNextPoll() throws Exception {
         Path runs = tmp.resolve("runs");
         Files.writeString(runs, "not a folder"); // every store fails with an I/O error
-        List<WebhookDelivery> pending = new ArrayList<>(List.of(delivery("d1"), delivery("d2")));
-        DeliverySource source = new DeliverySource() {
-            public String name() {
-                return "test";
-            }
-
-            public Duration interval() {
-                return Duration.ofSeconds(1);
-            }
-
-            public List<WebhookDelivery> poll() {
-                List<WebhookDelivery> batch = new ArrayList<>(pending);
-                pending.clear(); // each delivery is returned once, as the real sources do
-                return batch;
-            }
-        };
+        OnceSource source = new OnceSource(delivery("d1"), delivery("d2"));
         ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
-        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
-        SourcePoller poller = new SourcePoller(source, new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(),
-                log::add), log::add);
+        SourcePoller poller = poller(source, runs, log);
 
         poller.pollOnce();
         assertEquals(2, log.stream().filter(l -> l.contains("retrying")).count(), "both were tried: " + log);
@@ -113,39 +96,16 @@ class DeliverySourceRetryTest {
     /** A job delivery whose run's never comes is kept a bounded number of polls, holding back "all stored", then given up. */
     @Test
     void aJobDeliveryIsKeptForItsRunABoundedNumberOfPolls() throws Exception {
-        List<WebhookDelivery> pending = new ArrayList<>(List.of(new WebhookDelivery(Fixtures.bytes("workflow_job.queued.json"),
-                new Headers().set(Headers.DELIVERY, "job-1").set(Headers.EVENT, "workflow_job"))));
-        int[] allStored = {0};
-        DeliverySource source = new DeliverySource() {
-            public String name() {
-                return "test";
-            }
-
-            public Duration interval() {
-                return Duration.ofSeconds(1);
-            }
-
-            public List<WebhookDelivery> poll() {
-                List<WebhookDelivery> batch = new ArrayList<>(pending);
-                pending.clear();
-                return batch;
-            }
-
-            public void allStored() {
-                allStored[0]++;
-            }
-        };
+        OnceSource source = new OnceSource(job("job-1"));
         ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
-        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
-        SourcePoller poller = new SourcePoller(source, new DeliveryIntake(new RunStore(tmp.resolve("runs")), trusted,
-                Clock.systemUTC(), log::add), log::add);
+        SourcePoller poller = poller(source, tmp.resolve("runs"), log);
         for (int i = 1; i < SourcePoller.POLLS_BEFORE_ITS_RUN; i++) {
             poller.pollOnce();
-            assertEquals(0, allStored[0], "kept after poll " + i);
+            assertEquals(0, source.allStored, "kept after poll " + i);
         }
         assertTrue(log.isEmpty(), log.toString());
         poller.pollOnce();
-        assertEquals(1, allStored[0]);
+        assertEquals(1, source.allStored);
         assertEquals(1, log.stream().filter(l -> l.contains("job-1 not stored: its run's workflow_run delivery did not come")).count(),
                 log.toString());
     }
@@ -154,37 +114,51 @@ class DeliverySourceRetryTest {
     @Test
     void aJobOfARunWithoutCorrelationIdIsNotKeptForIt() throws Exception {
         long runId = 30433642L; // the job fixture's run
-        List<WebhookDelivery> pending = new ArrayList<>(List.of(
-                new WebhookDelivery(Fixtures.workflowRun("requested", "no-correlation-id", runId),
-                        new Headers().set(Headers.DELIVERY, "run-1").set(Headers.EVENT, "workflow_run")),
-                new WebhookDelivery(Fixtures.bytes("workflow_job.queued.json"),
-                        new Headers().set(Headers.DELIVERY, "job-1").set(Headers.EVENT, "workflow_job"))));
-        int[] allStored = {0};
-        DeliverySource source = new DeliverySource() {
-            public String name() {
-                return "test";
-            }
-
-            public Duration interval() {
-                return Duration.ofSeconds(1);
-            }
-
-            public List<WebhookDelivery> poll() {
-                List<WebhookDelivery> batch = new ArrayList<>(pending);
-                pending.clear();
-                return batch;
-            }
-
-            public void allStored() {
-                allStored[0]++;
-            }
-        };
+        OnceSource source = new OnceSource(new WebhookDelivery(Fixtures.workflowRun("requested", "no-correlation-id", runId),
+                new Headers().set(Headers.DELIVERY, "run-1").set(Headers.EVENT, "workflow_run")), job("job-1"));
         ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
-        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
         Path runs = tmp.resolve("runs");
-        new SourcePoller(source, new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), log::add), log::add).pollOnce();
-        assertEquals(1, allStored[0], log.toString());
+        poller(source, runs, log).pollOnce();
+        assertEquals(1, source.allStored, log.toString());
         assertEquals(1, Json.read(runs.resolve("unknown/webhook/index.json")).size(), "the run is stored under unknown/");
+    }
+
+    /** Hands each delivery over once, as the real sources do, and counts the polls it was told were all stored. */
+    static final class OnceSource implements DeliverySource {
+        final List<WebhookDelivery> pending;
+        int allStored;
+
+        OnceSource(WebhookDelivery... deliveries) {
+            pending = new ArrayList<>(List.of(deliveries));
+        }
+
+        public String name() {
+            return "test";
+        }
+
+        public Duration interval() {
+            return Duration.ofSeconds(1);
+        }
+
+        public List<WebhookDelivery> poll() {
+            List<WebhookDelivery> batch = new ArrayList<>(pending);
+            pending.clear();
+            return batch;
+        }
+
+        public void allStored() {
+            allStored++;
+        }
+    }
+
+    static SourcePoller poller(DeliverySource source, Path runs, ConcurrentLinkedQueue<String> log) {
+        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy("test");
+        return new SourcePoller(source, new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), log::add), log::add);
+    }
+
+    private static WebhookDelivery job(String id) {
+        return new WebhookDelivery(Fixtures.bytes("workflow_job.queued.json"),
+                new Headers().set(Headers.DELIVERY, id).set(Headers.EVENT, "workflow_job"));
     }
 
     private static WebhookDelivery delivery(String id) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,9 +77,32 @@ class GitHubDeliveriesSourceTest {
     }
 
     SourcePoller poller(int pageSize) {
+        return poller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), pageSize));
+    }
+
+    /** Polls {@code source} into runs/ as trusted rows, as wait-for-webhook --from-github does. */
+    SourcePoller poller(GitHubDeliveriesSource source) {
         Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
         DeliveryIntake intake = new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), m -> log.add("warning: " + m));
-        return new SourcePoller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), pageSize), intake, log::add);
+        return new SourcePoller(source, intake, log::add);
+    }
+
+    /** The state folder wait-for-webhook reads the hook from. */
+    Path stateWithTheHook() throws IOException {
+        Path state = Files.createDirectories(tmp.resolve("state"));
+        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
+                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        return state;
+    }
+
+    /** wait-for-webhook --from-github, in-process. */
+    Testing.Run waitFromGitHub(Path state, String... args) {
+        WaitForWebhook cmd = new WaitForWebhook();
+        cmd.env = Map.of("GH_TOKEN", sim.token());
+        List<String> all = new ArrayList<>(List.of("--runs-dir", runs.toString(), "--state-dir", state.toString(),
+                "--from-github", "--poll-interval", "100ms"));
+        all.addAll(List.of(args));
+        return Testing.run(cmd, all.toArray(String[]::new));
     }
 
     @Test
@@ -122,10 +146,8 @@ class GitHubDeliveriesSourceTest {
         sim.awaitRun(dispatch(second), "completed", WAIT);
         sim.awaitDeliveries(1 + 2 * 6, WAIT);
         // A wait bounded by its dispatch passes older deliveries over without storing them: it never moves the mark.
-        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
-        new SourcePoller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), 5).since(between)
-                .keepsProgressIn(runs, Clock.systemUTC()), new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(),
-                m -> {}), log::add).pollOnce();
+        poller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), 5).since(between)
+                .keepsProgressIn(runs, Clock.systemUTC())).pollOnce();
         assertEquals(6, fetches(), "the second run's deliveries only");
         assertFalse(Files.exists(runs.resolve(".from-github.json")), "the first run's were passed over, not stored");
 
@@ -155,10 +177,7 @@ class GitHubDeliveriesSourceTest {
     }
 
     SourcePoller pollerKeepingProgress() {
-        Ingest.Options trusted = Ingest.Options.verifying(Optional.empty()).trustedBy(GitHubDeliveriesSource.TRUSTED_BY);
-        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs), trusted, Clock.systemUTC(), m -> log.add("warning: " + m));
-        return new SourcePoller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), 5)
-                .keepsProgressIn(runs, Clock.systemUTC()), intake, log::add);
+        return poller(new GitHubDeliveriesSource(gh, hookId, Duration.ofMillis(100), 5).keepsProgressIn(runs, Clock.systemUTC()));
     }
 
     long fetches() {
@@ -167,15 +186,9 @@ class GitHubDeliveriesSourceTest {
 
     @Test
     void waitForWebhookFromGitHubWaitsUntilTheRunCompleted() throws Exception {
-        Path state = tmp.resolve("state");
-        Files.createDirectories(state);
-        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
-                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        Path state = stateWithTheHook();
         dispatchAndAwaitDeliveries();
-        WaitForWebhook cmd = new WaitForWebhook();
-        cmd.env = Map.of("GH_TOKEN", sim.token());
-        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", state.toString(), "--from-github",
-                "--poll-interval", "100ms", "--correlation-id", CORR, "--until", "completed", "--timeout", "10");
+        Testing.Run r = waitFromGitHub(state, "--correlation-id", CORR, "--until", "completed", "--timeout", "10");
         assertEquals(0, r.exitCode(), r.all());
         JsonNode out = Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out");
         assertEquals("success", out.get("conclusion").asText());
@@ -185,19 +198,13 @@ class GitHubDeliveriesSourceTest {
     /** A wait that ends while the poller still stores a backlog stops it cleanly: no failed stores, no warnings. */
     @Test
     void aWaitEndingMidBacklogLeavesNothingHalfStoredAndWarnsOfNothing() throws Exception {
-        Path state = tmp.resolve("state");
-        Files.createDirectories(state);
-        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
-                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        Path state = stateWithTheHook();
         // The awaited run's deliveries are the oldest: stored first, then the wait ends amid the others.
         long runId = dispatch(CORR);
         sim.awaitRun(runId, "completed", WAIT);
         for (int i = 0; i < 8; i++) sim.awaitRun(dispatch(String.format("0e000000-0000-4000-8000-%012d", i)), "completed", WAIT);
         sim.awaitDeliveries(1 + 9 * 6, WAIT);
-        WaitForWebhook cmd = new WaitForWebhook();
-        cmd.env = Map.of("GH_TOKEN", sim.token());
-        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", state.toString(), "--from-github",
-                "--poll-interval", "100ms", "--correlation-id", CORR, "--timeout", "10");
+        Testing.Run r = waitFromGitHub(state, "--correlation-id", CORR, "--timeout", "10");
         assertEquals(0, r.exitCode(), r.all());
         assertEquals(runId, Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out").get("run_id").asLong());
         assertFalse(r.err().contains("not stored"), r.err());
@@ -209,9 +216,7 @@ class GitHubDeliveriesSourceTest {
     /** A wait for a recorded dispatch fetches nothing GitHub delivered before it (an organisation's hook may hold thousands). */
     @Test
     void aWaitFetchesOnlyTheDeliveriesMadeSinceItsDispatch() throws Exception {
-        Path state = Files.createDirectories(tmp.resolve("state"));
-        Files.writeString(state.resolve("active-hook.json"), Json.compact(Json.object().put("id", hookId)
-                .put("repo", sim.repo()).put("api_url", sim.apiUrl())));
+        Path state = stateWithTheHook();
         for (int i = 0; i < 3; i++) sim.awaitRun(dispatch(String.format("0e000000-0000-4000-8000-%012d", i)), "completed", WAIT);
         List<Long> before = sim.awaitDeliveries(1 + 3 * 6, WAIT).stream().map(d -> d.id()).toList();
         Thread.sleep(1100); // GitHub's delivered_at has whole seconds
@@ -224,10 +229,7 @@ class GitHubDeliveriesSourceTest {
         Files.writeString(runs.resolve(CORR + ".json"), Json.compact(Json.object().put("correlation_id", CORR)
                 .putNull("run_id").put("dispatched_at", between.plus(Duration.ofHours(1)).toString())));
 
-        WaitForWebhook cmd = new WaitForWebhook();
-        cmd.env = Map.of("GH_TOKEN", sim.token());
-        Testing.Run r = Testing.run(cmd, "--runs-dir", runs.toString(), "--state-dir", state.toString(), "--from-github",
-                "--poll-interval", "100ms", "--correlation-id", CORR, "--timeout", "10");
+        Testing.Run r = waitFromGitHub(state, "--correlation-id", CORR, "--timeout", "10");
         assertEquals(0, r.exitCode(), r.all());
         assertEquals(runId, Json.parse(r.out().getBytes(StandardCharsets.UTF_8), "out").get("run_id").asLong());
         List<String> fetched = sim.requests().stream().filter(q -> q.matches("GET .*/deliveries/\\d+")).toList();

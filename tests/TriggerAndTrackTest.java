@@ -23,11 +23,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import lib.github.GitHubClient;
 import lib.github.GitHubContext;
 import lib.ingest.DeliveryIntake;
@@ -82,6 +84,29 @@ class TriggerAndTrackTest {
         cmd.stderrIsTerminal = false;
         cmd.policy = GitHubClient.Policy.defaults().withBackoff(Duration.ofMillis(10), Duration.ofMillis(50));
         return cmd;
+    }
+
+    interface Step {
+        void run() throws Exception;
+    }
+
+    /** Runs {@code command} on another thread; once {@code ready} holds (10 s at most), does {@code step}; returns the run. */
+    static Testing.Run meanwhile(Callable<Testing.Run> command, BooleanSupplier ready, Step step) throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<Testing.Run> running = pool.submit(command);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (!ready.getAsBoolean() && System.nanoTime() < deadline) Thread.sleep(5);
+            step.run();
+            return running.get(30, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    /** Ready once the command listed runs (it is polling). */
+    static BooleanSupplier polling(GitHubSimulator sim) {
+        return () -> count(sim, "GET", RUNS_LIST) > 0;
     }
 
     Testing.Run trigger(GitHubSimulator sim, String... args) {
@@ -359,14 +384,10 @@ class TriggerAndTrackTest {
         GitHubSimulator sim = ghes();
         sim.visibilityDelay(Duration.ofHours(1)); // nothing is listed until the burst is in place
         String corr = "4f0c6a2e-8b1d-4c3a-9e57-1d2b3c4a5e6f";
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
-        dispatchOthers(sim, 100);
-        sim.visibilityDelay(Duration.ZERO);
-        Testing.Run r = running.get(30, TimeUnit.SECONDS);
-        pool.shutdown();
+        Testing.Run r = meanwhile(() -> trigger(sim, "--ref", "main", "--correlation-id", corr), polling(sim), () -> {
+            dispatchOthers(sim, 100);
+            sim.visibilityDelay(Duration.ZERO);
+        });
         assertEquals(0, r.exitCode(), r.all());
         assertEquals("poll", out(r).get("source").asText());
         assertEquals(runOf(sim, corr), out(r).get("run_id").asLong());
@@ -401,13 +422,9 @@ class TriggerAndTrackTest {
     void secondaryRateLimitDuringPollingIsWaitedOutAndTheRunIsFound() throws Exception {
         GitHubSimulator sim = ghes();
         sim.visibilityDelay(Duration.ofMillis(1500));
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--verbose"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
-        sim.secondaryRateLimit(1, 1);
-        Testing.Run r = running.get(30, TimeUnit.SECONDS);
-        pool.shutdown();
+        Testing.Run r = meanwhile(() -> trigger(sim, "--ref", "main", "--verbose"), polling(sim), () -> {
+            sim.secondaryRateLimit(1, 1);
+        });
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.err().contains("/runs?") && r.err().contains("-> 403"), r.err());
         assertEquals("poll", out(r).get("source").asText());
@@ -423,16 +440,13 @@ class TriggerAndTrackTest {
         GitHubSimulator sim = ghes();
         sim.visibilityDelay(Duration.ofMillis(1500));
         String corr = "2c4a3928-1706-4f5e-8d4c-3b2a19087f6e";
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr, "--interval", "0.1"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
-        Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
-        byte[] otherRepository = new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
-                .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
-        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepository, "other-repo-1");
-        Testing.Run r = running.get(30, TimeUnit.SECONDS);
-        pool.shutdown();
+        Testing.Run r = meanwhile(() -> trigger(sim, "--ref", "main", "--correlation-id", corr, "--interval", "0.1"),
+                polling(sim), () -> {
+            Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
+            byte[] otherRepository = new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
+                    .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
+            Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepository, "other-repo-1");
+        });
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(runOf(sim, corr), out(r).get("run_id").asLong(), r.all());
         assertEquals("poll", out(r).get("source").asText());
@@ -448,14 +462,11 @@ class TriggerAndTrackTest {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
         sim.slowAnswers(Duration.ofMillis(700));
         String corr = "5f4a3928-1706-4f5e-8d4c-3b2a19087f6e";
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> trigger(sim, "--ref", "main", "--correlation-id", corr));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!Files.exists(runs().resolve(corr + ".json")) && System.nanoTime() < deadline) Thread.sleep(5);
-        // e.g. another tool dispatched with the same id: a verified delivery of this repository, another run
-        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, 999L), "same-title-1");
-        Testing.Run r = running.get(30, TimeUnit.SECONDS);
-        pool.shutdown();
+        Testing.Run r = meanwhile(() -> trigger(sim, "--ref", "main", "--correlation-id", corr),
+                () -> Files.exists(runs().resolve(corr + ".json")), () -> {
+            // e.g. another tool dispatched with the same id: a verified delivery of this repository, another run
+            Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, 999L), "same-title-1");
+        });
         assertEquals(0, r.exitCode(), r.err());
         long ours = runOf(sim, corr);
         assertEquals(ours, out(r).get("run_id").asLong(), r.all());
@@ -493,14 +504,10 @@ class TriggerAndTrackTest {
         sim.visibilityDelay(Duration.ofMillis(1000));
         TriggerAndTrack cmd = command(sim, Map.of());
         cmd.policy = cmd.policy.withRateLimitWaits(Duration.ofMinutes(15), Duration.ofMillis(50));
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(),
-                "--store-dir", runs().toString(), "--ref", "main", "--interval", "0.05", "--timeout", "20"));
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
-        sim.secondaryRateLimit(4, null); // waits of 50, 100 and 200 ms, then thrown: lifts in 400 ms
-        Testing.Run r = running.get(30, TimeUnit.SECONDS);
-        pool.shutdown();
+        Testing.Run r = meanwhile(() -> Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(),
+                "--store-dir", runs().toString(), "--ref", "main", "--interval", "0.05", "--timeout", "20"), polling(sim), () -> {
+            sim.secondaryRateLimit(4, null); // waits of 50, 100 and 200 ms, then thrown: lifts in 400 ms
+        });
         assertEquals(0, r.exitCode(), r.err());
         assertTrue(r.err().contains("listing runs failed (GitHub's secondary rate limit hit")
                 && r.err().contains("still limited after 4 tries"), r.err());
@@ -585,8 +592,7 @@ class TriggerAndTrackTest {
         // long enough that the first listing never shows the run, even when a busy machine slows the dispatch
         sim.visibilityDelay(Duration.ofSeconds(3));
         List<Duration> pauses = new CopyOnWriteArrayList<>();
-        ExecutorService pool = Executors.newSingleThreadExecutor();
-        Future<Testing.Run> running = pool.submit(() -> {
+        Testing.Run r = meanwhile(() -> {
             TriggerAndTrack cmd = command(sim, Map.of());
             cmd.sleeper = d -> {
                 pauses.add(d);
@@ -594,12 +600,9 @@ class TriggerAndTrackTest {
             };
             return Testing.run(cmd, "--repo", sim.repo(), "--api-url", sim.apiUrl(), "--store-dir", runs().toString(),
                     "--timeout", "10", "--ref", "main", "--interval", "0.1");
+        }, polling(sim), () -> {
+            sim.failNext(10, 502); // two listings fail after the client's own 4 attempts each; the third gets through
         });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (count(sim, "GET", RUNS_LIST) == 0 && System.nanoTime() < deadline) Thread.sleep(5);
-        sim.failNext(10, 502); // two listings fail after the client's own 4 attempts each; the third gets through
-        Testing.Run r = running.get(30, TimeUnit.SECONDS);
-        pool.shutdown();
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(2, r.err().split("warning: listing runs failed", -1).length - 1, r.err());
         assertEquals(runOf(sim, out(r).get("correlation_id").asText()), out(r).get("run_id").asLong());
