@@ -30,8 +30,10 @@ public final class Json {
             .maxNestingDepth(Integer.MAX_VALUE)
             .build();
 
-    public static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder().streamReadConstraints(READ_LIMITS).build())
-            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
+    /** The parser and generator factory every reader and writer here uses (with {@link #READ_LIMITS}). */
+    public static final JsonFactory FACTORY = JsonFactory.builder().streamReadConstraints(READ_LIMITS).build();
+
+    public static final ObjectMapper MAPPER = new ObjectMapper(FACTORY).enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private static final ObjectWriter PRETTY = MAPPER.writerWithDefaultPrettyPrinter();
 
