@@ -5,7 +5,7 @@ import lib.webhook.WebhookDelivery;
 
 /**
  * A delivery that passed {@link Ingest#check}: its signature verified (or explicitly skipped), its
- * payload parsed, its event named (from the header, else from the payload's shape).
+ * payload parsed (the fields ingest uses: {@link lib.webhook.PayloadFields}), its event named (from the header, else from the payload's shape).
  *
  * @param id         the delivery id, or a stand-in derived from the bytes when none was given
  * @param verifiedBy "hmac", a trusted source such as "github-api", or null when stored unverified

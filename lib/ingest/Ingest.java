@@ -22,6 +22,7 @@ import lib.webhook.BadDeliveryException;
 import lib.webhook.Correlation;
 import lib.webhook.Headers;
 import lib.webhook.Hmac;
+import lib.webhook.PayloadFields;
 import lib.webhook.Secret;
 import lib.webhook.Secrets;
 import lib.webhook.SignatureException;
@@ -136,7 +137,7 @@ public final class Ingest {
             throw new SignatureException("signature check failed: " + problem
                     + "; nothing was stored (use --skip-verify to store it unverified)");
         }
-        JsonNode payload = Json.parse(delivery.payloadBytes(), "the payload");
+        JsonNode payload = PayloadFields.read(delivery.payloadBytes(), "the payload");
         if (!payload.isObject()) throw new BadDeliveryException("the payload is not a JSON object");
         String event = delivery.event() != null ? delivery.event() : eventFromShape(payload);
         String id = deliveryId != null ? deliveryId : delivery.payloadHashId();
@@ -203,7 +204,7 @@ public final class Ingest {
 
     /** A journaled delivery's JSON: the body as received, which a form-encoded hook sent as {@code payload=...}. */
     static JsonNode journaledPayload(JournalEntry entry) {
-        return Json.parse(new WebhookDelivery(entry.body(), new Headers()).payloadBytes(), "the journaled payload");
+        return PayloadFields.read(new WebhookDelivery(entry.body(), new Headers()).payloadBytes(), "the journaled payload");
     }
 
     /**
