@@ -159,7 +159,7 @@ class JournalTest {
 
         List<String> replayed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        Journal.recover(segment.getParent(), e -> replayed.add(e.deliveryId()), entries -> {}, warnings::add);
+        Journal.recover(segment.getParent(), (e, merged) -> replayed.add(e.deliveryId()), (n, entries) -> {}, warnings::add);
         assertEquals(List.of("d-0", "d-2"), replayed);
         assertFalse(Files.exists(segment));
         assertTrue(Files.exists(segment.resolveSibling(segment.getFileName() + ".damaged")), "kept for a look: " + warnings);
@@ -171,7 +171,7 @@ class JournalTest {
         Files.move(leftSegment(dir, "older-"), dir.resolve("200-1000-1.wal"));
         Files.move(leftSegment(dir, "newer-"), dir.resolve("1000-2000-1.wal"));
         List<String> replayed = new ArrayList<>();
-        Journal.recover(dir, e -> replayed.add(e.deliveryId()), entries -> {}, m -> {});
+        Journal.recover(dir, (e, merged) -> replayed.add(e.deliveryId()), (n, entries) -> {}, m -> {});
         assertEquals(List.of("older-0", "older-1", "older-2", "newer-0", "newer-1", "newer-2"), replayed);
     }
 
@@ -180,11 +180,11 @@ class JournalTest {
         Path segment = leftSegment(tmp.resolve("left"));
         List<String> replayed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        Journal.ReplayAction failingFirst = e -> {
+        Journal.ReplayAction failingFirst = (e, merged) -> {
             if (e.deliveryId().equals("d-0")) throw new java.io.IOException("a damaged metadata file");
             replayed.add(e.deliveryId());
         };
-        assertEquals(2, Journal.recover(segment.getParent(), failingFirst, entries -> {}, warnings::add));
+        assertEquals(2, Journal.recover(segment.getParent(), failingFirst, (n, entries) -> {}, warnings::add));
         assertEquals(List.of("d-1", "d-2"), replayed);
         assertTrue(Files.exists(segment), "kept for the next start");
         assertTrue(warnings.toString().contains("could not replay 1 of the 3 deliveries"), warnings.toString());
@@ -201,7 +201,7 @@ class JournalTest {
         JournalEntry job = new JournalEntry("workflow_job", run, corr, "j-1", "20260101T000000.000Z-j-1.json", Instant.now(),
                 "hmac", "workflow_job", form);
 
-        new Ingest(new RunStore(runs), verifying(), Clock.systemUTC(), m -> {}).replay(job);
+        new Ingest(new RunStore(runs), verifying(), Clock.systemUTC(), m -> {}).replay(job, false);
         List<String> ids = new ArrayList<>();
         new RunStore(runs).readIndex(corr).forEach(r -> ids.add(r.deliveryId()));
         assertEquals(List.of("r-1", "j-1"), ids);
@@ -230,12 +230,14 @@ class JournalTest {
                 List<IndexRow> rows = store.readIndex(c);
                 assertEquals(32, rows.size());
                 assertEquals(32, rows.stream().map(IndexRow::deliveryId).distinct().count());
-                assertEquals(32, Json.read(runs.resolve(c + ".json")).get("webhook_delivery_count").asInt());
             }
         } finally {
             pool.shutdownNow();
         }
         assertEquals(List.of(), listJournal(runs), "closing checkpoints and deletes the journal");
+        for (String c : corrs) { // the metadata merges are written by the checkpoints, the last one on closing
+            assertEquals(32, Json.read(runs.resolve(c + ".json")).get("webhook_delivery_count").asInt());
+        }
     }
 
     /**
@@ -262,6 +264,55 @@ class JournalTest {
         assertTrue(receiver.waitFor(30, TimeUnit.SECONDS), "the receiver stopped");
         assertEquals(30, answered.size());
         assertEquals(List.of(), listJournal(runs), "every segment checkpointed and deleted");
+    }
+
+    /**
+     * A receiver killed while a checkpoint flushes has written that checkpoint's metadata merges but not deleted its
+     * segment; the next receiver's replay merges the deliveries of the segments after it, and not that one's again.
+     * The metadata already lists 100 deliveries, so a delivery merged twice would be counted twice.
+     */
+    @Test
+    void aReceiverKilledDuringACheckpointHasEachDeliveryMergedIntoTheMetadataOnce() throws Exception {
+        Path runs = tmp.resolve("runs");
+        String corr = Correlation.newId();
+        new RunStore(runs).updateMetadata(corr, m -> {
+            m.json().put("correlation_id", corr).putNull("run_id").put("dispatched_at", "2026-01-01T00:00:00Z");
+            for (int i = 0; i < 100; i++) m.json().withArray("webhook_deliveries").add("earlier-" + i);
+            m.json().put("webhook_delivery_count", 100);
+        });
+        Path bin = Files.createDirectories(tmp.resolve("stuck-sync"));
+        Files.writeString(bin.resolve("sync"), "#!/bin/sh\nsleep 60\n").toFile().setExecutable(true);
+        Process receiver = startReceiver(runs, Map.of("PATH", bin + File.pathSeparator + System.getenv("PATH")));
+        URI url = url(receiver);
+        for (int i = 0; i < 60; i++) {
+            assertEquals(200, Deliveries.postSigned(url, "workflow_run", "m-" + i, Fixtures.workflowRun("in_progress", corr,
+                    84_000_001L)).statusCode());
+            if (i == 20) Thread.sleep(400); // the first checkpoint seals the segment, writes its merges, then stays in its sync
+        }
+        long merged = 0;
+        for (int wait = 0; wait < 200 && merged <= 100; wait++, Thread.sleep(50)) {
+            merged = Json.read(runs.resolve(corr + ".json")).path("webhook_delivery_count").asLong();
+        }
+        receiver.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        assertTrue(merged > 100 && merged < 160, "the first checkpoint wrote its merges, not all: " + merged);
+        assertTrue(listJournal(runs).size() >= 2, "its segment and the next are left: " + listJournal(runs));
+
+        Process next = startReceiver(runs);
+        try {
+            url(next); // listening: the journal was replayed first
+            JsonNode metadata = Json.read(runs.resolve(corr + ".json"));
+            assertEquals(160, metadata.get("webhook_delivery_count").asInt(), "each delivery counted once");
+            assertEquals(84_000_001L, metadata.get("run_id").asLong());
+            assertEquals(60, store(runs).readIndex(corr).size());
+            assertEquals(List.of(), listJournal(runs));
+        } finally {
+            next.destroy();
+            next.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static RunStore store(Path runs) {
+        return new RunStore(runs);
     }
 
     /** The payload with a filler field of {@code bytes} characters after its opening brace. */
@@ -320,7 +371,8 @@ class JournalTest {
             assertTrue(row != null && store.storedDelivery(corr, id).isPresent(), "stored: " + id);
             assertTrue(Files.size(store.webhookDir(corr).resolve(row.file())) > 1000, "event file of " + id);
         }
-        assertEquals(40, Json.read(runs.resolve(corr + ".json")).get("webhook_delivery_count").asInt());
+        assertFalse(Json.read(runs.resolve(corr + ".json")).has("webhook_delivery_count"),
+                "the metadata merges wait for a checkpoint, which this receiver never reached");
 
         // The machine loses what was not flushed, in any order: here every event file and the index,
         // and the "stored" markers of half the deliveries (the others' markers survive their rows).
@@ -391,7 +443,7 @@ class JournalTest {
             owner.getOutputStream().close();
             assertTrue(owner.waitFor(30, TimeUnit.SECONDS));
         }
-        Journal.recover(journal, e -> {}, entries -> {}, m -> {});
+        Journal.recover(journal, (e, merged) -> {}, (n, entries) -> {}, m -> {});
         assertFalse(Files.exists(held), "removed once its receiver is gone");
     }
 

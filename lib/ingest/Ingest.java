@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.regex.Pattern;
@@ -177,7 +178,7 @@ public final class Ingest {
             JournalEntry entry = new JournalEntry("workflow_run", run.runId(), folder, deliveryId,
                     slot.file().getFileName().toString(), received, checked.verifiedBy(), checked.delivery().event(),
                     checked.delivery().body());
-            Journal.Ticket ticket = writeRun(entry, run, correlation, record, slot, true);
+            Journal.Ticket ticket = writeRun(entry, run, correlation, record, slot, true, false);
             return new Stored(summary(correlation, run, checked, slot.file()), ticket);
         });
         store.awaitDurable(stored.ticket()); // before the caller (a receiver) says 2xx
@@ -189,9 +190,10 @@ public final class Ingest {
     /**
      * Stores a journaled delivery again where anything of it is missing (a receiver died before its journal
      * was checkpointed, and the machine may have lost files it had not flushed): the same event file
-     * bytes, its index row unless the index has it, the metadata merge, the marker. Idempotent.
+     * bytes, its index row unless the index has it, the metadata merge unless its segment's checkpoint had
+     * written it ({@code metadataMerged}), the marker. Idempotent.
      */
-    public void replay(JournalEntry entry) throws IOException {
+    public void replay(JournalEntry entry, boolean metadataMerged) throws IOException {
         if ("workflow_job".equals(entry.kind())) {
             new JobFiler(store, clock).replay(entry);
             return;
@@ -199,7 +201,8 @@ public final class Ingest {
         WorkflowRunEvent run = WorkflowRunEvent.from(journaledPayload(entry));
         String correlation = RunStore.UNKNOWN.equals(entry.folder()) ? null : entry.folder();
         store.withLock(entry.folder(), () ->
-                writeRun(entry, run, correlation, RunRecord.read(store, correlation, run.runId()), store.journaledSlot(entry), false));
+                writeRun(entry, run, correlation, RunRecord.read(store, correlation, run.runId()), store.journaledSlot(entry), false,
+                        metadataMerged));
     }
 
     /** A journaled delivery's JSON: the body as received, which a form-encoded hook sent as {@code payload=...}. */
@@ -217,28 +220,30 @@ public final class Ingest {
             Optional<RunStore.StoredMetadata> metadata = store.existingMetadata(correlation);
             if (metadata.isPresent()) return new RunRecord(metadata.get().file(), metadata.get().content(), false);
             Path orphan = store.orphanFile(runId);
-            return new RunRecord(orphan, store.readMetadata(orphan), true);
+            return new RunRecord(orphan, store.orphanRecord(orphan), true);
         }
     }
 
     /**
      * Under the folder's lock: journals the delivery (when asked, in a journaled store) and writes its event
-     * file, run pointer, metadata (or orphan record) and index row, the delivery marker last.
+     * file, run pointer, metadata (or orphan record; a journaled one at the checkpoint) and index row, the
+     * delivery marker last. A replay says whether the metadata had the delivery merged ({@code replayMerged}).
      */
     private Journal.Ticket writeRun(JournalEntry entry, WorkflowRunEvent run, String correlation, RunRecord record,
-            RunStore.EventSlot slot, boolean journal) throws IOException {
+            RunStore.EventSlot slot, boolean journal, boolean replayMerged) throws IOException {
         Journal.Ticket ticket = journal ? store.journal(entry) : null;
         try {
             String deliveryId = entry.deliveryId();
             store.writeEvent(slot, entry.body());
             if (correlation != null) store.rememberRun(run.runId(), correlation);
             else store.rememberUntrackedRun(run.runId());
-            // A resumed delivery already in the index had its metadata merged before its row was appended.
-            boolean merged = slot.resumed() && store.indexHolds(entry.folder(), deliveryId);
+            // A resumed delivery already in the index had its metadata merged before its row was appended (a plain
+            // store's order; a journaled store's merges are written at checkpoints, which its journal notes).
+            boolean merged = journal ? slot.resumed() && store.indexHolds(entry.folder(), deliveryId) : replayMerged;
             if (record != null && !merged) {
-                if (record.orphan()) record.content().recordCorrelation(correlation);
-                record.content().recordWebhook(run, deliveryId, entry.receivedAt(), entry.verifiedBy() != null).forEach(warn);
-                store.writeMetadata(record.file(), record.content());
+                Consumer<RunMetadata> change = m -> merge(m, record, correlation, run, entry);
+                merge(record.content(), record, correlation, run, entry).forEach(warn);
+                store.mergeMetadata(record.file(), entry.folder(), record.content(), ticket, change);
                 if (record.orphan()) {
                     warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + record.file());
                 }
@@ -250,6 +255,13 @@ public final class Ingest {
         } finally {
             store.written(ticket);
         }
+    }
+
+    /** Merges a delivery into a run's record; returns warnings about mismatches. */
+    private static List<String> merge(RunMetadata metadata, RunRecord record, String correlation, WorkflowRunEvent run,
+            JournalEntry entry) {
+        if (record.orphan()) metadata.recordCorrelation(correlation);
+        return metadata.recordWebhook(run, entry.deliveryId(), entry.receivedAt(), entry.verifiedBy() != null);
     }
 
     private static ObjectNode summary(String correlation, WorkflowRunEvent run, CheckedDelivery checked, Path stored) {

@@ -14,6 +14,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -50,10 +51,13 @@ public final class Journal implements AutoCloseable {
     /** The files {@link #recover} replays: segments, and segments whose opening a process did not finish. */
     public static final String SEGMENTS = "*.{wal,wal" + OPENING + "}";
 
-    /** Makes the files of a segment's deliveries durable (e.g. syncfs, or an fsync per file). */
+    /**
+     * Makes the files of a segment's deliveries durable (e.g. syncfs, or an fsync per file), having first written
+     * what was left for the checkpoint of segment {@code segment} (see {@link Ticket#segment}); a replay's is -1.
+     */
     @FunctionalInterface
     public interface Flusher {
-        void flush(List<JournalEntry> entries) throws IOException;
+        void flush(long segment, List<JournalEntry> entries) throws IOException;
     }
 
     /**
@@ -76,9 +80,15 @@ public final class Journal implements AutoCloseable {
             this.end = 0;
             this.parts = parts;
         }
+
+        /** The number of the entry's segment: work left for its checkpoint is tagged with it. */
+        public long segment() {
+            return segment.number;
+        }
     }
 
     private static final class Segment {
+        final long number; // segments are numbered in the order they are opened
         final Path file;
         final FileChannel channel;
         final FileLock ownership;
@@ -91,7 +101,8 @@ public final class Journal implements AutoCloseable {
         int writing; // appended, files not yet written
         boolean checkpointed;
 
-        Segment(Path file, FileChannel channel, FileLock ownership) {
+        Segment(long number, Path file, FileChannel channel, FileLock ownership) {
+            this.number = number;
             this.file = file;
             this.channel = channel;
             this.ownership = ownership;
@@ -145,6 +156,24 @@ public final class Journal implements AutoCloseable {
         try {
             ticket.segment.writing--;
             changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Notes in a sealed segment, during its checkpoint, that the metadata merges of its deliveries of {@code folder}
+     * are written: a replay of the segment (the process died before deleting it) does not merge them again.
+     * Not flushed: the checkpoint's flush follows, and a note lost with the machine leaves them to be merged again.
+     */
+    public void noteMerged(long segment, String folder) throws IOException {
+        lock.lock();
+        try {
+            for (Segment s : sealed) {
+                if (s.number != segment) continue;
+                for (ByteBuffer part : JournalEntry.mergeNote(folder).encode()) s.written = SafeFiles.write(s.channel, part, s.written);
+                return;
+            }
         } finally {
             lock.unlock();
         }
@@ -276,18 +305,20 @@ public final class Journal implements AutoCloseable {
                 }
                 if (lock == null) continue; // its process is alive
                 Contents contents = read(channel);
+                Set<String> merged = new HashSet<>();
+                contents.notes().forEach(n -> merged.add(n.folder()));
                 String failure = null;
                 int failed = 0;
                 for (JournalEntry entry : contents.entries()) {
                     try {
-                        replay.replay(entry);
+                        replay.replay(entry, merged.contains(entry.folder()));
                         replayed++;
                     } catch (IOException | RuntimeException e) {
                         failed++;
                         if (failure == null) failure = "delivery " + entry.deliveryId() + ": " + e.getMessage();
                     }
                 }
-                flusher.flush(contents.entries());
+                flusher.flush(-1, contents.entries());
                 if (failed > 0) {
                     warn.accept("could not replay " + failed + " of the " + contents.entries().size() + " deliveries in journal segment "
                             + segment + " (kept for the next start): " + failure);
@@ -316,14 +347,20 @@ public final class Journal implements AutoCloseable {
         }
     }
 
-    /** Stores one journaled delivery again where it is missing. */
+    /**
+     * Stores one journaled delivery again where it is missing. {@code metadataMerged}: its segment's checkpoint
+     * had written its folder's metadata merges ({@link #noteMerged}) before the process died.
+     */
     @FunctionalInterface
     public interface ReplayAction {
-        void replay(JournalEntry entry) throws IOException;
+        void replay(JournalEntry entry, boolean metadataMerged) throws IOException;
     }
 
-    /** A segment's entries; {@code damaged} when bytes that are no record lie before a record that is. */
-    record Contents(List<JournalEntry> entries, boolean damaged) {}
+    /**
+     * A segment's deliveries and its notes ({@link #noteMerged}); {@code damaged} when bytes that are no record
+     * lie before a record that is.
+     */
+    record Contents(List<JournalEntry> entries, List<JournalEntry> notes, boolean damaged) {}
 
     /**
      * Every whole record of a segment. A torn tail (a write a crash cut short) ends it; a damaged record with whole
@@ -354,7 +391,8 @@ public final class Journal implements AutoCloseable {
             damaged = true;
             entries.add(next);
         }
-        return new Contents(entries, damaged);
+        List<JournalEntry> deliveries = entries.stream().filter(e -> !e.isMergeNote()).toList();
+        return new Contents(deliveries, entries.stream().filter(JournalEntry::isMergeNote).toList(), damaged);
     }
 
     /**
@@ -375,8 +413,9 @@ public final class Journal implements AutoCloseable {
     }
 
     private Segment openSegmentFile() throws IOException {
+        long number = SEQUENCE.incrementAndGet();
         Path file = dir.resolve(ProcessHandle.current().pid() + "-" + System.currentTimeMillis() + "-"
-                + SEQUENCE.incrementAndGet() + ".wal").toAbsolutePath().normalize();
+                + number + ".wal").toAbsolutePath().normalize();
         Path opening = file.resolveSibling(file.getFileName() + OPENING);
         FileChannel channel = FileChannel.open(opening, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
@@ -384,7 +423,7 @@ public final class Journal implements AutoCloseable {
             FileLock ownership = channel.lock();
             Files.move(opening, file, StandardCopyOption.ATOMIC_MOVE);
             OWNED.add(file);
-            return new Segment(file, channel, ownership);
+            return new Segment(number, file, channel, ownership);
         } catch (IOException | RuntimeException e) {
             channel.close();
             Files.deleteIfExists(opening);
@@ -430,7 +469,7 @@ public final class Journal implements AutoCloseable {
                 lock.unlock();
             }
             try {
-                flusher.flush(s.entries);
+                flusher.flush(s.number, s.entries);
             } catch (IOException | RuntimeException e) {
                 warn.accept("could not flush the files of journal segment " + s.file + "; keeping it for replay: "
                         + e.getMessage());

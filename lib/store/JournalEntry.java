@@ -23,6 +23,8 @@ import lib.util.Json;
 public record JournalEntry(String kind, long runId, String folder, String deliveryId, String eventFile,
         Instant receivedAt, String verifiedBy, String headerEvent, byte[] body) {
     private static final int MAGIC = 0x4a524e31; // "JRN1"
+    /** The kind of a segment's note that its deliveries' metadata merges of a folder are written ({@link Journal#noteMerged}). */
+    static final String MERGE_NOTE = "metadata_merged";
     private static final int ONE_WRITE_BODY = 64 * 1024;
 
     /**
@@ -75,6 +77,14 @@ public record JournalEntry(String kind, long runId, String folder, String delive
         } catch (IOException | RuntimeException e) {
             return endAt(in, start);
         }
+    }
+
+    static JournalEntry mergeNote(String folder) {
+        return new JournalEntry(MERGE_NOTE, 0, folder, null, null, Instant.EPOCH, null, null, new byte[0]);
+    }
+
+    boolean isMergeNote() {
+        return MERGE_NOTE.equals(kind);
     }
 
     /** The same entry without its body: what a segment keeps in memory for its checkpoint. */

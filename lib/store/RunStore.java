@@ -68,6 +68,7 @@ public final class RunStore implements AutoCloseable {
 
     private final Path root;
     private final Journal journal; // null: every file is flushed as it is written
+    private final DeferredMetadata deferred; // a journaled store's metadata merges, written at checkpoints
     private final Consumer<String> warn;
     private Map<String, Set<String>> replayIndexed; // during recover(): each folder's indexed delivery ids, read once
 
@@ -78,6 +79,7 @@ public final class RunStore implements AutoCloseable {
     private RunStore(Path root, boolean journaled, Consumer<String> warn) {
         this.root = root;
         this.warn = warn;
+        this.deferred = journaled ? new DeferredMetadata() : null;
         this.journal = journaled ? new Journal(root.resolve(Journal.DIR), this::flush, warn) : null;
     }
 
@@ -155,13 +157,39 @@ public final class RunStore implements AutoCloseable {
      */
     public Optional<StoredMetadata> existingMetadata(String correlationId) throws IOException {
         Path file = metadataFile(correlationId);
-        JsonNode node = readJson(file);
-        if (node == null) {
+        Optional<RunMetadata> content = mergeable(file);
+        if (content.isEmpty()) {
             file = root.resolve(correlationId.toUpperCase(Locale.ROOT) + ".json");
-            node = isAbsent(file) ? null : readJson(file);
-            if (node == null) return Optional.empty();
+            content = isAbsent(file) ? Optional.empty() : mergeable(file);
+            if (content.isEmpty()) return Optional.empty();
         }
-        return Optional.of(new StoredMetadata(file, metadataOf(file, node)));
+        return Optional.of(new StoredMetadata(file, content.get()));
+    }
+
+    /** An orphan record to merge a delivery into (as {@link #existingMetadata}); a new one when there is none. */
+    public RunMetadata orphanRecord(Path file) throws IOException {
+        return mergeable(file).orElseGet(() -> new RunMetadata(Json.object()));
+    }
+
+    /** What ingest merges a delivery into: what the file holds, and in a journaled store the merges not written yet. */
+    private Optional<RunMetadata> mergeable(Path file) throws IOException {
+        return deferred == null ? metadataIfAny(file) : deferred.current(file, this::metadataIfAny);
+    }
+
+    private Optional<RunMetadata> metadataIfAny(Path file) throws IOException {
+        JsonNode node = readJson(file);
+        return node == null ? Optional.empty() : Optional.of(metadataOf(file, node));
+    }
+
+    /**
+     * Writes a delivery's merge into a metadata or orphan file ({@code content}, from {@link #existingMetadata} or
+     * {@link #orphanRecord}, already holds it): now, or in a journaled store at the checkpoint of the delivery's
+     * journal segment ({@code ticket}), where {@code change} merges it into what the file holds then.
+     */
+    public void mergeMetadata(Path file, String folder, RunMetadata content, Journal.Ticket ticket,
+            Consumer<RunMetadata> change) throws IOException {
+        if (deferred != null && ticket != null) deferred.later(file, folder, content, ticket.segment(), change);
+        else writeMetadata(file, content);
     }
 
     private static RunMetadata metadataOf(Path file, JsonNode node) {
@@ -457,10 +485,18 @@ public final class RunStore implements AutoCloseable {
     }
 
     /**
-     * Makes the files of journaled deliveries durable: the whole file system at once where the system's
-     * {@code sync -f} can (one syncfs), else each delivery's files and folders one by one.
+     * A journal checkpoint: writes the metadata merges left for it ({@link DeferredMetadata}), then makes the files
+     * of journaled deliveries durable: the whole file system at once where the system's {@code sync -f} can (one
+     * syncfs), else each delivery's files and folders one by one.
      */
-    private void flush(List<JournalEntry> entries) throws IOException {
+    private void flush(long segment, List<JournalEntry> entries) throws IOException {
+        if (deferred != null) {
+            deferred.writeThrough(segment, this::metadataIfAny, this::writeMetadata,
+                    (folder, work) -> withLock(folder, () -> {
+                        work.run();
+                        return null;
+                    }), folder -> journal.noteMerged(segment, folder), warn);
+        }
         if (entries.isEmpty()) return;
         if (Processes.run(List.of("sync", "-f", root.toString()), null, null, SYNC_TIMEOUT).isPresent()) return;
         Set<Path> paths = new LinkedHashSet<>();
