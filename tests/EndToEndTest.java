@@ -154,7 +154,8 @@ class EndToEndTest {
             for (String correlation : correlations) {
                 SimState.Run run = flow.simulatorRun(correlation);
                 runIds.add(run.id);
-                JsonNode meta = Json.read(tmp.resolve("work/runs/" + correlation + ".json"));
+                // the receiver writes its metadata merges at its journal's checkpoints, every 250 ms
+                JsonNode meta = awaitMetadata(tmp.resolve("work/runs/" + correlation + ".json"), m -> m.has("webhook_run_id"));
                 assertEquals(run.id, meta.path("webhook_run_id").asLong(), meta.toString());
                 assertEquals(run.id, meta.path("dispatch_run_id").asLong(), meta.toString());
                 assertEquals(run.id, meta.path("run_id").asLong(), meta.toString());
@@ -292,5 +293,15 @@ class EndToEndTest {
                 assertTrue(help.out().contains("Exit codes:"), help.out());
             }
         }
+    }
+
+    /** The metadata file once it satisfies {@code ready} (a receiver writes it at its checkpoints), or as it is after 10 s. */
+    static JsonNode awaitMetadata(Path file, java.util.function.Predicate<JsonNode> ready) throws Exception {
+        JsonNode meta = Json.read(file);
+        for (int i = 0; i < 100 && !ready.test(meta); i++) {
+            Thread.sleep(100);
+            meta = Json.read(file);
+        }
+        return meta;
     }
 }

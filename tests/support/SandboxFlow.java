@@ -437,6 +437,10 @@ final class SandboxFlow implements AutoCloseable {
         Path metaFile = workDir.resolve("runs").resolve(correlation + ".json");
         out.println("  read " + workDir.relativize(metaFile) + " and runs/" + correlation + "/webhook/index.json");
         JsonNode meta = Json.read(metaFile);
+        for (int i = 0; i < 50 && !meta.has("webhook_run_id"); i++) { // the receiver writes it at its next checkpoint
+            Thread.sleep(100);
+            meta = Json.read(metaFile);
+        }
         long webhookRunId = meta.path("webhook_run_id").asLong(-1);
         JsonNode index = Json.read(workDir.resolve("runs").resolve(correlation).resolve("webhook/index.json"));
         Set<String> indexed = new LinkedHashSet<>();
