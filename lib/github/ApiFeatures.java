@@ -92,7 +92,7 @@ public final class ApiFeatures {
 
     private ObjectNode read() {
         try {
-            JsonNode node = Json.MAPPER.readTree(Files.readAllBytes(file));
+            JsonNode node = Json.tree(Files.readAllBytes(file));
             return node != null && node.isObject() ? (ObjectNode) node : Json.object();
         } catch (NoSuchFileException e) {
             return Json.object();

@@ -560,7 +560,7 @@ public final class GitHubClient {
     private static JsonNode parse(byte[] bytes) {
         if (bytes.length == 0) return null;
         try {
-            return Json.MAPPER.readTree(bytes);
+            return Json.tree(bytes);
         } catch (IOException e) {
             return null;
         }

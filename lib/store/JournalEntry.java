@@ -70,7 +70,7 @@ public record JournalEntry(String kind, long runId, String folder, String delive
         byte[] body = new byte[c.remaining()];
         c.get(body);
         try {
-            JsonNode h = Json.MAPPER.readTree(header);
+            JsonNode h = Json.tree(header);
             return new JournalEntry(Json.text(h, "kind"), h.path("run_id").asLong(), Json.text(h, "folder"), Json.text(h, "delivery_id"),
                     Json.text(h, "event_file"), Instant.parse(Json.text(h, "received_at")), Json.text(h, "verified_by"),
                     Json.text(h, "header_event"), body);

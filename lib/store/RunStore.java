@@ -610,7 +610,7 @@ public final class RunStore implements AutoCloseable {
             return null;
         }
         try {
-            return Json.MAPPER.readTree(bytes);
+            return Json.tree(bytes);
         } catch (IOException e) {
             throw new DamagedFileException(file + " is not valid JSON; left unchanged (fix or move it)");
         }

@@ -99,7 +99,7 @@ abstract class SimApi {
     static JsonNode parseBody(byte[] body) {
         if (body.length == 0) return Json.object();
         try {
-            return Json.MAPPER.readTree(body);
+            return Json.tree(body);
         } catch (IOException e) {
             return null;
         }
