@@ -110,7 +110,7 @@ public final class Json {
      * or a BigIntegerNode by its size, a number with a fraction or exponent a DoubleNode, and of a name given twice
      * in an object the last value wins (in the place of the first).
      */
-    private static JsonNode value(JsonParser p, JsonToken first) throws IOException {
+    public static JsonNode value(JsonParser p, JsonToken first) throws IOException {
         ArrayDeque<ContainerNode<?>> open = new ArrayDeque<>();
         JsonNode root = null;
         String name = null;

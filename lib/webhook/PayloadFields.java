@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.util.Set;
@@ -24,8 +23,6 @@ public final class PayloadFields {
     /** The top-level objects whose scalars {@link WorkflowRunEvent} and {@link WorkflowJobEvent} read. */
     static final Set<String> KEPT_OBJECTS = Set.of("workflow_run", "workflow_job", "repository");
 
-    private static final JsonNodeFactory NODES = JsonNodeFactory.instance;
-
     private PayloadFields() {}
 
     /** The payload's kept fields; {@code what} names it in errors, as {@link Json#parse} does. */
@@ -33,7 +30,7 @@ public final class PayloadFields {
         try (JsonParser p = Json.FACTORY.createParser(json)) {
             JsonToken first = p.nextToken();
             if (first != JsonToken.START_OBJECT) return Json.parse(json, what);
-            ObjectNode root = NODES.objectNode();
+            ObjectNode root = Json.object();
             readObject(p, root, true);
             if (p.nextToken() != null) {
                 throw new BadInputException(what + " is not valid JSON: more content after the JSON object");
@@ -52,30 +49,15 @@ public final class PayloadFields {
             String name = p.currentName();
             JsonToken value = p.nextToken();
             if (value == JsonToken.START_OBJECT && top && KEPT_OBJECTS.contains(name)) {
-                ObjectNode kept = NODES.objectNode();
+                ObjectNode kept = Json.object();
                 readObject(p, kept, false);
                 into.set(name, kept);
             } else if (value == JsonToken.START_OBJECT || value == JsonToken.START_ARRAY) {
                 p.skipChildren();
-                into.set(name, value == JsonToken.START_OBJECT ? NODES.objectNode() : NODES.arrayNode());
+                into.set(name, value == JsonToken.START_OBJECT ? Json.object() : Json.array());
             } else {
-                into.set(name, scalar(p, value));
+                into.set(name, Json.value(p, value));
             }
         }
-    }
-
-    private static JsonNode scalar(JsonParser p, JsonToken t) throws IOException {
-        return switch (t) {
-            case VALUE_STRING -> NODES.textNode(p.getText());
-            case VALUE_NUMBER_INT -> switch (p.getNumberType()) {
-                case INT -> NODES.numberNode(p.getIntValue());
-                case LONG -> NODES.numberNode(p.getLongValue());
-                default -> NODES.numberNode(p.getBigIntegerValue());
-            };
-            case VALUE_NUMBER_FLOAT -> NODES.numberNode(p.getDoubleValue());
-            case VALUE_TRUE -> NODES.booleanNode(true);
-            case VALUE_FALSE -> NODES.booleanNode(false);
-            default -> NODES.nullNode();
-        };
     }
 }
