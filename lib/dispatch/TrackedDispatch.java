@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Optional;
 import java.util.function.LongSupplier;
 import java.util.regex.Pattern;
 import lib.github.ApiFeatures;
@@ -14,6 +15,7 @@ import lib.github.GitHubApiException;
 import lib.github.GitHubClient;
 import lib.github.GitHubException;
 import lib.github.GitHubUnreachableException;
+import lib.store.IndexRow;
 import lib.store.RunMetadata;
 import lib.store.RunStore;
 import lib.util.Json;
@@ -173,20 +175,34 @@ public final class TrackedDispatch {
     private Outcome webhookOnly(Request request, DispatchRef.Choice ref, Dispatcher.Result result, Duration left)
             throws IOException {
         String corr = request.correlationId();
-        if (request.waitForWebhook() && !awaitWebhook(corr, left)) {
-            return new Outcome(corr, request.workflow(), ref, null, null, null, null, true, store.metadataFile(corr), null);
+        Optional<IndexRow> row = Optional.empty();
+        if (request.waitForWebhook()) {
+            row = awaitWebhook(corr, left);
+            if (row.isEmpty()) return new Outcome(corr, request.workflow(), ref, null, null, null, null, true, store.metadataFile(corr), null);
         }
         RunMetadata metadata = store.readMetadata(corr);
         Long runId = metadata.runId().orElse(null); // a webhook was ingested already
-        return new Outcome(corr, request.workflow(), ref, runId, metadata.runUrl(), metadata.runIdSource(),
-                result.runId(), false, store.metadataFile(corr), null);
+        String url = metadata.runUrl();
+        String source = metadata.runIdSource();
+        if (runId == null && row.isPresent()) { // a receiver writes it into the metadata at its next checkpoint
+            runId = row.get().runId();
+            url = Json.text(row.get().json(), "html_url");
+            source = "webhook";
+        }
+        return new Outcome(corr, request.workflow(), ref, runId, url, source, result.runId(), false, store.metadataFile(corr), null);
     }
 
-    /** The same wait as wait-for-webhook: true once a verified workflow_run delivery for {@code corr} is stored. */
-    private boolean awaitWebhook(String corr, Duration timeout) throws IOException {
+    /**
+     * The same wait as wait-for-webhook: the first verified workflow_run delivery for {@code corr} of the dispatched
+     * repository (an organisation's hook delivers others too) once it is stored; empty on a timeout.
+     */
+    private Optional<IndexRow> awaitWebhook(String corr, Duration timeout) throws IOException {
         listener.note("waiting up to " + timeout.toMillis() / 1000.0 + " s for the workflow_run webhook of " + corr);
+        String repo = client.context().repo();
+        WaitCondition condition = new WaitCondition(false, false);
         try (DeliveryWatcher watcher = new DeliveryWatcher(store, corr, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
-            return watcher.awaitUnlessDamaged(new WaitCondition(false, false)::match, timeout).isPresent();
+            return watcher.awaitUnlessDamaged(rows -> condition.match(rows.stream()
+                    .filter(r -> r.repository() == null || r.repository().equalsIgnoreCase(repo)).toList()), timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TimedOutException("interrupted while waiting for the webhook of " + corr);
