@@ -172,8 +172,10 @@ class TriggerAndTrackTest {
     @Test
     void webhookOnlyWaitReturnsTheRunIdOnceAReceiverStoredItsDelivery() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
-        // the same receiver as wait-for-webhook --serve --listen, storing into runs()
-        DeliveryIntake intake = new DeliveryIntake(new RunStore(runs()),
+        // the same receiver as wait-for-webhook --serve --listen (a journaled store), storing into runs()
+        RunStore journaled = RunStore.journaled(runs(), m -> {});
+        closing.add(journaled);
+        DeliveryIntake intake = new DeliveryIntake(journaled,
                 Ingest.Options.verifying(Optional.of(new Secret(SECRET, "test"))), Clock.systemUTC(), m -> {});
         Receiver receiver = Receiver.start(Receiver.parseListen("0"), "/hook", intake, m -> {});
         closing.add(receiver);
@@ -478,7 +480,10 @@ class TriggerAndTrackTest {
         assertEquals(999L, conflicts.get(conflicts.size() - 1).get("run_id").asLong(), m.toString());
     }
 
-    /** --webhook-only --wait prints the run of the verified delivery it waited for, not an earlier unverified one's. */
+    /**
+     * --webhook-only --wait prints the run of the verified delivery of its repository it waited for, not an earlier
+     * unverified one's, nor that of another repository (an organisation's hook) carrying the same id.
+     */
     @Test
     void webhookOnlyWaitPrintsTheVerifiedDeliverysRun() throws Exception {
         GitHubSimulator sim = sim(GitHubSimulator.Config.defaults());
@@ -490,6 +495,10 @@ class TriggerAndTrackTest {
         while (sim.runs().isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
         long ours = sim.runs().get(0).id;
         Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
+        byte[] otherRepository = new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
+                .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
+        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepository, "other-repo-1");
+        Thread.sleep(300); // a wait that took the other repository's delivery would have ended by now
         Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, ours), "real-1");
         Testing.Run r = running.get(30, TimeUnit.SECONDS);
         pool.shutdown();
