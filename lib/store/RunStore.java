@@ -53,7 +53,8 @@ import lib.webhook.Correlation;
  * replaces (before the delivery's marker is written, the marker's own after it). A {@link #journaled} store (a busy
  * receiver) appends each delivery to its {@link Journal} first and writes the files without their
  * own flush: one journal flush makes all the deliveries that arrived meanwhile durable, and the
- * files are flushed together at the journal's next checkpoint ({@code runs/.journal/}).
+ * files are flushed together at the journal's next checkpoint ({@code runs/.journal/}), which also
+ * writes the deliveries' metadata merges, once per file ({@link DeferredMetadata}).
  */
 public final class RunStore implements AutoCloseable {
     public static final String UNKNOWN = "unknown";
