@@ -1,5 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
@@ -79,6 +80,24 @@ class DeferredMetadataTest {
         assertEquals(corr, orphan.get("correlation_id").asText());
         assertEquals(3, orphan.get("webhook_delivery_count").asInt());
         assertEquals(85_000_004L, orphan.get("webhook_run_id").asLong());
+    }
+
+    /** A new orphan record that something else wrote (here: garbage) before the checkpoint made it is left as it is. */
+    @Test
+    void aNewOrphanRecordWrittenByAnotherBeforeTheCheckpointIsNotOverwritten() throws Exception {
+        Path runs = tmp.resolve("runs");
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        Path orphan = runs.resolve("webhook_orphans/85000005.json");
+        boolean first;
+        try (RunStore receiver = RunStore.journaled(runs, warnings::add)) {
+            DeliveryIntake intake = new DeliveryIntake(receiver, JournalTest.verifying(), Clock.systemUTC(), warnings::add);
+            intake.accept(JournalTest.signed(Fixtures.workflowRun("in_progress", Correlation.newId(), 85_000_005L), "n-1"));
+            first = !Files.exists(orphan); // else a checkpoint made it already (rare: one every 250 ms)
+            if (first) Files.writeString(Files.createDirectories(orphan.getParent()).resolve(orphan.getFileName()), "{");
+        }
+        assumeTrue(first, "a checkpoint came between the delivery and the write");
+        assertEquals("{", Files.readString(orphan));
+        assertTrue(warnings.stream().anyMatch(w -> w.contains("not recorded in it")), warnings.toString());
     }
 
     @Test

@@ -141,7 +141,7 @@ final class DeferredMetadata {
             locks.withLock(folder, () -> {
                 boolean any = false;
                 for (Map.Entry<Path, Pending> e : pending.entrySet()) {
-                    if (e.getValue().folder.equals(folder)) any |= writeThrough(segment, e.getKey(), e.getValue(), reader, writer, warn);
+                    if (e.getValue().folder.equals(folder)) any |= writeFile(segment, e.getKey(), e.getValue(), reader, writer, warn);
                 }
                 if (any) written.folder(folder);
             });
@@ -149,18 +149,18 @@ final class DeferredMetadata {
     }
 
     /** One file's part of {@link #writeThrough}, under its folder's lock; whether it had merges due. */
-    private boolean writeThrough(long segment, Path file, Pending p, Reader reader, Writer writer, Consumer<String> warn)
+    private boolean writeFile(long segment, Path file, Pending p, Reader reader, Writer writer, Consumer<String> warn)
             throws IOException {
         List<Merge> due = p.merges.stream().filter(m -> m.segment() <= segment).toList();
         if (due.isEmpty()) return false;
         Optional<RunMetadata> base;
         try {
             base = reader.read(file);
+            if (base.isEmpty() && !p.existed) base = Optional.of(new RunMetadata(Json.object())); // a new orphan record
         } catch (DamagedFileException damaged) {
             warn.accept(damaged.getMessage() + "; " + due.size() + " stored deliveries are not recorded in it");
             base = Optional.empty();
         }
-        if (base.isEmpty() && !p.existed) base = Optional.of(new RunMetadata(Json.object())); // a new orphan record
         if (base.isPresent()) {
             RunMetadata content = base.get();
             due.forEach(m -> m.change().accept(content));
