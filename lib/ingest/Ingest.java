@@ -241,8 +241,12 @@ public final class Ingest {
             // store's order; a journaled store's merges are written at checkpoints, which its journal notes).
             boolean merged = journal ? slot.resumed() && store.indexHolds(entry.folder(), deliveryId) : replayMerged;
             if (record != null && !merged) {
-                Consumer<RunMetadata> change = m -> merge(m, record, correlation, run, entry);
-                merge(record.content(), record, correlation, run, entry).forEach(warn);
+                // the change waits for a journaled store's checkpoint: it keeps the delivery's id, not its body
+                boolean orphan = record.orphan();
+                Instant received = entry.receivedAt();
+                boolean verified = entry.verifiedBy() != null;
+                Consumer<RunMetadata> change = m -> merge(m, orphan, correlation, run, deliveryId, received, verified);
+                merge(record.content(), orphan, correlation, run, deliveryId, received, verified).forEach(warn);
                 store.mergeMetadata(record.file(), entry.folder(), record.content(), ticket, change);
                 if (record.orphan()) {
                     warn.accept("no metadata file for correlation " + correlation + "; recorded as orphan " + record.file());
@@ -257,11 +261,11 @@ public final class Ingest {
         }
     }
 
-    /** Merges a delivery into a run's record; returns warnings about mismatches. */
-    private static List<String> merge(RunMetadata metadata, RunRecord record, String correlation, WorkflowRunEvent run,
-            JournalEntry entry) {
-        if (record.orphan()) metadata.recordCorrelation(correlation);
-        return metadata.recordWebhook(run, entry.deliveryId(), entry.receivedAt(), entry.verifiedBy() != null);
+    /** Merges a delivery into a run's record (an orphan record names its correlation); returns warnings about mismatches. */
+    private static List<String> merge(RunMetadata metadata, boolean orphan, String correlation, WorkflowRunEvent run,
+            String deliveryId, Instant received, boolean verified) {
+        if (orphan) metadata.recordCorrelation(correlation);
+        return metadata.recordWebhook(run, deliveryId, received, verified);
     }
 
     private static ObjectNode summary(String correlation, WorkflowRunEvent run, CheckedDelivery checked, Path stored) {

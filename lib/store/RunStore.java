@@ -154,7 +154,8 @@ public final class RunStore implements AutoCloseable {
 
     /**
      * The metadata of a correlation that has a file (as {@link #findMetadata}), read without a separate
-     * existence check: ingest reads it for every delivery. A damaged file is reported.
+     * existence check: ingest reads it for every delivery (a journaled store keeps it, with the merges its
+     * checkpoint has yet to write, while the file is unchanged). A damaged file is reported.
      */
     public Optional<StoredMetadata> existingMetadata(String correlationId) throws IOException {
         Path file = metadataFile(correlationId);
