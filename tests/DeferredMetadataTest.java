@@ -92,7 +92,7 @@ class DeferredMetadataTest {
         try (RunStore receiver = RunStore.journaled(runs, warnings::add)) {
             DeliveryIntake intake = new DeliveryIntake(receiver, JournalTest.verifying(), Clock.systemUTC(), warnings::add);
             intake.accept(JournalTest.signed(Fixtures.workflowRun("in_progress", Correlation.newId(), 85_000_005L), "n-1"));
-            first = !Files.exists(orphan); // else a checkpoint made it already (rare: one every 250 ms)
+            first = !Files.exists(orphan); // else a checkpoint made it already (rare: one every 100 ms)
             if (first) Files.writeString(Files.createDirectories(orphan.getParent()).resolve(orphan.getFileName()), "{");
         }
         assumeTrue(first, "a checkpoint came between the delivery and the write");

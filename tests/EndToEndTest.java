@@ -154,7 +154,7 @@ class EndToEndTest {
             for (String correlation : correlations) {
                 SimState.Run run = flow.simulatorRun(correlation);
                 runIds.add(run.id);
-                // the receiver writes its metadata merges at its journal's checkpoints, every 250 ms
+                // the receiver writes its metadata merges at its journal's checkpoints, every 100 ms
                 JsonNode meta = awaitMetadata(tmp.resolve("work/runs/" + correlation + ".json"), m -> m.has("webhook_run_id"));
                 assertEquals(run.id, meta.path("webhook_run_id").asLong(), meta.toString());
                 assertEquals(run.id, meta.path("dispatch_run_id").asLong(), meta.toString());
