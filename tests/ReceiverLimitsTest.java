@@ -50,18 +50,21 @@ class ReceiverLimitsTest {
 
     @TempDir Path tmp;
     Receiver receiver;
+    RunStore store;
     Health health;
     final ConcurrentLinkedQueue<String> log = new ConcurrentLinkedQueue<>();
 
     @AfterEach
     void tearDown() {
         if (receiver != null) receiver.close();
+        if (store != null) store.close(); // its journal's last checkpoint writes into runs/ before @TempDir goes
     }
 
     /** An in-process receiver on /hook with these deadlines (and the default body budget unless given). */
     URI start(Duration header, Duration request, long bodyMemory) throws Exception {
         Ingest.Options options = Ingest.Options.verifying(Optional.of(new Secret(Deliveries.SECRET, "test")));
-        DeliveryIntake intake = new DeliveryIntake(RunStore.journaled(runs(), m -> {}), options, Clock.systemUTC(),
+        store = RunStore.journaled(runs(), m -> {});
+        DeliveryIntake intake = new DeliveryIntake(store, options, Clock.systemUTC(),
                 m -> log.add("warning: " + m));
         health = new Health(Clock.systemUTC());
         ReceiverLimits limits = ReceiverLimits.defaults().withTimeouts(header, request).withMaxBodyMemory(bodyMemory);
