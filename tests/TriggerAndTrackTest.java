@@ -445,9 +445,7 @@ class TriggerAndTrackTest {
         Testing.Run r = meanwhile(() -> trigger(sim, "--ref", "main", "--correlation-id", corr, "--interval", "0.1"),
                 polling(sim), () -> {
             Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
-            byte[] otherRepository = new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
-                    .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
-            Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepository, "other-repo-1");
+            Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepositorysRun(corr), "other-repo-1");
         });
         assertEquals(0, r.exitCode(), r.err());
         assertEquals(runOf(sim, corr), out(r).get("run_id").asLong(), r.all());
@@ -456,6 +454,12 @@ class TriggerAndTrackTest {
         assertFalse(m.has("webhook_run_id"), m.toString());
         assertEquals(List.of("unverified", "repository octo-org/octo-api"),
                 m.get("webhook_ignored").findValuesAsText("reason"), m.toString());
+    }
+
+    /** A verified workflow_run delivery carrying {@code corr} of another repository (run 777), as an organisation's hook sends. */
+    static byte[] otherRepositorysRun(String corr) {
+        return new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
+                .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
     }
 
     /** The run GitHub's dispatch answer names (and GET run confirms) wins over one a webhook recorded first by its title. */
@@ -495,9 +499,7 @@ class TriggerAndTrackTest {
         while (sim.runs().isEmpty() && System.nanoTime() < deadline) Thread.sleep(5);
         long ours = sim.runs().get(0).id;
         Deliveries.storeUnverified(runs(), Fixtures.workflowRun("requested", corr, 999L), "forged-1");
-        byte[] otherRepository = new String(Fixtures.workflowRun("requested", corr, 777L), StandardCharsets.UTF_8)
-                .replace("octo-org/octo-repo", "octo-org/octo-api").getBytes(StandardCharsets.UTF_8);
-        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepository, "other-repo-1");
+        Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), otherRepositorysRun(corr), "other-repo-1");
         Thread.sleep(300); // a wait that took the other repository's delivery would have ended by now
         Deliveries.storeSigned(runs(), Deliveries.secretFile(tmp), Fixtures.workflowRun("requested", corr, ours), "real-1");
         Testing.Run r = running.get(30, TimeUnit.SECONDS);

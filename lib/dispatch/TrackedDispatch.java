@@ -25,6 +25,7 @@ import lib.util.TimedOutException;
 import lib.util.TrackerException;
 import lib.wait.DeliveryWatcher;
 import lib.wait.WaitCondition;
+import lib.webhook.WorkflowRunEvent;
 
 /**
  * trigger-and-track's job: check the workflow, record the dispatch in {@code runs/<uuid>.json} before
@@ -202,7 +203,7 @@ public final class TrackedDispatch {
         WaitCondition condition = new WaitCondition(false, false);
         try (DeliveryWatcher watcher = new DeliveryWatcher(store, corr, DeliveryWatcher.DEFAULT_FALLBACK_POLL)) {
             return watcher.awaitUnlessDamaged(rows -> condition.match(rows.stream()
-                    .filter(r -> r.repository() == null || r.repository().equalsIgnoreCase(repo)).toList()), timeout);
+                    .filter(r -> WorkflowRunEvent.sameRepository(repo, r.repository())).toList()), timeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new TimedOutException("interrupted while waiting for the webhook of " + corr);

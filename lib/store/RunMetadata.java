@@ -161,7 +161,7 @@ public final class RunMetadata {
     public List<String> recordWebhook(WorkflowRunEvent run, String deliveryId, Instant received, boolean verified) {
         List<String> warnings = new ArrayList<>();
         String repo = Json.text(json, "repo");
-        boolean otherRepository = repo != null && run.repository() != null && !repo.equalsIgnoreCase(run.repository());
+        boolean otherRepository = !WorkflowRunEvent.sameRepository(repo, run.repository());
         if (!verified || otherRepository) {
             ArrayNode ignored = array("webhook_ignored");
             if (ignored.size() < MAX_LISTED_IGNORED) {

@@ -44,6 +44,14 @@ public record WorkflowRunEvent(
                 Json.text(payload.get("repository"), "full_name"));
     }
 
+    /**
+     * Whether a delivery's repository is the dispatch's: names compare ignoring case (GitHub's do), and one unknown on
+     * either side (an older record, a payload without {@code repository}) does not tell them apart.
+     */
+    public static boolean sameRepository(String dispatched, String delivered) {
+        return dispatched == null || delivered == null || dispatched.equalsIgnoreCase(delivered);
+    }
+
     /** Orders statuses so out-of-order deliveries never move a run backwards. */
     public static int statusRank(String status) {
         if (status == null) return -1;
