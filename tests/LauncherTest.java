@@ -723,6 +723,107 @@ class LauncherTest {
                 .map(f -> f.substring(f.indexOf('-'))).sorted().toList(), "only the scripts that ran");
     }
 
+    /**
+     * A further script of a collection, before its own build: javac compiles its one file against the jar of a
+     * sibling that declares the same build, and it runs from that while JBang builds it in the background.
+     * Right after the sibling's first run (its record still being written: a sha256sum that takes 2 s
+     * while a marker file exists keeps it pending) parallel runs compile meanwhile and run once the record names that build; later,
+     * against the fresh record, without waiting. A script declaring another build, a compile error, or a
+     * sibling whose record is stale (a shared source changed) goes through JBang as before.
+     */
+    @Test
+    void aFurtherScriptRunsFromAProvisionalBuildUntilItsOwnIsRecorded() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("provisional"));
+        Path greeting = Files.writeString(Files.createDirectories(project.resolve("lib")).resolve("Greeting.java"),
+                "package lib; public final class Greeting { public static String text() { return \"hi\"; } }\n");
+        for (String name : List.of("one", "five", "six")) {
+            Files.writeString(project.resolve(name + ".java"), "//SOURCES lib/*.java\nclass " + name
+                    + " { public static void main(String[] a) { System.out.println(lib.Greeting.text() + \" from " + name + "\"); } }\n");
+        }
+        Files.writeString(project.resolve("two.java"), """
+                //SOURCES lib/*.java
+                //MAIN Two
+                //DESCRIPTION the second script
+                import java.io.BufferedReader;
+                import java.io.InputStreamReader;
+                class Two {
+                    record Line(String text) {}
+                    public static void main(String[] a) throws Exception {
+                        Line line = new Line(new BufferedReader(new InputStreamReader(System.in)).readLine());
+                        System.out.println(lib.Greeting.text() + " from two " + java.util.Arrays.toString(a) + " " + line.text());
+                        System.exit(3);
+                    }
+                }
+                """);
+        Files.writeString(project.resolve("three.java"), "//SOURCES lib/*.java\n//JAVA_OPTIONS -Dwho=three\n"
+                + "class three { public static void main(String[] a) { System.out.println(lib.Greeting.text() + \" from \" + System.getProperty(\"who\")); } }\n");
+        Files.writeString(project.resolve("four.java"), "//SOURCES lib/*.java\nclass four { void broken( }\n");
+        StringBuilder catalog = new StringBuilder("{ \"aliases\": {");
+        for (String name : List.of("one", "two", "three", "four", "five", "six")) {
+            catalog.append(name.equals("one") ? "" : ",").append(" \"").append(name).append("\": { \"script-ref\": \"").append(name).append(".java\" }");
+        }
+        Files.writeString(project.resolve("jbang-catalog.json"), catalog.append(" } }\n").toString());
+        Path bin = Files.createDirectories(tmp.resolve("slow-bin"));
+        String sha256sum = run(root, Map.of(), null, "bash", "-c", "command -v sha256sum").out().trim();
+        Path slow = Files.createFile(tmp.resolve("slow-sha256sum"));
+        Files.writeString(bin.resolve("sha256sum"), "#!/bin/sh\n[ ! -f '" + slow + "' ] || sleep 2\nexec " + sha256sum + " \"$@\"\n");
+        assertTrue(bin.resolve("sha256sum").toFile().setExecutable(true));
+        Path cache = Files.createDirectories(tmp.resolve("provisional-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0", "JBANG_LAUNCHER_PREBUILD", "0",
+                "PATH", bin + File.pathSeparator + cleanPath);
+        Path fastpath = cache.resolve("fastpath");
+
+        Result first = run(root, env, null, launcher.toString(), project.resolve("one.java").toString());
+        assertEquals("hi from one\n", first.out(), first.err());
+        List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            for (int i = 0; i < 3; i++) {
+                String n = Integer.toString(i);
+                runs.add(pool.submit(() -> run(root, env, "line " + n + "\n", launcher.toString(), project.resolve("two.java").toString(),
+                        "a b", "", n)));
+            }
+            for (int i = 0; i < 3; i++) {
+                Result two = runs.get(i).get(120, TimeUnit.SECONDS);
+                assertEquals(3, two.code(), two.err());
+                assertEquals("hi from two [a b, , " + i + "] line " + i + "\n", two.out(), two.err());
+                assertTrue(two.err().contains("provisional build"), two.err());
+                assertTrue(two.err().contains("waiting for the record of ") && two.err().contains("-one\n"), two.err());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertTrue(list(fastpath).stream().noneMatch(f -> f.contains(".prov.")), "removed after the run: " + list(fastpath));
+        Files.delete(slow);
+        awaitBackground(cache);
+        List<String> entries = list(fastpath);
+        assertTrue(entries.stream().anyMatch(f -> f.endsWith("-two.rec")), "JBang's own build of two.java recorded: " + entries);
+        assertTrue(entries.stream().noneMatch(f -> f.endsWith(".built")), entries.toString());
+        Result again = run(root, env, "x\n", launcher.toString(), project.resolve("two.java").toString());
+        assertEquals("hi from two [] x\n", again.out(), again.err());
+        assertTrue(again.err().contains("fast path hit\n"), again.err());
+        Result six = run(root, env, null, launcher.toString(), project.resolve("six.java").toString());
+        assertEquals("hi from six\n", six.out(), six.err());
+        assertTrue(six.err().contains("provisional build") && !six.err().contains("waiting"), "against a fresh record: " + six.err());
+
+        Result three = run(root, env, null, launcher.toString(), project.resolve("three.java").toString());
+        assertEquals("hi from three\n", three.out(), three.err());
+        assertFalse(three.err().contains("provisional build"), "another build declared: " + three.err());
+        Result four = run(root, env, null, launcher.toString(), project.resolve("four.java").toString());
+        assertNotEquals(0, four.code());
+        assertFalse(four.err().contains("provisional build"), four.err());
+        assertTrue(four.err().contains("four.java") && four.err().contains("error"), "JBang's compile error: " + four.err());
+        awaitBackground(cache);
+
+        Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"hello\"; } }\n");
+        Result five = run(root, env, null, launcher.toString(), project.resolve("five.java").toString());
+        assertEquals("hello from five\n", five.out(), five.err());
+        assertFalse(five.err().contains("provisional build"), "no fresh sibling after lib/ changed: " + five.err());
+        assertTrue(list(fastpath).stream().noneMatch(f -> f.contains(".prov.")), list(fastpath).toString());
+    }
+
     /** Deletes the folder and writes the files again: same content, new inodes and times, like a fresh clone. */
     static void checkout(Path dir, Map<String, String> files) throws IOException {
         if (Files.exists(dir)) {
