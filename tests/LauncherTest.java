@@ -804,9 +804,18 @@ class LauncherTest {
         Result again = run(root, env, "x\n", launcher.toString(), project.resolve("two.java").toString());
         assertEquals("hi from two [] x\n", again.out(), again.err());
         assertTrue(again.err().contains("fast path hit\n"), again.err());
+        // Provisional builds left by killed launchers: removed, unless the JVM that runs from one is still alive.
+        Path sixBase = fastpath.resolve(fnv1a(project.resolve("six.java").toString()) + "-six");
+        Path gone = Files.createDirectories(Path.of(sixBase + ".prov." + deadPid()));
+        Path inUse = Files.createDirectories(Path.of(sixBase + ".prov." + deadPid()));
+        Files.writeString(inUse.resolve(".jvm"), ProcessHandle.current().pid() + "\n");
         Result six = run(root, env, null, launcher.toString(), project.resolve("six.java").toString());
         assertEquals("hi from six\n", six.out(), six.err());
         assertTrue(six.err().contains("provisional build") && !six.err().contains("waiting"), "against a fresh record: " + six.err());
+        assertFalse(Files.exists(gone), "left by a launcher and a JVM that are gone");
+        assertTrue(Files.exists(inUse.resolve(".jvm")), "its JVM still runs");
+        Files.delete(inUse.resolve(".jvm"));
+        Files.delete(inUse);
 
         Result three = run(root, env, null, launcher.toString(), project.resolve("three.java").toString());
         assertEquals("hi from three\n", three.out(), three.err());
@@ -822,6 +831,20 @@ class LauncherTest {
         assertEquals("hello from five\n", five.out(), five.err());
         assertFalse(five.err().contains("provisional build"), "no fresh sibling after lib/ changed: " + five.err());
         assertTrue(list(fastpath).stream().noneMatch(f -> f.contains(".prov.")), list(fastpath).toString());
+    }
+
+    /** The launcher's hash of a script's path (32-bit FNV-1a over its characters), which names its cache entry. */
+    static long fnv1a(String s) {
+        long h = 2166136261L;
+        for (char c : s.toCharArray()) h = ((h ^ c) * 16777619L) & 0xFFFFFFFFL;
+        return h;
+    }
+
+    /** The pid of a process that has exited. */
+    static long deadPid() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor();
+        return p.pid();
     }
 
     /** Deletes the folder and writes the files again: same content, new inodes and times, like a fresh clone. */
