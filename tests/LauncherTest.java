@@ -833,6 +833,69 @@ class LauncherTest {
         assertTrue(list(fastpath).stream().noneMatch(f -> f.contains(".prov.")), list(fastpath).toString());
     }
 
+    /**
+     * JBang builds a script into a folder named by its content, shared by every path to it: a build in the
+     * background (here the one that follows a provisional run) waits while any JBang JVM runs, and a run
+     * that needs JBang waits while a background build holds the cache's build lock.
+     */
+    @Test
+    void backgroundBuildsAndRunsInJbangNeverOverlap() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("overlap"));
+        Files.writeString(Files.createDirectories(project.resolve("lib")).resolve("Greeting.java"),
+                "package lib; public final class Greeting { public static String text() { return \"hi\"; } }\n");
+        for (String name : List.of("one", "two")) {
+            Files.writeString(project.resolve(name + ".java"), "//SOURCES lib/*.java\nclass " + name
+                    + " { public static void main(String[] a) { System.out.println(lib.Greeting.text() + \" from " + name + "\"); } }\n");
+        }
+        Files.writeString(project.resolve("jbang-catalog.json"),
+                "{ \"aliases\": { \"one\": { \"script-ref\": \"one.java\" }, \"two\": { \"script-ref\": \"two.java\" } } }\n");
+        Path cache = Files.createDirectories(tmp.resolve("overlap-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+                "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0", "JBANG_LAUNCHER_PREBUILD", "0");
+        assertEquals("hi from one\n", run(root, env, null, launcher.toString(), project.resolve("one.java").toString()).out());
+        awaitBackground(cache);
+        Path lock = cache.resolve("fastpath/builds.lock");
+        Path release = tmp.resolve("release");
+
+        // a JBang JVM at work (shared): two runs provisionally, its own build waits
+        Process inJbang = holdLock("-s", lock, release);
+        Result two = run(root, env, null, launcher.toString(), project.resolve("two.java").toString());
+        assertEquals("hi from two\n", two.out(), two.err());
+        assertTrue(two.err().contains("provisional build"), two.err());
+        Thread.sleep(1500);
+        String twoPath = project.resolve("two.java").toString();
+        assertTrue(ProcessHandle.allProcesses().noneMatch(p -> p.info().commandLine().orElse("").contains(JAR)
+                && p.info().commandLine().orElse("").contains(twoPath)), "JBang started on two.java while another JBang ran");
+        assertTrue(list(cache.resolve("fastpath")).stream().noneMatch(f -> f.endsWith("-two.rec")), "built while JBang ran");
+        Files.createFile(release);
+        assertTrue(inJbang.waitFor(30, TimeUnit.SECONDS));
+        awaitBackground(cache);
+        assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.endsWith("-two.rec")), list(cache.resolve("fastpath")).toString());
+
+        // a build in the background (exclusive): a run through JBang waits for it
+        Files.delete(release);
+        Process building = holdLock("-x", lock, release);
+        ProcessBuilder viaJbang = builder(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString()), launcher.toString(), "version");
+        Process version = viaJbang.redirectErrorStream(true).start();
+        assertFalse(version.waitFor(1500, TimeUnit.MILLISECONDS), "ran JBang during a background build");
+        Files.createFile(release);
+        assertTrue(building.waitFor(30, TimeUnit.SECONDS));
+        assertTrue(version.waitFor(60, TimeUnit.SECONDS));
+        assertEquals(0, version.exitValue(), new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+    }
+
+    /** Holds {@code lock} (flock option {@code mode}) until {@code release} exists; returns once it holds it. */
+    Process holdLock(String mode, Path lock, Path release) throws Exception {
+        Path held = tmp.resolve("held" + mode);
+        Files.deleteIfExists(held);
+        Process p = new ProcessBuilder("flock", mode, lock.toString(), "sh", "-c",
+                "touch \"$1\"; while [ ! -f \"$2\" ]; do sleep 0.1; done", "sh", held.toString(), release.toString()).start();
+        for (int i = 0; i < 300 && !Files.exists(held); i++) Thread.sleep(20);
+        assertTrue(Files.exists(held), "flock " + mode + " " + lock);
+        return p;
+    }
+
     /** The launcher's hash of a script's path (32-bit FNV-1a over its characters), which names its cache entry. */
     static long fnv1a(String s) {
         long h = 2166136261L;
