@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
+import lib.util.FileLocks;
 import lib.util.Json;
 
 /**
@@ -50,12 +51,7 @@ final class DeferredMetadata {
     /** Runs work under a folder's lock. */
     @FunctionalInterface
     interface Locks {
-        void withLock(String folder, IoRunnable work) throws IOException;
-    }
-
-    @FunctionalInterface
-    interface IoRunnable {
-        void run() throws IOException;
+        void withLock(String folder, FileLocks.IoWork<Void> work) throws IOException;
     }
 
     /** Told each folder whose merges were written. */
@@ -144,6 +140,7 @@ final class DeferredMetadata {
                     if (e.getValue().folder.equals(folder)) any |= writeFile(segment, e.getKey(), e.getValue(), reader, writer, warn);
                 }
                 if (any) written.folder(folder);
+                return null;
             });
         }
     }

@@ -494,10 +494,7 @@ public final class RunStore implements AutoCloseable {
     private void flush(long segment, List<JournalEntry> entries) throws IOException {
         if (deferred != null) {
             deferred.writeThrough(segment, this::metadataIfAny, this::writeMetadata,
-                    (folder, work) -> withLock(folder, () -> {
-                        work.run();
-                        return null;
-                    }), folder -> journal.noteMerged(segment, folder), warn);
+                    this::withLock, folder -> journal.noteMerged(segment, folder), warn);
         }
         if (entries.isEmpty()) return;
         if (Processes.run(List.of("sync", "-f", root.toString()), null, null, SYNC_TIMEOUT).isPresent()) return;
