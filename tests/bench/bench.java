@@ -70,7 +70,8 @@ class Bench {
         this.repo = findRepo();
         this.receiverRepo = receiverFrom == null ? repo : receiverFrom.toAbsolutePath().normalize();
         this.loadSeconds = loadSeconds;
-        this.tmp = dir == null ? Files.createTempDirectory("awt-bench-") : Files.createTempDirectory(dir, "awt-bench-");
+        this.tmp = dir == null ? Files.createTempDirectory("awt-bench-")
+                : Files.createTempDirectory(Files.createDirectories(dir), "awt-bench-");
         this.completedFixture = Files.readAllBytes(repo.resolve("tests/fixtures/workflow_run.completed.json"));
         this.requestedFixture = Files.readAllBytes(repo.resolve("tests/fixtures/workflow_run.requested.json"));
     }
