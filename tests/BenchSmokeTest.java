@@ -2,9 +2,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.sun.net.httpserver.HttpServer;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
@@ -14,11 +17,16 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executors;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
@@ -240,6 +248,63 @@ class BenchSmokeTest {
         } finally {
             p.destroy();
             deleteTree(runs.getParent().equals(tmp) ? runs : runs.getParent());
+        }
+    }
+
+    /**
+     * The benchmark's open-loop generator (run from source in its own JVM, as the bench runs it) sends at the rate
+     * it is given whatever the server does, and charges a stall to every request the stall held back: with the
+     * first answer held 400 ms, the requests due meanwhile on that connection are late by up to that much.
+     */
+    @Test
+    void openLoadSendsAtItsRateAndChargesAStallToTheRequestsItHeldBack() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("load/bodies"));
+        Files.write(dir.resolve("0.json"), "{\"action\":\"completed\"}".getBytes(StandardCharsets.UTF_8));
+        Files.writeString(dir.getParent().resolve("sigs.txt"), "sha256=00\n");
+        List<String> ids = Collections.synchronizedList(new ArrayList<>());
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.setExecutor(Executors.newCachedThreadPool());
+        server.createContext("/", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            String id = exchange.getRequestHeaders().getFirst("X-GitHub-Delivery");
+            ids.add(id);
+            if (id.equals("t-0")) sleep(400);
+            exchange.sendResponseHeaders(id.equals("t-7") ? 500 : 200, 2);
+            exchange.getResponseBody().write("{}".getBytes(StandardCharsets.UTF_8));
+            exchange.close();
+        });
+        server.start();
+        try {
+            String javaCommand = ProcessHandle.current().info().command().orElse("java");
+            Path source = Fixtures.dir().getParent().resolve("bench/OpenLoad.java");
+            Process p = new ProcessBuilder(javaCommand, source.toString(), "http://127.0.0.1:" + server.getAddress().getPort() + "/",
+                    dir.getParent().toString(), "100", "1", "4", "t").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertEquals(0, p.waitFor(), out);
+            Matcher m = Pattern.compile(
+                    "RESULT rate=([0-9.]+) p50=([0-9.]+) p99=([0-9.]+) max=([0-9.]+) requests=(\\d+) not2xx=(\\d+) socket_errors=(\\d+)")
+                    .matcher(out);
+            assertTrue(m.find(), out);
+            assertEquals(100, Integer.parseInt(m.group(5)), out);
+            assertEquals(1, Integer.parseInt(m.group(6)), "the one 500: " + out);
+            assertEquals(0, Integer.parseInt(m.group(7)), out);
+            assertEquals(100, new HashSet<>(ids).size(), "a unique delivery id per request: " + ids);
+            double p50 = Double.parseDouble(m.group(2));
+            double max = Double.parseDouble(m.group(4));
+            assertTrue(max >= 400, "the held answer counts from its due time: " + out);
+            // Connection 0's requests due in the first 400 ms (t-4, t-8, ... t-36) waited behind t-0: charged too.
+            assertTrue(Double.parseDouble(m.group(3)) >= 300, "the requests held back count from their due time: " + out);
+            assertTrue(p50 < 200, "the other connections went on at the rate: " + out);
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -23,10 +23,14 @@ import lib.webhook.Hmac;
  * 6. The receiver as users run it: {@code ./jbang wait-for-webhook.java --serve} in its own process, loaded by
  * wrk in another with real-size signed deliveries (a unique delivery id each), then killed with SIGKILL right
  * after the load: every delivery answered 2xx must be on disk. Needs wrk (a Debian package); skipped without it.
+ * Where a scenario has a target rate, a last round offers exactly that rate from {@code OpenLoad.java}, an open-loop
+ * generator: wrk keeps every connection busy, so its latencies are those of a saturated receiver, and it does not
+ * charge a stall for the requests it held back; the open loop gives the latency at the target rate.
  */
 final class LoadBench extends BenchSection {
     private static final Pattern RESULT = Pattern.compile(
             "RESULT rate=([0-9.]+) p50=([0-9.]+) p99=([0-9.]+) max=([0-9.]+) requests=(\\d+) not2xx=(\\d+) socket_errors=(\\d+)");
+    private static final Duration OPEN_LOOP = Duration.ofSeconds(20);
 
     /** How the deliveries are spread: over 64 correlations, over none (runs/unknown/), or into one. */
     private record Scenario(String name, int correlations, boolean correlated, String target, double minRate) {}
@@ -123,8 +127,10 @@ final class LoadBench extends BenchSection {
             if (url == null) throw new IllegalStateException("the receiver did not start: " + receiver.stderr());
             Result fresh = wrk(url.strip(), dir, "fresh", first);
             Result warm = wrk(url.strip(), dir, "warm", then);
+            Result open = s.minRate() > 0 && jvmOptions == null && !quick ? openLoop(url.strip(), dir, s.minRate()) : null;
             killHard(receiver.process);
-            long answered = fresh.requests() - fresh.not2xx() + warm.requests() - warm.not2xx();
+            long answered = fresh.requests() - fresh.not2xx() + warm.requests() - warm.not2xx()
+                    + (open == null ? 0 : open.requests() - open.not2xx());
             long[] onDisk = storedAndTwice(runs);
             boolean lossless = onDisk[0] >= answered && onDisk[1] == 0;
             String how = "`./jbang wait-for-webhook.java --serve`" + (receiverRepo.equals(repo) ? "" : " of " + receiverRepo)
@@ -139,6 +145,15 @@ final class LoadBench extends BenchSection {
                         String.format(Locale.ROOT, "p50 %.1f ms, p99 %.1f ms, max %.0f ms; non-2xx %d, socket errors %d",
                                 r.p50(), r.p99(), r.max(), r.not2xx(), r.socketErrors()),
                         s.target(), s.minRate() == 0 ? "" : ok ? "ok" : "MISSED"));
+            }
+            if (open != null) {
+                boolean ok = open.rate() >= 0.98 * s.minRate() && open.p99() < 50 && open.not2xx() == 0 && open.socketErrors() == 0;
+                rows.add(new Row("6. External load (wrk)", label + ", open loop at " + (int) s.minRate() + "/s offered, the next "
+                        + OPEN_LOOP.toSeconds() + " s", "`tests/bench/OpenLoad.java` in its own JVM, 16 connections, latency from "
+                        + "each request's due time", (int) open.requests(), String.format(Locale.ROOT, "%.0f deliveries/s", open.rate()),
+                        String.format(Locale.ROOT, "p50 %.1f ms, p99 %.1f ms, max %.0f ms; non-2xx %d, socket errors %d",
+                                open.p50(), open.p99(), open.max(), open.not2xx(), open.socketErrors()),
+                        s.target(), ok ? "ok" : "MISSED"));
             }
             rows.add(new Row("6. External load (wrk)", label + ", SIGKILL right after the load",
                     "count on disk after the kill and the next receiver's journal replay",
@@ -169,16 +184,30 @@ final class LoadBench extends BenchSection {
         Files.writeString(dir.resolve("sigs.txt"), sigs);
     }
 
+    /** The open-loop round: OpenLoad.java run from source by this JVM's java, C1 only so it takes little of the CPU. */
+    private Result openLoop(String url, Path dir, double rate) throws Exception {
+        progress("external load: open loop at " + (int) rate + "/s");
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                repo.resolve("tests/bench/OpenLoad.java").toString(), url, dir.toString(), Double.toString(rate),
+                Long.toString(OPEN_LOOP.toSeconds()), "16", "open").redirectErrorStream(true);
+        return result(pb, "OpenLoad", OPEN_LOOP);
+    }
+
     private Result wrk(String url, Path dir, String prefix, Duration duration) throws Exception {
         ProcessBuilder pb = new ProcessBuilder("wrk", "-t2", "-c16", "-d" + duration.toSeconds() + "s", "--timeout", "10s",
                 "-s", repo.resolve("tests/bench/wrk-deliveries.lua").toString(), url).redirectErrorStream(true);
         pb.environment().put("AWT_WRK_DIR", dir.toString());
         pb.environment().put("AWT_WRK_PREFIX", prefix);
+        return result(pb, "wrk", duration);
+    }
+
+    private static Result result(ProcessBuilder pb, String what, Duration duration) throws Exception {
         Process p = pb.start();
         String out = readAll(p.getInputStream());
         p.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS);
         Matcher m = RESULT.matcher(out);
-        if (!m.find()) throw new IllegalStateException("wrk printed no result: " + out);
+        if (!m.find()) throw new IllegalStateException(what + " printed no result: " + out);
         return new Result(Double.parseDouble(m.group(1)), Double.parseDouble(m.group(2)), Double.parseDouble(m.group(3)),
                 Double.parseDouble(m.group(4)), Long.parseLong(m.group(5)), Long.parseLong(m.group(6)), Long.parseLong(m.group(7)));
     }
