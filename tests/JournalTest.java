@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
@@ -580,7 +581,13 @@ class JournalTest {
         List<String> seen = new ArrayList<>();
         for (String line = out.readLine(); line != null; line = out.readLine()) {
             if (line.startsWith("listening on ")) {
-                Thread drain = new Thread(() -> out.lines().forEach(l -> {}));
+                Thread drain = new Thread(() -> {
+                    try {
+                        out.lines().forEach(l -> {});
+                    } catch (UncheckedIOException closed) {
+                        // the test closed the receiver's output when it killed it: nothing left to drain
+                    }
+                });
                 drain.setDaemon(true);
                 drain.start();
                 return URI.create(line.substring("listening on ".length()).strip());
