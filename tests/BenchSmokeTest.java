@@ -25,8 +25,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executors;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import lib.ingest.DeliveryIntake;
 import lib.ingest.Ingest;
@@ -282,23 +280,29 @@ class BenchSmokeTest {
                     dir.getParent().toString(), "100", "1", "10", "t").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertEquals(0, p.waitFor(), out);
-            Matcher m = Pattern.compile(
-                    "RESULT rate=([0-9.]+) p50=([0-9.]+) p99=([0-9.]+) max=([0-9.]+) requests=(\\d+) not2xx=(\\d+) socket_errors=(\\d+)")
-                    .matcher(out);
-            assertTrue(m.find(), out);
-            assertEquals(100, Integer.parseInt(m.group(5)), out);
-            assertEquals(1, Integer.parseInt(m.group(6)), "the one 500: " + out);
-            assertEquals(0, Integer.parseInt(m.group(7)), out);
+            Map<String, Double> r = resultLine(out);
+            assertEquals(100, r.get("requests"), out);
+            assertEquals(1, r.get("not2xx"), "the one 500: " + out);
+            assertEquals(0, r.get("socket_errors"), out);
             assertEquals(100, new HashSet<>(ids).size(), "a unique delivery id per request: " + ids);
-            double p50 = Double.parseDouble(m.group(2));
-            double max = Double.parseDouble(m.group(4));
-            assertTrue(max >= 600, "the held answer counts from its due time: " + out);
+            assertTrue(r.get("max") >= 600, "the held answer counts from its due time: " + out);
             // Connection 0's requests due in the first 600 ms (t-10 at 100 ms, ... t-50) waited behind t-0: charged too.
-            assertTrue(Double.parseDouble(m.group(3)) >= 450, "the requests held back count from their due time: " + out);
-            assertTrue(p50 < 200, "the other connections went on at the rate: " + out);
+            assertTrue(r.get("p99") >= 450, "the requests held back count from their due time: " + out);
+            assertTrue(r.get("p50") < 200, "the other connections went on at the rate: " + out);
         } finally {
             server.stop(0);
         }
+    }
+
+    /** The generator's {@code RESULT key=value ...} line as numbers. */
+    private static Map<String, Double> resultLine(String out) {
+        String line = out.lines().filter(l -> l.startsWith("RESULT ")).findFirst().orElseThrow(() -> new AssertionError(out));
+        Map<String, Double> values = new HashMap<>();
+        for (String pair : line.substring("RESULT ".length()).split(" ")) {
+            String[] kv = pair.split("=", 2);
+            values.put(kv[0], Double.parseDouble(kv[1]));
+        }
+        return values;
     }
 
     private static void sleep(long ms) {
