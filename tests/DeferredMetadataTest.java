@@ -91,9 +91,13 @@ class DeferredMetadataTest {
         boolean first;
         try (RunStore receiver = RunStore.journaled(runs, warnings::add)) {
             DeliveryIntake intake = new DeliveryIntake(receiver, JournalTest.verifying(), Clock.systemUTC(), warnings::add);
-            intake.accept(JournalTest.signed(Fixtures.workflowRun("in_progress", Correlation.newId(), 85_000_005L), "n-1"));
-            first = !Files.exists(orphan); // else a checkpoint made it already (rare: one every 100 ms)
-            if (first) Files.writeString(Files.createDirectories(orphan.getParent()).resolve(orphan.getFileName()), "{");
+            String corr = Correlation.newId();
+            intake.accept(JournalTest.signed(Fixtures.workflowRun("in_progress", corr, 85_000_005L), "n-1"));
+            first = receiver.withLock(RunStore.folderFor(corr), () -> {
+                if (Files.exists(orphan)) return false; // a checkpoint made it already (rare: one every 100 ms)
+                Files.writeString(Files.createDirectories(orphan.getParent()).resolve(orphan.getFileName()), "{");
+                return true;
+            });
         }
         assumeTrue(first, "a checkpoint came between the delivery and the write");
         assertEquals("{", Files.readString(orphan));
@@ -102,7 +106,14 @@ class DeferredMetadataTest {
 
     @Test
     void aFileDamagedBeforeTheCheckpointIsLeftAsItIsAndTheCheckpointStillEnds() throws Exception {
-        Path runs = tmp.resolve("runs");
+        for (int attempt = 1; attempt <= 20; attempt++) {
+            if (damageBeforeTheCheckpoint(tmp.resolve("runs-" + attempt))) return;
+        }
+        throw new AssertionError("a checkpoint came between the delivery and the damage in 20 attempts");
+    }
+
+    /** False when a checkpoint wrote the merge before the damage could be made (rare; the caller tries again). */
+    private static boolean damageBeforeTheCheckpoint(Path runs) throws Exception {
         String corr = Correlation.newId();
         new RunStore(runs).updateMetadata(corr, m -> m.json().put("correlation_id", corr).putNull("run_id")
                 .put("dispatched_at", "2026-01-01T00:00:00Z"));
@@ -110,17 +121,26 @@ class DeferredMetadataTest {
         String other = Correlation.newId();
         new RunStore(runs).updateMetadata(other, m -> m.json().put("correlation_id", other).putNull("run_id")
                 .put("dispatched_at", "2026-01-01T00:00:00Z"));
+        Path file = runs.resolve(corr + ".json");
+        boolean damaged;
         try (RunStore receiver = RunStore.journaled(runs, warnings::add)) {
             DeliveryIntake intake = new DeliveryIntake(receiver, JournalTest.verifying(), Clock.systemUTC(), warnings::add);
             intake.accept(JournalTest.signed(Fixtures.workflowRun("requested", corr, 85_000_002L), "q-1"));
+            // Under the folder's lock no checkpoint writes the merge: either one did already, or the next sees the damage.
+            damaged = receiver.withLock(RunStore.folderFor(corr), () -> {
+                if (Json.read(file).has("webhook_delivery_count")) return false;
+                Files.writeString(file, "{\"correlation_id\": "); // damaged by hand, meanwhile
+                return true;
+            });
             intake.accept(JournalTest.signed(Fixtures.workflowRun("requested", other, 85_000_003L), "q-2"));
-            Files.writeString(runs.resolve(corr + ".json"), "{\"correlation_id\": "); // damaged by hand, meanwhile
         }
-        assertEquals("{\"correlation_id\": ", Files.readString(runs.resolve(corr + ".json")), "left as it is");
+        if (!damaged) return false;
+        assertEquals("{\"correlation_id\": ", Files.readString(file), "left as it is");
         assertTrue(warnings.stream().anyMatch(w -> w.contains(corr + ".json is not valid JSON") && w.contains("not recorded")),
                 warnings.toString());
         assertEquals(1, Json.read(runs.resolve(other + ".json")).get("webhook_delivery_count").asInt(), "the other file is written");
         assertEquals(1, new RunStore(runs).readIndex(corr).size(), "the delivery itself is stored");
         assertEquals(List.of(), JournalTest.listJournal(runs), "the checkpoint ended: no segment left for a replay");
+        return true;
     }
 }
