@@ -22,6 +22,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
  * what the other test classes started meanwhile: minutes on a loaded machine.
  */
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
+@Order(2) // one of the slowest classes: started first (see run-tests.java)
 class ActionTest {
     static Path root;
     static JsonNode action;

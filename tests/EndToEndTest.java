@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import lib.util.Json;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * The real scripts, run as users run them ({@code ./jbang X.java ...} as subprocesses, environment
  * per process, a temporary working folder), against the GitHub simulator started in this JVM.
  */
+@Order(4) // one of the slowest classes: started first (see run-tests.java)
 class EndToEndTest {
     static Path root;
 

@@ -33,10 +33,15 @@ import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.parallel.Execution;
+import org.junit.jupiter.api.parallel.ExecutionMode;
 
 /** Runs the real ./jbang launcher as a subprocess. */
+@Order(1) // one of the slowest classes: started first (see run-tests.java)
+@Execution(ExecutionMode.CONCURRENT) // each test has its own caches and projects
 class LauncherTest {
     static final String VERSION = "0.132.1";
     static final String JAR = "jbang-cli-" + VERSION + "-all.jar";
@@ -489,7 +494,7 @@ class LauncherTest {
         String expected = "JBANG_RUNTIME_SHELL=bash\nJBANG_LAUNCH_CMD=./jbang\nJBANG_STDIN_NOTTY=true\n";
         List<String> how = List.of("off", "fast path miss", "fast path hit");
         for (int i = 0; i < how.size(); i++) {
-            Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(),
+            Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_CDS", "0",
                     "JBANG_LAUNCHER_FASTPATH", i == 0 ? "0" : "1", "JBANG_LAUNCHER_DEBUG", "1");
             // run() feeds stdin from a pipe, so it is not a tty; no `exec`, which would make bash pass a full path
             Result r = run(root, env, "", "bash", "-c", "./jbang \"$@\"", "-", script.toString());

@@ -55,6 +55,8 @@ class RunTests {
                         "junit.jupiter.execution.parallel.mode.classes.default", "concurrent",
                         "junit.jupiter.execution.parallel.config.strategy", "fixed",
                         "junit.jupiter.execution.parallel.config.fixed.parallelism", "4",
+                        // the slowest classes carry @Order and start first: none is left to run alone at the end
+                        "junit.jupiter.testclass.order.default", "org.junit.jupiter.api.ClassOrderer$OrderAnnotation",
                         "junit.jupiter.execution.timeout.default", "120 s",
                         // a class setup may build the four scripts through JBang: minutes on a cold cache
                         // (a fresh clone or source archive) while other classes load the machine
