@@ -100,11 +100,7 @@ class LauncherTest {
         // With the default environment this guarantees the default cache holds the jar.
         Result r = run(root, Map.of(), null, launcher.toString(), "version");
         assertEquals(0, r.code(), r.err());
-        Map<String, String> env = System.getenv();
-        String cache = env.get("JBANG_LAUNCHER_CACHE");
-        String xdg = env.get("XDG_CACHE_HOME");
-        warmCache = cache != null && !cache.isEmpty() ? Path.of(cache)
-                : Path.of(xdg != null && !xdg.isEmpty() ? xdg : env.get("HOME") + "/.cache", "jbang-launcher");
+        warmCache = SandboxFlow.defaultLauncherCache();
         jarBytes = Files.readAllBytes(warmCache.resolve(JAR));
     }
 
