@@ -284,7 +284,7 @@ final class SandboxFlow implements AutoCloseable {
      * that tests which then start several scripts at once never make JBang build one concurrently.
      * Then waits (a while at most) for the launcher's background work of those first runs: each script's
      * record, the catalog's other builds. A test that ran a script meanwhile would miss the fast path
-     * and build it again, provisionally: on a fresh clone that was a sixth of the suite's CPU.
+     * and build it again, provisionally: on a fresh clone that was 10-17% of the suite's CPU.
      */
     static void ensureBuilt(Path root) throws IOException, InterruptedException {
         synchronized (BUILD_LOCK) {
