@@ -454,6 +454,21 @@ class ProcessWorkflowWebhookTest {
         assertFalse(Files.exists(deliveries.resolve("crash-2.pending")));
     }
 
+    /** A run killed after marking its delivery stored, before removing the pending marker: the next run of it removes that. */
+    @Test
+    void aRunStoppedBeforeRemovingItsPendingMarkerLeavesNoneAfterTheNextRun() throws IOException {
+        byte[] body = Fixtures.workflowRun("completed", CORR, RUN);
+        Testing.Run first = ingest(body, signed(body, "crash-3"));
+        Path deliveries = runs.resolve(CORR).resolve("webhook/deliveries");
+        Files.writeString(deliveries.resolve("crash-3.pending"), Path.of(out(first).get("stored").asText()).getFileName().toString());
+
+        Testing.Run again = ingest(body, signed(body, "crash-3"));
+        assertEquals(0, again.exitCode(), again.err());
+        assertTrue(out(again).get("duplicate").asBoolean());
+        assertFalse(Files.exists(deliveries.resolve("crash-3.pending")), "the stale pending marker is removed");
+        assertEquals(1, read(runs.resolve(CORR).resolve("webhook/index.json")).size());
+    }
+
     @Test
     void githubOutputGetsTheRunIdAndCorrelation() throws IOException {
         Path ghOut = tmp.resolve("gh-output");

@@ -256,7 +256,10 @@ public final class RunStore implements AutoCloseable {
 
     // --- storing one delivery: call these in order, holding the folder's lock -------------------
 
-    /** The row of a delivery already stored in this folder, if any. */
+    /**
+     * The row of a delivery already stored in this folder, if any. A pending marker beside it is what a run
+     * killed between marking the delivery stored and removing that marker left: it is removed.
+     */
     public Optional<IndexRow> storedDelivery(String folder, String deliveryId) throws IOException {
         Path marker = deliveryMarker(folder, deliveryId, ".json");
         if (isAbsent(marker)) return Optional.empty(); // the usual case: a new delivery
@@ -265,6 +268,7 @@ public final class RunStore implements AutoCloseable {
         if (!row.isObject() || !row.path("file").isTextual()) {
             throw new DamagedFileException(marker + " does not hold a stored delivery's row; left unchanged (fix or move it)");
         }
+        Files.deleteIfExists(deliveryMarker(folder, deliveryId, ".pending"));
         return Optional.of(IndexRow.of(row));
     }
 
