@@ -19,6 +19,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -80,10 +81,8 @@ class LauncherTest {
         }
     }
 
-    /** The launcher's background jobs hold fastpath/.busy shared while they work: an exclusive lock waits for all. */
     static void awaitBackground(Path cache) throws Exception {
-        Path busy = cache.resolve("fastpath/.busy");
-        if (Files.exists(busy)) assertEquals(0, run(cache, Map.of(), null, "flock", "-x", busy.toString(), "true").code());
+        assertTrue(LauncherCache.awaitBackground(cache, Duration.ofSeconds(100)), "the launcher's background work in " + cache);
     }
 
     @BeforeAll
@@ -100,7 +99,7 @@ class LauncherTest {
         // With the default environment this guarantees the default cache holds the jar.
         Result r = run(root, Map.of(), null, launcher.toString(), "version");
         assertEquals(0, r.code(), r.err());
-        warmCache = SandboxFlow.defaultLauncherCache();
+        warmCache = LauncherCache.dir(System.getenv());
         jarBytes = Files.readAllBytes(warmCache.resolve(JAR));
     }
 

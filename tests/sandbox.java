@@ -4,6 +4,7 @@
 //SOURCES support/GitHubSimulator.java
 //SOURCES support/Sim*.java
 //SOURCES support/SandboxFlow.java
+//SOURCES support/LauncherCache.java
 //DESCRIPTION Offline sandbox: a GitHub simulator on loopback, and the four scripts run through ./jbang against it, step by step.
 //MAIN Sandbox
 

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -59,18 +60,10 @@ abstract class BenchSection {
 
     // ================================================================ helpers: the launcher's cache
 
-    /** The launcher's cache folder for this environment (JBANG_LAUNCHER_CACHE, else XDG_CACHE_HOME or ~/.cache). */
-    static Path cacheDir(Map<String, String> env) {
-        String cache = env.get("JBANG_LAUNCHER_CACHE");
-        if (cache != null && !cache.isEmpty()) return Path.of(cache);
-        String xdg = env.get("XDG_CACHE_HOME");
-        return Path.of(xdg != null && !xdg.isEmpty() ? xdg : env.get("HOME") + "/.cache", "jbang-launcher");
-    }
-
-    /** Waits for the launcher's background work (archives): it holds fastpath/.busy shared while it works. */
     void awaitBackground(Map<String, String> env) throws Exception {
-        Path busy = cacheDir(env).resolve("fastpath/.busy");
-        if (Files.exists(busy)) exec(List.of("flock", "-x", busy.toString(), "true"), env, repo);
+        if (!LauncherCache.awaitBackground(LauncherCache.dir(env), Duration.ofMinutes(10))) {
+            throw new IllegalStateException("the launcher's background work did not end within 10 minutes");
+        }
     }
 
     // ================================================================ helpers: ingest

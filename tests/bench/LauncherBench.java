@@ -71,7 +71,7 @@ final class LauncherBench extends BenchSection {
             Proc p = exec(viaLauncher(repo, ingest(runsDir)), env, repo);
             if (p.exit() != 0) throw new IllegalStateException("ingest failed in warm-up: " + p.err());
             awaitBackground(env);
-            entry = Entry.find(cacheDir(env), repo.resolve(SCRIPT)).orElse(null);
+            entry = Entry.find(LauncherCache.dir(env), repo.resolve(SCRIPT)).orElse(null);
         }
         if (entry == null || entry.archive().isEmpty()) throw new IllegalStateException("no fast-path record or archive for " + SCRIPT);
         Proc bashCheck = exec(viaBash(ingest(runsDir)), env, repo);
@@ -116,7 +116,7 @@ final class LauncherBench extends BenchSection {
     void launcherOwnWork() throws Exception {
         progress("launcher: its own work (the recorded command replaced by true)");
         Map<String, String> env = env(Map.of(), true);
-        Entry entry = Entry.find(cacheDir(env), repo.resolve(SCRIPT)).orElseThrow();
+        Entry entry = Entry.find(LauncherCache.dir(env), repo.resolve(SCRIPT)).orElseThrow();
         String trueBin = Stream.of("/bin/true", "/usr/bin/true").filter(t -> Files.isExecutable(Path.of(t))).findFirst().orElseThrow();
         Path cache = Files.createDirectories(tmp.resolve("launcher/own-work-cache/fastpath"));
         String name = entry.base().getFileName().toString();

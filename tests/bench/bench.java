@@ -3,6 +3,7 @@
 //SOURCES ../../lib/**.java
 //SOURCES ../support/GitHubSimulator.java
 //SOURCES ../support/Sim*.java
+//SOURCES ../support/LauncherCache.java
 //SOURCES BenchSection.java
 //SOURCES Live.java
 //SOURCES StartupBench.java

@@ -290,34 +290,17 @@ final class SandboxFlow implements AutoCloseable {
         synchronized (BUILD_LOCK) {
             if (built) return;
             for (String script : SCRIPTS) {
-                String output = run(root, root.resolve("jbang").toString(), root.resolve(script).toString(), "--version");
-                if (output != null) throw new IllegalStateException("./jbang " + script + " --version failed:\n" + output);
+                Process p = new ProcessBuilder(root.resolve("jbang").toString(), root.resolve(script).toString(), "--version")
+                        .directory(root.toFile()).redirectErrorStream(true)
+                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+                if (!p.waitFor(5, TimeUnit.MINUTES) || p.exitValue() != 0) {
+                    throw new IllegalStateException("./jbang " + script + " --version failed:\n" + output);
+                }
             }
-            Path busy = defaultLauncherCache().resolve("fastpath/.busy");
-            try {
-                if (Files.exists(busy)) run(root, "flock", "-x", "-w", "120", busy.toString(), "true"); // timed out: go on
-            } catch (IOException noFlock) {
-                // then the launcher has no background work either
-            }
+            LauncherCache.awaitBackground(LauncherCache.dir(System.getenv()), Duration.ofSeconds(120)); // timed out: go on
             built = true;
         }
-    }
-
-    /** Runs a command in {@code dir} for at most 5 minutes: null when it succeeded, else its output. */
-    private static String run(Path dir, String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        return p.waitFor(5, TimeUnit.MINUTES) && p.exitValue() == 0 ? null : output;
-    }
-
-    /** The launcher's cache when the environment does not name another: JBANG_LAUNCHER_CACHE, else XDG's, else ~/.cache. */
-    static Path defaultLauncherCache() {
-        Map<String, String> env = System.getenv();
-        String cache = env.get("JBANG_LAUNCHER_CACHE");
-        if (cache != null && !cache.isEmpty()) return Path.of(cache);
-        String xdg = env.get("XDG_CACHE_HOME");
-        return Path.of(xdg != null && !xdg.isEmpty() ? xdg : env.get("HOME") + "/.cache", "jbang-launcher");
     }
 
     /** Starts {@code wait-for-webhook --serve --listen} and returns the URL it prints. */
