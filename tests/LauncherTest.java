@@ -932,22 +932,9 @@ class LauncherTest {
      */
     @Test
     void theArchiveFollowsWhatRunsLoadNotJustTheFirstRun() throws Exception {
-        Path project = Files.createDirectories(tmp.resolve("learn/lib"));
-        StringBuilder heavy = new StringBuilder("package lib; public final class Heavy { public static int work() { return 0");
-        for (int i = 1; i <= 40; i++) {
-            Files.writeString(project.resolve("H" + i + ".java"), "package lib; final class H" + i + " { static int v() { return " + i + "; } }\n");
-            heavy.append(" + H").append(i).append(".v()");
-        }
-        Files.writeString(project.resolve("Heavy.java"), heavy.append("; } }\n").toString());
-        Path greeting = Files.writeString(project.resolve("Greeting.java"), "package lib; public final class Greeting { public static String text() { return \"light\"; } }\n");
-        Path app = Files.writeString(project.getParent().resolve("app.java"), """
-                //SOURCES lib/*.java
-                class app {
-                    public static void main(String[] a) {
-                        System.out.println(a.length > 0 ? "heavy " + lib.Heavy.work() : lib.Greeting.text());
-                    }
-                }
-                """);
+        Path app = learningProject(tmp.resolve("learn"));
+        Path project = app.resolveSibling("lib");
+        Path greeting = project.resolve("Greeting.java");
         Path cache = Files.createDirectories(tmp.resolve("learn-cache"));
         Files.write(cache.resolve(JAR), jarBytes);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
@@ -991,6 +978,111 @@ class LauncherTest {
         awaitBackground(cache);
         assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), cloned, "heavy").out());
         assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "seeded from the other clone");
+    }
+
+    /**
+     * A script whose run loads one class of lib/ (it prints "light"), or with any argument 41 more
+     * (it prints "heavy 820"): enough classes outside an archive that lacks them to call for a new one.
+     */
+    static Path learningProject(Path dir) throws IOException {
+        Path lib = Files.createDirectories(dir.resolve("lib"));
+        StringBuilder heavy = new StringBuilder("package lib; public final class Heavy { public static int work() { return 0");
+        for (int i = 1; i <= 40; i++) {
+            Files.writeString(lib.resolve("H" + i + ".java"), "package lib; final class H" + i + " { static int v() { return " + i + "; } }\n");
+            heavy.append(" + H").append(i).append(".v()");
+        }
+        Files.writeString(lib.resolve("Heavy.java"), heavy.append("; } }\n").toString());
+        Files.writeString(lib.resolve("Greeting.java"), "package lib; public final class Greeting { public static String text() { return \"light\"; } }\n");
+        return Files.writeString(dir.resolve("app.java"), """
+                //SOURCES lib/*.java
+                class app {
+                    public static void main(String[] a) {
+                        System.out.println(a.length > 0 ? "heavy " + lib.Heavy.work() : lib.Greeting.text());
+                    }
+                }
+                """);
+    }
+
+    /**
+     * An archive that serves the runs badly, whatever made it so, is rebuilt while the script still learns:
+     * what counts is where a learning run's classes came from, not only whether they were learned. Here the
+     * test puts an archive of the JDK's classes alone in place of the script's (a state once found in a real
+     * cache, cause unknown): once, then after every dump (a cause that persists, which costs at most three
+     * dumps per build). An archive removed by hand is built again, and one an older launcher built is checked.
+     */
+    @Test
+    void anArchiveThatMissesTheClassPathIsRebuiltAndAPersistentCauseCostsBoundedDumps() throws Exception {
+        Path jdkOnly = tmp.resolve("jdk-only.jsa");
+        Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:dump",
+                "-XX:SharedArchiveFile=" + jdkOnly).redirectErrorStream(true).redirectOutput(tmp.resolve("dump.log").toFile()).start();
+        assertEquals(0, dump.waitFor(), Files.readString(tmp.resolve("dump.log")));
+        Path log = tmp.resolve("class-load.log");
+        for (int persistent = 0; persistent < 2; persistent++) {
+            Path app = learningProject(tmp.resolve("bad-archive-" + persistent));
+            Path cache = Files.createDirectories(tmp.resolve("bad-archive-cache-" + persistent));
+            Files.write(cache.resolve(JAR), jarBytes);
+            Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+            Map<String, String> logging = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                    "JBANG_LAUNCHER_JAVA_OPTIONS", "-XX:TieredStopAtLevel=1 -Xlog:class+load=info:file=" + log);
+            Path fastpath = cache.resolve("fastpath");
+
+            Set<Long> seen = new java.util.HashSet<>();   // the times of the archives there were, the test's copies among them
+            int built = 0;
+            for (int i = 0; i < 8; i++) {
+                assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
+                awaitBackground(cache);
+                Path archive = appArchive(fastpath);
+                if (!seen.add(Files.getLastModifiedTime(archive).toMillis())) continue;
+                built++;   // one dump per run at most: a run leaves one class list
+                if (built == 1 || persistent == 1) {
+                    Files.delete(archive);
+                    Files.copy(jdkOnly, archive);
+                    seen.add(Files.getLastModifiedTime(archive).toMillis());
+                }
+            }
+            assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+            String loaded = Files.readString(log);
+            assertFalse(list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn")), "learning ended: " + list(fastpath));
+            if (persistent == 0) {
+                assertTrue(loaded.contains("lib.H7 source: shared objects file"), "the archive was built again and is used");
+                assertTrue(loaded.contains("app source: shared objects file"), loaded);
+                assertEquals(2, built, "the archive replaced once, then one built again");
+
+                // An archive removed by hand: the next run learns and the one after uses a new archive.
+                Path archive = appArchive(fastpath);
+                Files.delete(archive);
+                assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
+                awaitBackground(cache);
+                assertTrue(Files.exists(archive), "built again: " + list(fastpath));
+                assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+                assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "the new archive is used");
+
+                // The state found in a real cache: an older launcher's archive (it kept no count of dumps) of the
+                // JDK's classes alone, learning ended. One run checks it, and the one after uses a new archive.
+                for (int i = 0; i < 5 && list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn")); i++) {
+                    assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
+                    awaitBackground(cache);
+                }
+                assertFalse(list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn")), "learning ended again");
+                try (Stream<Path> counts = Files.list(fastpath)) {
+                    for (Path f : counts.filter(f -> f.toString().endsWith(".dumps")).toList()) Files.delete(f);
+                }
+                Files.delete(archive);
+                Files.copy(jdkOnly, archive);
+                assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
+                awaitBackground(cache);
+                assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
+                assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "an older launcher's archive is checked");
+            } else {
+                assertEquals(3, built, "three dumps, then the runs go on with the archive there is");
+                assertTrue(loaded.contains("lib.H7 source: file:"), "every archive was replaced");
+            }
+        }
+    }
+
+    /** The archive of the learning project's script in a launcher cache's fastpath folder. */
+    static Path appArchive(Path fastpath) throws IOException {
+        return fastpath.resolve(list(fastpath).stream().filter(f -> f.contains("-app.") && f.endsWith(".jsa")).findFirst().orElseThrow());
     }
 
     // ---------------------------------------------------------------- fetching through Maven's settings
