@@ -1028,7 +1028,7 @@ class LauncherTest {
 
             Set<Long> seen = new java.util.HashSet<>();   // the times of the archives there were, the test's copies among them
             int built = 0;
-            for (int i = 0; i < 8; i++) {
+            for (int i = 0; i < 8 && (i < 2 || list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn"))); i++) {
                 assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
                 awaitBackground(cache);
                 Path archive = appArchive(fastpath);
