@@ -1083,6 +1083,26 @@ class LauncherTest {
         }
     }
 
+    /**
+     * A learning run names its class-load log to the JVM in -Xlog's syntax, where a " in the path would
+     * keep the JVM from starting: in a cache folder whose name holds one, runs still learn (from the
+     * class list) and succeed.
+     */
+    @Test
+    void aCacheFolderWithAQuoteInItsNameStillRunsAndLearns() throws Exception {
+        Path app = learningProject(tmp.resolve("quote"));
+        Path cache = Files.createDirectories(tmp.resolve("cache \"quoted\""));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
+        for (int i = 0; i < 3; i++) {   // the first builds and archives; the others are learning runs with that archive
+            Result r = run(root, env, null, launcher.toString(), app.toString(), "heavy");
+            assertEquals("heavy 820\n", r.out(), r.err());
+            assertEquals(0, r.code(), r.err());
+            awaitBackground(cache);
+        }
+        appArchive(cache.resolve("fastpath"));
+    }
+
     /** The archive of the learning project's script in a launcher cache's fastpath folder. */
     static Path appArchive(Path fastpath) throws IOException {
         return fastpath.resolve(list(fastpath).stream().filter(f -> f.contains("-app.") && f.endsWith(".jsa")).findFirst().orElseThrow());
