@@ -1012,13 +1012,7 @@ class LauncherTest {
      */
     @Test
     void anArchiveThatMissesTheClassPathIsRebuiltAndAPersistentCauseCostsBoundedDumps() throws Exception {
-        Path jdkOnly = Path.of(System.getProperty("java.home"), "lib", "server", "classes.jsa");   // the JDK's default archive
-        if (!Files.isRegularFile(jdkOnly)) {   // a JDK built without one
-            jdkOnly = tmp.resolve("jdk-only.jsa");
-            Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:dump",
-                    "-XX:SharedArchiveFile=" + jdkOnly).redirectErrorStream(true).redirectOutput(tmp.resolve("dump.log").toFile()).start();
-            assertEquals(0, dump.waitFor(), Files.readString(tmp.resolve("dump.log")));
-        }
+        Path jdkOnly = jdkOnlyArchive(tmp);
         Path log = tmp.resolve("class-load.log");
         for (int persistent = 0; persistent < 2; persistent++) {
             Path app = learningProject(tmp.resolve("bad-archive-" + persistent));
@@ -1031,21 +1025,17 @@ class LauncherTest {
 
             Set<Long> seen = new java.util.HashSet<>();   // the times of the archives there were, the test's copies among them
             int built = 0;
-            for (int i = 0; i < 8 && (i < 2 || list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn"))); i++) {
+            for (int i = 0; i < 8 && (i < 2 || learning(fastpath)); i++) {
                 assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
                 awaitBackground(cache);
                 Path archive = appArchive(fastpath);
                 if (!seen.add(Files.getLastModifiedTime(archive).toMillis())) continue;
                 built++;   // one dump per run at most: a run leaves one class list
-                if (built == 1 || persistent == 1) {
-                    Files.delete(archive);
-                    Files.copy(jdkOnly, archive);
-                    seen.add(Files.getLastModifiedTime(archive).toMillis());
-                }
+                if (built == 1 || persistent == 1) seen.add(replace(archive, jdkOnly));
             }
             assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
             String loaded = Files.readString(log);
-            assertFalse(list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn")), "learning ended: " + list(fastpath));
+            assertFalse(learning(fastpath), "learning ended: " + list(fastpath));
             if (persistent == 0) {
                 assertTrue(loaded.contains("lib.H7 source: shared objects file"), "the archive was built again and is used");
                 assertTrue(loaded.contains("app source: shared objects file"), loaded);
@@ -1062,16 +1052,15 @@ class LauncherTest {
 
                 // The state found in a real cache: an older launcher's archive (it kept no count of dumps) of the
                 // JDK's classes alone, learning ended. One run checks it, and the one after uses a new archive.
-                for (int i = 0; i < 5 && list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn")); i++) {
+                for (int i = 0; i < 5 && learning(fastpath); i++) {
                     assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
                     awaitBackground(cache);
                 }
-                assertFalse(list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn")), "learning ended again");
+                assertFalse(learning(fastpath), "learning ended again");
                 try (Stream<Path> counts = Files.list(fastpath)) {
                     for (Path f : counts.filter(f -> f.toString().endsWith(".dumps")).toList()) Files.delete(f);
                 }
-                Files.delete(archive);
-                Files.copy(jdkOnly, archive);
+                replace(archive, jdkOnly);
                 assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
                 awaitBackground(cache);
                 assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
@@ -1106,6 +1095,29 @@ class LauncherTest {
     /** The archive of the learning project's script in a launcher cache's fastpath folder. */
     static Path appArchive(Path fastpath) throws IOException {
         return fastpath.resolve(list(fastpath).stream().filter(f -> f.contains("-app.") && f.endsWith(".jsa")).findFirst().orElseThrow());
+    }
+
+    /** Whether the learning project's script is still in its learning runs. */
+    static boolean learning(Path fastpath) throws IOException {
+        return list(fastpath).stream().anyMatch(f -> f.endsWith("-app.learn"));
+    }
+
+    /** Puts a copy of {@code by} in place of {@code archive}; returns the copy's time. */
+    static long replace(Path archive, Path by) throws IOException {
+        Files.delete(archive);
+        Files.copy(by, archive);
+        return Files.getLastModifiedTime(archive).toMillis();
+    }
+
+    /** An archive of the JDK's classes alone: the JDK's default one, or one dumped into {@code dir}. */
+    static Path jdkOnlyArchive(Path dir) throws Exception {
+        Path jdkDefault = Path.of(System.getProperty("java.home"), "lib", "server", "classes.jsa");
+        if (Files.isRegularFile(jdkDefault)) return jdkDefault;
+        Path dumped = dir.resolve("jdk-only.jsa");
+        Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:dump",
+                "-XX:SharedArchiveFile=" + dumped).redirectErrorStream(true).redirectOutput(dir.resolve("dump.log").toFile()).start();
+        assertEquals(0, dump.waitFor(), Files.readString(dir.resolve("dump.log")));
+        return dumped;
     }
 
     // ---------------------------------------------------------------- fetching through Maven's settings
