@@ -1083,7 +1083,7 @@ class LauncherTest {
         Path cache = Files.createDirectories(tmp.resolve("cache \"quoted\""));
         Files.write(cache.resolve(JAR), jarBytes);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
-        for (int i = 0; i < 3; i++) {   // the first builds and archives; the others are learning runs with that archive
+        for (int i = 0; i < 2; i++) {   // the first builds and archives; the second is a learning run with that archive
             Result r = run(root, env, null, launcher.toString(), app.toString(), "heavy");
             assertEquals("heavy 820\n", r.out(), r.err());
             assertEquals(0, r.code(), r.err());
