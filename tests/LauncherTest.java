@@ -554,6 +554,36 @@ class LauncherTest {
         assertEquals("two\n", run(root, env, null, launcher.toString(), script.toString()).out());
     }
 
+    /**
+     * `sub/../x.java`, `./x.java` and `a//x.java` name the script `x.java` names, so they share its record (a
+     * hit, no build); through a symlinked folder `..` leaves the folder the link points to, so `link/../x.java`
+     * is another script and must run as such.
+     */
+    @Test
+    void otherSpellingsOfAScriptsPathShareItsRecordButNotThroughASymlink() throws Exception {
+        Path project = Files.createDirectories(tmp.resolve("spell/project/sub"));
+        Path other = Files.createDirectories(tmp.resolve("spell/other/deep"));
+        Files.writeString(project.resolve("../x.java"), "class x { public static void main(String[] a) { System.out.println(\"project\"); } }\n");
+        Files.writeString(other.resolve("../x.java"), "class x { public static void main(String[] a) { System.out.println(\"other\"); } }\n");
+        Files.createSymbolicLink(project.resolveSibling("link"), other);
+        Path cache = Files.createDirectories(tmp.resolve("spell-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_CDS", "0", "JBANG_LAUNCHER_DEBUG", "1");
+        Path top = project.getParent();
+        assertEquals("project\n", run(top, env, null, launcher.toString(), "x.java").out());
+        awaitBackground(cache);
+        for (String spelling : List.of("sub/../x.java", "./sub/./../x.java", top + "//sub/..//x.java", "sub/../sub/../x.java")) {
+            Result r = run(top, env, null, launcher.toString(), spelling);
+            assertEquals("project\n", r.out(), spelling + ": " + r.err());
+            assertTrue(r.err().contains("fast path hit"), spelling + ": " + r.err());
+        }
+        Result throughLink = run(top, env, null, launcher.toString(), "link/../x.java");
+        assertEquals("other\n", throughLink.out(), throughLink.err());
+        awaitBackground(cache);
+        assertEquals(2, list(cache.resolve("fastpath")).stream().filter(f -> f.endsWith("-x.rec")).count(), "two scripts, two records");
+    }
+
     /** Cache entries (with their AppCDS archives) of scripts that no longer exist are removed on the next miss. */
     @Test
     void fastPathForgetsScriptsThatAreGone() throws Exception {
