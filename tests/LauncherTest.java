@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
+import org.junit.jupiter.api.parallel.ResourceLock;
 
 /** Runs the real ./jbang launcher as a subprocess. */
 @Order(1) // one of the slowest classes: started first (see run-tests.java)
@@ -961,6 +962,7 @@ class LauncherTest {
      * seeds the same script in another clone.
      */
     @Test
+    @ResourceLock(LEARNING_PROJECT)
     void theArchiveFollowsWhatRunsLoadNotJustTheFirstRun() throws Exception {
         Path app = learningProject(tmp.resolve("learn"));
         Path project = app.resolveSibling("lib");
@@ -1011,23 +1013,34 @@ class LauncherTest {
     }
 
     /**
-     * A script whose run loads one class of lib/ (it prints "light"), or with any argument 41 more
-     * (it prints "heavy 820"): enough classes outside an archive that lacks them to call for a new one.
+     * The tests that build {@link #learningProject}: one at a time. JBang builds a script into a folder named by
+     * its content, shared by every launcher cache, and two builds of one content at once corrupt each other.
+     */
+    static final String LEARNING_PROJECT = "learning-project";
+
+    /**
+     * A script whose run loads one class of lib/ (it prints "light"), or with the argument "heavy" 41 more
+     * (it prints "heavy 820"), or with "more" 41 others (it prints "more 820"): each enough classes outside
+     * an archive that lacks them to call for a new one.
      */
     static Path learningProject(Path dir) throws IOException {
         Path lib = Files.createDirectories(dir.resolve("lib"));
-        StringBuilder heavy = new StringBuilder("package lib; public final class Heavy { public static int work() { return 0");
-        for (int i = 1; i <= 40; i++) {
-            Files.writeString(lib.resolve("H" + i + ".java"), "package lib; final class H" + i + " { static int v() { return " + i + "; } }\n");
-            heavy.append(" + H").append(i).append(".v()");
+        for (String name : List.of("Heavy", "More")) {
+            String part = name.substring(0, 1);
+            StringBuilder work = new StringBuilder("package lib; public final class " + name + " { public static int work() { return 0");
+            for (int i = 1; i <= 40; i++) {
+                Files.writeString(lib.resolve(part + i + ".java"), "package lib; final class " + part + i + " { static int v() { return " + i + "; } }\n");
+                work.append(" + ").append(part).append(i).append(".v()");
+            }
+            Files.writeString(lib.resolve(name + ".java"), work.append("; } }\n").toString());
         }
-        Files.writeString(lib.resolve("Heavy.java"), heavy.append("; } }\n").toString());
         Files.writeString(lib.resolve("Greeting.java"), "package lib; public final class Greeting { public static String text() { return \"light\"; } }\n");
         return Files.writeString(dir.resolve("app.java"), """
                 //SOURCES lib/*.java
                 class app {
                     public static void main(String[] a) {
-                        System.out.println(a.length > 0 ? "heavy " + lib.Heavy.work() : lib.Greeting.text());
+                        if (a.length == 0) System.out.println(lib.Greeting.text());
+                        else System.out.println(a[0] + " " + (a[0].equals("more") ? lib.More.work() : lib.Heavy.work()));
                     }
                 }
                 """);
@@ -1038,9 +1051,11 @@ class LauncherTest {
      * what counts is where a learning run's classes came from, not only whether they were learned. Here the
      * test puts an archive of the JDK's classes alone in place of the script's (a state once found in a real
      * cache, cause unknown): once, then after every dump (a cause that persists, which costs at most three
-     * dumps per build). An archive removed by hand is built again, and one an older launcher built is checked.
+     * rebuilds per build, while new classes still get one). An archive removed by hand is built again, and
+     * one an older launcher built is checked.
      */
     @Test
+    @ResourceLock(LEARNING_PROJECT)
     void anArchiveThatMissesTheClassPathIsRebuiltAndAPersistentCauseCostsBoundedDumps() throws Exception {
         Path jdkOnly = jdkOnlyArchive(tmp);
         Path log = tmp.resolve("class-load.log");
@@ -1088,7 +1103,7 @@ class LauncherTest {
                 }
                 assertFalse(learning(fastpath), "learning ended again");
                 try (Stream<Path> counts = Files.list(fastpath)) {
-                    for (Path f : counts.filter(f -> f.toString().endsWith(".dumps")).toList()) Files.delete(f);
+                    for (Path f : counts.filter(f -> f.toString().endsWith(".rebuilds")).toList()) Files.delete(f);
                 }
                 replace(archive, jdkOnly);
                 assertEquals("heavy 820\n", run(root, env, null, launcher.toString(), app.toString(), "heavy").out());
@@ -1096,8 +1111,13 @@ class LauncherTest {
                 assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
                 assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "an older launcher's archive is checked");
             } else {
-                assertEquals(3, built, "three dumps, then the runs go on with the archive there is");
+                assertEquals(4, built, "the first archive and three rebuilds, then the runs go on with the archive there is");
                 assertTrue(loaded.contains("lib.H7 source: file:"), "every archive was replaced");
+                // New classes still get an archive of their own: a new shape that loads 41 of them.
+                assertEquals("more 820\n", run(root, env, null, launcher.toString(), app.toString(), "more").out());
+                awaitBackground(cache);
+                assertEquals("more 820\n", run(root, logging, null, launcher.toString(), app.toString(), "more").out());
+                assertTrue(Files.readString(log).contains("lib.M7 source: shared objects file"), "new classes archived after the limit");
             }
         }
     }
@@ -1108,6 +1128,7 @@ class LauncherTest {
      * class list) and succeed.
      */
     @Test
+    @ResourceLock(LEARNING_PROJECT)
     void aCacheFolderWithAQuoteInItsNameStillRunsAndLearns() throws Exception {
         Path app = learningProject(tmp.resolve("quote"));
         Path cache = Files.createDirectories(tmp.resolve("cache \"quoted\""));
