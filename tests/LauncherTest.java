@@ -64,6 +64,11 @@ class LauncherTest {
 
     record Result(int code, String out, String err) {}
 
+    // Tests that build the same content take a lock: JBang builds a script into a folder named by its content,
+    // shared by every launcher cache, and two builds of one content at once corrupt each other.
+    static final String LEARNING_PROJECT = "learning-project";      // learningProject(...)
+    static final String COLLECTION_PROJECT = "collection-project";  // one.java and a lib/Greeting saying "hi"
+
     /**
      * Waits for the launcher's background work (class-data archives) in the temp dir, which must not
      * write into folders JUnit is deleting; then removes symlinks, which spares JUnit's cleanup a warning per link.
@@ -705,6 +710,7 @@ class LauncherTest {
      * catalog does not list is left alone, and JBANG_LAUNCHER_PREBUILD=0 turns it off.
      */
     @Test
+    @ResourceLock(COLLECTION_PROJECT)
     void aCollectionsFurtherScriptsAreBuiltAfterTheFirst() throws Exception {
         Path project = Files.createDirectories(tmp.resolve("collection"));
         Files.writeString(Files.createDirectories(project.resolve("lib")).resolve("Greeting.java"),
@@ -763,6 +769,7 @@ class LauncherTest {
      * sibling whose record is stale (a shared source changed) goes through JBang as before.
      */
     @Test
+    @ResourceLock(COLLECTION_PROJECT)
     void aFurtherScriptRunsFromAProvisionalBuildUntilItsOwnIsRecorded() throws Exception {
         Path project = Files.createDirectories(tmp.resolve("provisional"));
         Path greeting = Files.writeString(Files.createDirectories(project.resolve("lib")).resolve("Greeting.java"),
@@ -870,6 +877,7 @@ class LauncherTest {
      * that needs JBang waits while a background build holds the cache's build lock.
      */
     @Test
+    @ResourceLock(COLLECTION_PROJECT)
     void backgroundBuildsAndRunsInJbangNeverOverlap() throws Exception {
         Path project = Files.createDirectories(tmp.resolve("overlap"));
         Files.writeString(Files.createDirectories(project.resolve("lib")).resolve("Greeting.java"),
@@ -1011,12 +1019,6 @@ class LauncherTest {
         assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), cloned, "heavy").out());
         assertTrue(Files.readString(log).contains("lib.H7 source: shared objects file"), "seeded from the other clone");
     }
-
-    /**
-     * The tests that build {@link #learningProject}: one at a time. JBang builds a script into a folder named by
-     * its content, shared by every launcher cache, and two builds of one content at once corrupt each other.
-     */
-    static final String LEARNING_PROJECT = "learning-project";
 
     /**
      * A script whose run loads one class of lib/ (it prints "light"), or with the argument "heavy" 41 more
