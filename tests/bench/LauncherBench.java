@@ -120,12 +120,16 @@ final class LauncherBench extends BenchSection {
         String trueBin = Stream.of("/bin/true", "/usr/bin/true").filter(t -> Files.isExecutable(Path.of(t))).findFirst().orElseThrow();
         Path cache = Files.createDirectories(tmp.resolve("launcher/own-work-cache/fastpath"));
         String name = entry.base().getFileName().toString();
-        for (String ext : List.of(".files", ".stamp", ".script", ".shapes", ".sums", "." + entry.gen() + ".dumps")) {
+        for (String ext : List.of(".files", ".stamp", ".script", ".shapes", ".sums", "." + entry.gen() + ".rebuilds")) {
             Path f = entry.base().resolveSibling(name + ext);
             if (Files.exists(f)) Files.copy(f, cache.resolve(name + ext));
         }
-        // the archive too (a link will do), as on a real hit: without one every run would be a learning run
+        // the archive too (a link will do), as on a real hit: without one (or without its .rebuilds, the mark of an
+        // archive this launcher has checked) every run would be a learning run
         Files.createSymbolicLink(cache.resolve(name + "." + entry.gen() + ".jsa"), entry.archive().orElseThrow());
+        if (!Files.exists(cache.resolve(name + "." + entry.gen() + ".rebuilds"))) {
+            throw new IllegalStateException("the record has no .rebuilds: its runs would be learning runs");
+        }
         String cmdline = entry.cmdline();
         Files.writeString(cache.resolve(name + ".rec"), entry.gen() + "\n" + trueBin + cmdline.substring(cmdline.indexOf(' ')) + "\n");
         Map<String, String> trueEnv = env(Map.of("JBANG_LAUNCHER_CACHE", cache.getParent().toString()), true);
