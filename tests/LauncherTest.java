@@ -1058,7 +1058,7 @@ class LauncherTest {
      */
     @Test
     @ResourceLock(LEARNING_PROJECT)
-    void anArchiveThatMissesTheClassPathIsRebuiltAndAPersistentCauseCostsBoundedDumps() throws Exception {
+    void anArchiveThatMissesTheClassPathIsRebuiltAndAPersistentCauseCostsBoundedRebuilds() throws Exception {
         Path jdkOnly = jdkOnlyArchive(tmp);
         Path log = tmp.resolve("class-load.log");
         for (int persistent = 0; persistent < 2; persistent++) {
@@ -1083,6 +1083,7 @@ class LauncherTest {
             assertEquals("heavy 820\n", run(root, logging, null, launcher.toString(), app.toString(), "heavy").out());
             String loaded = Files.readString(log);
             assertFalse(learning(fastpath), "learning ended: " + list(fastpath));
+            assertTrue(list(fastpath).stream().anyMatch(f -> f.endsWith("-app.dump.log")), "the last dump's output is kept");
             if (persistent == 0) {
                 assertTrue(loaded.contains("lib.H7 source: shared objects file"), "the archive was built again and is used");
                 assertTrue(loaded.contains("app source: shared objects file"), loaded);
