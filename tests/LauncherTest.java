@@ -560,6 +560,32 @@ class LauncherTest {
         assertEquals("two\n", run(root, env, null, launcher.toString(), script.toString()).out());
     }
 
+    /** A hit takes a checksum only of settings the user set: the launcher's own JBANG_ constants are not settings. */
+    @Test
+    void aHitWithoutSettingsRunsNoChecksumProgram() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("sum-cache"));
+        Files.write(cache.resolve(JAR), jarBytes);
+        Path bin = Files.createDirectories(tmp.resolve("sum-bin"));
+        Path calls = tmp.resolve("sha256sum-calls");
+        Path real = Stream.of(cleanPath.split(File.pathSeparator)).map(d -> Path.of(d, "sha256sum")).filter(Files::isExecutable)
+                .findFirst().orElseThrow();
+        Path sum = Files.writeString(bin.resolve("sha256sum"), "#!/bin/sh\necho called >> '" + calls + "'\nexec '" + real
+                + "' \"$@\"\n");
+        sum.toFile().setExecutable(true);
+        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_CDS", "0", "JBANG_LAUNCHER_DEBUG", "1", "PATH", bin + File.pathSeparator + cleanPath);
+        Path script = Files.createDirectories(tmp.resolve("sums")).resolve("sums.java");   // a folder of its own: the calls file changes tmp
+        Files.writeString(script, "class sums { public static void main(String[] a) { System.out.println(\"ran\"); } }\n");
+        assertEquals("ran\n", run(root, env, null, launcher.toString(), script.toString()).out());
+        awaitBackground(cache);
+        assertTrue(Files.exists(calls), "the record's content sums are taken with sha256sum");
+        Files.delete(calls);
+        Result hit = run(root, env, null, launcher.toString(), script.toString());
+        assertEquals("ran\n", hit.out(), hit.err());
+        assertTrue(hit.err().contains("fast path hit"), hit.err());
+        assertFalse(Files.exists(calls), "a hit ran sha256sum");
+    }
+
     /**
      * `sub/../x.java`, `./x.java` and `a//x.java` name the script `x.java` names, so they share its record (a
      * hit, no build); through a symlinked folder `..` leaves the folder the link points to, so `link/../x.java`
