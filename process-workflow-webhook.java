@@ -6,6 +6,10 @@
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Map;
@@ -19,6 +23,7 @@ import lib.ingest.Ingest;
 import lib.util.BadInputException;
 import lib.util.InputFiles;
 import lib.webhook.Headers;
+import lib.webhook.Hmac;
 import lib.webhook.WebhookDelivery;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -71,6 +76,29 @@ class ProcessWorkflowWebhook implements Callable<Integer> {
 
     public static void main(String[] args) {
         Cli.main(new ProcessWorkflowWebhook(), args);
+    }
+
+    /**
+     * The launcher's warm start (docs/launcher.md): one real ingest of a signed delivery into a scratch folder, through
+     * the command line like any run, so that a JVM started ahead of the next run has done that run's work once.
+     */
+    static void warmUp(Path scratch) throws IOException {
+        String payload = """
+                {"action":"completed","workflow_run":{"id":1,"name":"deploy","display_title":"Dispatch Webhook \
+                (00000000-0000-4000-8000-000000000000)","run_number":1,"run_attempt":1,"status":"completed",\
+                "conclusion":"success","head_branch":"main","event":"workflow_dispatch",\
+                "html_url":"https://github.com/o/r/actions/runs/1"},"repository":{"full_name":"o/r"}}""";
+        byte[] secret = "warm-up".getBytes(StandardCharsets.UTF_8);
+        Path file = Files.writeString(scratch.resolve("payload.json"), payload);
+        Path secretFile = Files.write(scratch.resolve("secret"), secret);
+        var command = new ProcessWorkflowWebhook();
+        command.env = Map.of();
+        command.stdin = InputStream.nullInputStream();
+        var nowhere = new PrintWriter(Writer.nullWriter());
+        Cli.create(command, nowhere, nowhere).execute("--file", file.toString(),
+                "--signature", Hmac.sign(secret, payload.getBytes(StandardCharsets.UTF_8)), "--delivered", "warm-up",
+                "--event", "workflow_run", "--secret-file", secretFile.toString(),
+                "--runs-dir", scratch.resolve("runs").toString(), "--state-dir", scratch.resolve("state").toString());
     }
 
     @Override

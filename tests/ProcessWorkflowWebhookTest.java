@@ -191,6 +191,29 @@ class ProcessWorkflowWebhookTest {
     }
 
     /** An event file already at the exact name a delivery would get (same clock, same id) is kept as it is. */
+    /** The launcher's warm start runs this: a verified ingest, all of it inside the scratch folder it is given. */
+    @Test
+    void theWarmUpIngestsAVerifiedDeliveryInsideItsScratchFolderOnly() throws IOException {
+        Path scratch = Files.createDirectories(tmp.resolve("scratch"));
+        List<Path> before;
+        try (Stream<Path> files = Files.walk(tmp)) {
+            before = files.filter(f -> !f.startsWith(scratch)).toList();
+        }
+        ProcessWorkflowWebhook.warmUp(scratch);
+        Path orphan = scratch.resolve("runs/webhook_orphans/1.json");
+        assertTrue(Files.isRegularFile(orphan), "the delivery was stored as an orphan (no dispatch record)");
+        try (Stream<Path> files = Files.walk(scratch.resolve("runs"))) {
+            List<Path> events = files.filter(f -> f.getFileName().toString().endsWith("-warm-up.json")).toList();
+            assertEquals(1, events.size(), events.toString());
+            assertTrue(events.get(0).startsWith(scratch.resolve("runs/00000000-0000-4000-8000-000000000000/webhook/events")), events.toString());
+        }
+        JsonNode row = Json.read(scratch.resolve("runs/00000000-0000-4000-8000-000000000000/webhook/index.json"));
+        assertTrue(row.toString().contains("\"verified\":true"), row.toString());
+        try (Stream<Path> files = Files.walk(tmp)) {
+            assertEquals(before, files.filter(f -> !f.startsWith(scratch)).toList(), "nothing outside the scratch folder");
+        }
+    }
+
     @Test
     void anExistingEventFileWithTheTargetNameIsNeverOverwritten() throws IOException {
         java.time.Instant at = java.time.Instant.parse("2026-01-02T03:04:05.678Z");
