@@ -131,11 +131,20 @@ class WarmStartTest {
         long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < end) {
             Optional<Path> ready = warmFolders().stream().filter(d -> d.getFileName().toString().contains(name))
-                    .filter(d -> Files.exists(d.resolve("ready")) && !Files.exists(d.resolve("claim"))).findFirst();
+                    .filter(d -> Files.exists(d.resolve("ready")) && !Files.exists(d.resolve("claim")) && alive(d)).findFirst();
             if (ready.isPresent()) return ready.get();
             Thread.sleep(50);
         }
         throw new AssertionError("no warm JVM got ready; folder: " + listing());
+    }
+
+    /** Whether the folder's JVM runs (a folder whose JVM and starter were killed stays until a launcher cleans up). */
+    static boolean alive(Path warmFolder) {
+        try {
+            return ProcessHandle.of(Long.parseLong(Files.readString(warmFolder.resolve("pid")).strip())).map(ProcessHandle::isAlive).orElse(false);
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
     }
 
     List<Path> warmFolders() throws IOException {
