@@ -43,6 +43,7 @@ public final class WarmStart {
         if (warmUp == null || main == null) System.exit(NO_WARM_UP);
 
         warmUp(warmUp, dir.resolve("scratch"));
+        new WarmRequest(ProcessHandle.current().pid(), new String[0]).mismatch();   // the check of a run, warm too
         Files.createFile(dir.resolve("ready"));
         Attached attached = new Attached();
         startGuard(dir, idleSeconds, attached);

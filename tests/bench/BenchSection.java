@@ -127,7 +127,7 @@ abstract class BenchSection {
         Map<String, String> env = new HashMap<>(System.getenv());
         for (String k : List.of("GH_TOKEN", "GITHUB_TOKEN", "GH_ENTERPRISE_TOKEN", "GITHUB_ENTERPRISE_TOKEN", "WEBHOOK_URL",
                 "GITHUB_REPOSITORY", "GH_REPO", "GITHUB_API_URL", "GITHUB_OUTPUT", "GITHUB_WEBHOOK_SECRET", "JBANG_LAUNCHER_DEBUG",
-                "JBANG_LAUNCHER_FASTPATH")) {
+                "JBANG_LAUNCHER_FASTPATH", "JBANG_LAUNCHER_WARM", "JBANG_LAUNCHER_WARM_IDLE")) {
             env.remove(k);
         }
         env.putAll(extra);
