@@ -9,7 +9,7 @@ import java.nio.file.Path;
 /**
  * A run's standard input, opened through /proc only when the script first reads it, so that a run that reads none
  * leaves it to its caller (a shell loop reading the same input, for one). A pipe or a terminal is the run's own; a
- * file is opened again at the run's offset, which, unlike a cold run, the run's reads then do not move.
+ * file is opened again at the run's offset, and, unlike a cold run's, these reads do not move the caller's offset.
  */
 final class ClientStdin extends InputStream {
     private final long pid;

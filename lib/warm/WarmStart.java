@@ -55,7 +55,7 @@ public final class WarmStart {
         }
         if (mismatch != null) System.exit(0);
 
-        // Opening a FIFO waits for the run's copier to open the other end.
+        // The run holds the other ends of these FIFOs: opening them does not wait.
         PrintStream out = stream(dir.resolve("out"));
         PrintStream err = stream(dir.resolve("err"));
         System.setIn(new ClientStdin(request.pid()));
