@@ -572,8 +572,13 @@ class LauncherTest {
         Path sum = Files.writeString(bin.resolve("sha256sum"), "#!/bin/sh\necho called >> '" + calls + "'\nexec '" + real
                 + "' \"$@\"\n");
         sum.toFile().setExecutable(true);
-        Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
-                "JBANG_LAUNCHER_CDS", "0", "JBANG_LAUNCHER_DEBUG", "1", "PATH", bin + File.pathSeparator + cleanPath);
+        Map<String, String> env = new HashMap<>(Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
+                "JBANG_LAUNCHER_CDS", "0", "JBANG_LAUNCHER_DEBUG", "1", "PATH", bin + File.pathSeparator + cleanPath));
+        String toolOptions = System.getenv("JAVA_TOOL_OPTIONS");   // CI's -Duser.home: a setting, which the launcher hashes
+        if (toolOptions != null) {
+            env.put("JAVA_TOOL_OPTIONS", null);
+            env.put("JDK_JAVA_OPTIONS", toolOptions);   // the same for the java launcher, and not a setting of the fast path's
+        }
         Path script = Files.createDirectories(tmp.resolve("sums")).resolve("sums.java");   // a folder of its own: the calls file changes tmp
         Files.writeString(script, "class sums { public static void main(String[] a) { System.out.println(\"ran\"); } }\n");
         assertEquals("ran\n", run(root, env, null, launcher.toString(), script.toString()).out());
