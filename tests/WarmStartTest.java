@@ -326,6 +326,19 @@ class WarmStartTest {
         assertEquals(List.of(), warmFolders());
     }
 
+    /** A receiver (--serve) gets the full JIT, which a warm JVM started for any run has not: it is cold and leaves none. */
+    @Test
+    void aReceiverRunIsColdAndLeavesNoJvm() throws Exception {
+        project(SCRIPT);
+        warmedUp();
+        Path ready = awaitReady();
+        Result serve = jbang(project, null, "warm.java", "--serve");
+        assertEquals("warm=0\n", serve.out(), serve.err());
+        Thread.sleep(1000);
+        assertEquals(List.of(ready), warmFolders(), "the JVM that was ready is still there, and no other");
+        assertFalse(Files.exists(ready.resolve("claim")));
+    }
+
     Optional<Path> noWarm() throws IOException {
         try (Stream<Path> files = Files.list(cache.resolve("fastpath"))) {
             return files.filter(f -> f.getFileName().toString().endsWith(".nowarm")).findFirst();
