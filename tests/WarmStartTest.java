@@ -326,6 +326,26 @@ class WarmStartTest {
         assertEquals(List.of(), warmFolders());
     }
 
+    /** A JVM for a caller whose environment changes every run would only cost: after three declined in a row, none. */
+    @Test
+    void aCallerWhoseEnvironmentChangesEveryRunGetsNoMoreWarmJvms() throws Exception {
+        project(SCRIPT);
+        warmedUp();
+        for (int i = 1; i <= 3; i++) {
+            awaitReady();
+            env.put("DELIVERY", Integer.toString(i));
+            Result r = jbang(project, null, "warm.java");
+            assertEquals("warm=0\n", r.out(), r.err());
+            assertTrue(r.err().contains("no: another environment"), r.err());
+        }
+        String files = listing();
+        Path noWarm = noWarm().orElseThrow(() -> new AssertionError("no .nowarm: " + files));
+        assertTrue(Files.readString(noWarm).contains("three runs in a row were declined"), Files.readString(noWarm));
+        Thread.sleep(1000);
+        assertEquals(List.of(), warmFolders().stream().filter(WarmStartTest::alive).toList(), "no JVM left for the next run");
+        assertEquals("warm=0\n", jbang(project, null, "warm.java").out());
+    }
+
     /** A receiver (--serve) gets the full JIT, which a warm JVM started for any run has not: it is cold and leaves none. */
     @Test
     void aReceiverRunIsColdAndLeavesNoJvm() throws Exception {
