@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -44,8 +45,6 @@ class DistributionTest {
 
     @TempDir Path tmp;
 
-    record Result(int code, String out, String err) {}
-
     @BeforeAll
     static void setUp() throws Exception {
         root = SandboxFlow.repoRoot();
@@ -71,25 +70,13 @@ class DistributionTest {
         return dir;
     }
 
-    private static Result run(Path dir, Map<String, String> env, String... command) throws Exception {
+    private static ProcessResult run(Path dir, Map<String, String> env, String... command) throws Exception {
         ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         pb.environment().put("PATH", cleanPath);
         pb.environment().put("JBANG_LAUNCHER_FASTPATH", "0"); // leave the fast path's records to the other tests
         pb.environment().putAll(env);
-        Path out = Files.createTempFile("dist", ".out");
-        Path err = Files.createTempFile("dist", ".err");
-        try {
-            Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            if (!p.waitFor(120, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor();
-                throw new AssertionError("timed out: " + String.join(" ", command));
-            }
-            return new Result(p.exitValue(), Files.readString(out), Files.readString(err));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
+        return ProcessResult.run(pb, null, Duration.ofSeconds(120));
     }
 
     /**
@@ -126,12 +113,12 @@ class DistributionTest {
         Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
         for (String script : SandboxFlow.SCRIPTS) {
             String name = script.replace(".java", "");
-            Result r = run(elsewhere, Map.of(), root.resolve("jbang").toString(), name + "@" + root, "--version");
+            ProcessResult r = run(elsewhere, Map.of(), root.resolve("jbang").toString(), name + "@" + root, "--version");
             assertEquals(0, r.code(), r.err());
             assertEquals(name + " 1.0.0", r.out().strip());
         }
         // the catalog file itself works too
-        Result byFile = run(elsewhere, Map.of(), root.resolve("jbang").toString(),
+        ProcessResult byFile = run(elsewhere, Map.of(), root.resolve("jbang").toString(),
                 "wait-for-webhook@" + root.resolve("jbang-catalog.json"), "--version");
         assertEquals(0, byFile.code(), byFile.err());
         assertEquals("wait-for-webhook 1.0.0", byFile.out().strip());
@@ -155,14 +142,14 @@ class DistributionTest {
         for (String script : SandboxFlow.SCRIPTS) {
             String alias = script.replace(".java", "");
             String command = "awt-" + alias;
-            Result r = run(elsewhere, env, root.resolve("jbang").toString(), "app", "install", "--name", command, alias + "@" + root);
+            ProcessResult r = run(elsewhere, env, root.resolve("jbang").toString(), "app", "install", "--name", command, alias + "@" + root);
             assertEquals(0, r.code(), r.out() + r.err());
             assertTrue(Files.isExecutable(bin.resolve(command)), "installed: " + bin.resolve(command));
             installed.add(command);
         }
         for (String command : installed) {
             // the installed file calls 'jbang' from PATH: our launcher, through the symlink
-            Result r = run(elsewhere, env, bin.resolve(command).toString(), "--version");
+            ProcessResult r = run(elsewhere, env, bin.resolve(command).toString(), "--version");
             assertEquals(0, r.code(), r.err());
             assertEquals(command.substring("awt-".length()) + " 1.0.0", r.out().strip());
         }
@@ -182,11 +169,11 @@ class DistributionTest {
         env.put("JBANG_REPO", Path.of(System.getProperty("user.home"), ".m2", "repository").toString());
         env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home);
         env.put("PATH", bin + File.pathSeparator + jbangOnPath() + File.pathSeparator + cleanPath);
-        Result install = run(tmp, env, root.resolve("jbang").toString(), "app", "install", "--name", "pww",
+        ProcessResult install = run(tmp, env, root.resolve("jbang").toString(), "app", "install", "--name", "pww",
                 root.resolve("process-workflow-webhook.java").toString());
         assertEquals(0, install.code(), install.out() + install.err());
         assertTrue(Files.readString(bin.resolve("pww")).contains(root.resolve("process-workflow-webhook.java").toString()));
-        Result r = run(tmp, env, bin.resolve("pww").toString(), "--version");
+        ProcessResult r = run(tmp, env, bin.resolve("pww").toString(), "--version");
         assertEquals(0, r.code(), r.err());
         assertEquals("process-workflow-webhook 1.0.0", r.out().strip());
     }
@@ -198,11 +185,11 @@ class DistributionTest {
             Path file = root.resolve(script);
             assertTrue(Files.isExecutable(file), script + " must be executable");
             assertTrue(Files.readString(file).startsWith("///usr/bin/env jbang \"$0\" \"$@\" ; exit $?\n"), script);
-            Result r = run(root, env, "./" + script, "--version");
+            ProcessResult r = run(root, env, "./" + script, "--version");
             assertEquals(0, r.code(), r.err());
             assertEquals(script.replace(".java", "") + " 1.0.0", r.out().strip());
         }
-        Result fromElsewhere = run(tmp, env, root.resolve("trigger-and-track.java").toString(), "--version");
+        ProcessResult fromElsewhere = run(tmp, env, root.resolve("trigger-and-track.java").toString(), "--version");
         assertEquals(0, fromElsewhere.code(), fromElsewhere.err());
         assertEquals("trigger-and-track 1.0.0", fromElsewhere.out().strip());
     }
@@ -219,7 +206,7 @@ class DistributionTest {
         if (isGitCheckout(root)) {
             List<String> command = new ArrayList<>(List.of("git", "ls-files", "-s", "--"));
             command.addAll(files);
-            Result r = run(root, Map.of(), command.toArray(String[]::new));
+            ProcessResult r = run(root, Map.of(), command.toArray(String[]::new));
             assertEquals(0, r.code(), r.err());
             List<String> modes = r.out().lines().map(l -> l.split("\\s+")[0] + " " + l.substring(l.indexOf('\t') + 1)).toList();
             assertEquals(files.size(), modes.size(), r.out());
@@ -235,7 +222,7 @@ class DistributionTest {
 
     /** Whether {@code dir} is the top of a git work tree (and git is here to ask), not a folder unpacked from an archive. */
     static boolean isGitCheckout(Path dir) throws Exception {
-        Result top;
+        ProcessResult top;
         try {
             top = run(dir, Map.of(), "git", "rev-parse", "--show-toplevel");
         } catch (IOException noGit) {
@@ -249,14 +236,14 @@ class DistributionTest {
         Path link = jbangOnPath().resolve("jbang");
         Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
         Map<String, String> env = Map.of("JBANG_LAUNCHER_FASTPATH", "1"); // the fast path resolves the script's real path
-        Result viaLink = run(elsewhere, env, link.toString(), root.resolve("wait-for-webhook.java").toString(), "--version");
+        ProcessResult viaLink = run(elsewhere, env, link.toString(), root.resolve("wait-for-webhook.java").toString(), "--version");
         assertEquals(0, viaLink.code(), viaLink.err());
         assertEquals("wait-for-webhook 1.0.0", viaLink.out().strip());
         // From another folder, with '..' in the script's path (the launcher folds it: the top folder's record).
-        Result relative = run(root.resolve("tests"), env, "../jbang", "../process-workflow-webhook.java", "--version");
+        ProcessResult relative = run(root.resolve("tests"), env, "../jbang", "../process-workflow-webhook.java", "--version");
         assertEquals(0, relative.code(), relative.err());
         assertEquals("process-workflow-webhook 1.0.0", relative.out().strip());
-        Result jbangItself = run(elsewhere, Map.of(), link.toString(), "version");
+        ProcessResult jbangItself = run(elsewhere, Map.of(), link.toString(), "version");
         assertEquals(0, jbangItself.code(), jbangItself.err());
         assertFalse(jbangItself.out().isBlank());
     }

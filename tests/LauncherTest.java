@@ -62,8 +62,6 @@ class LauncherTest {
     final List<String> proxied = new CopyOnWriteArrayList<>();   // request lines the proxy saw
     final AtomicInteger hits = new AtomicInteger();
 
-    record Result(int code, String out, String err) {}
-
     // Tests that build the same content take a lock: JBang builds a script into a folder named by its content,
     // shared by every launcher cache, and two builds of one content at once corrupt each other.
     static final String LEARNING_PROJECT = "learning-project";      // learningProject(...)
@@ -103,7 +101,7 @@ class LauncherTest {
                 .filter(d -> !d.isEmpty() && !Files.isExecutable(Path.of(d, "jbang")))
                 .collect(Collectors.joining(File.pathSeparator));
         // With the default environment this guarantees the default cache holds the jar.
-        Result r = run(root, Map.of(), null, launcher.toString(), "version");
+        ProcessResult r = run(root, Map.of(), null, launcher.toString(), "version");
         assertEquals(0, r.code(), r.err());
         warmCache = LauncherCache.dir(System.getenv());
         jarBytes = Files.readAllBytes(warmCache.resolve(JAR));
@@ -113,14 +111,14 @@ class LauncherTest {
     void downloadsOnceFromTheRepoUrlIntoAnEmptyCache() throws Exception {
         Path cache = tmp.resolve("new/cache");
         Map<String, String> env = serve(200, jarBytes, cache);
-        Result first = jbang(env, null, "version");
+        ProcessResult first = jbang(env, null, "version");
         assertEquals(0, first.code(), first.err());
         assertEquals(VERSION + "\n", first.out());
         assertTrue(first.err().contains("fetching"), first.err());
         assertEquals(List.of(JAR), list(cache));
         assertArrayEquals(jarBytes, Files.readAllBytes(cache.resolve(JAR)));
 
-        Result second = jbang(env, null, "version");
+        ProcessResult second = jbang(env, null, "version");
         assertEquals(0, second.code(), second.err());
         assertEquals(VERSION + "\n", second.out());
         assertFalse(second.err().contains("fetching"), second.err());
@@ -130,7 +128,7 @@ class LauncherTest {
     @Test
     void wrongBytesAreRejectedAndNothingIsKept() throws Exception {
         Path cache = tmp.resolve("cache");
-        Result r = jbang(serve(200, "not the jar".getBytes(StandardCharsets.UTF_8), cache), null, "version");
+        ProcessResult r = jbang(serve(200, "not the jar".getBytes(StandardCharsets.UTF_8), cache), null, "version");
         assertNotEquals(0, r.code());
         assertEquals("", r.out());
         List<String> errors = r.err().lines().filter(l -> l.contains("checksum")).toList();
@@ -142,7 +140,7 @@ class LauncherTest {
     @Test
     void aMissingArtifactIsAClearErrorAndNothingIsKept() throws Exception {
         Path cache = tmp.resolve("cache");
-        Result r = jbang(serve(404, null, cache), null, "version");
+        ProcessResult r = jbang(serve(404, null, cache), null, "version");
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("download of JBang failed from http://"), r.err());
         assertTrue(hits.get() > 0, "the server was never asked");
@@ -161,7 +159,7 @@ class LauncherTest {
                 + "<mirrorOf>*</mirrorOf><url>" + mirror + "</url></mirror></mirrors></settings>");
         env.put("JAVA_TOOL_OPTIONS", "-Duser.home=" + home.getParent());
         env.put("MAVEN_OPTS", "-Duser.home=" + home.getParent());
-        Result r = jbang(env, null, "version");
+        ProcessResult r = jbang(env, null, "version");
         assertNotEquals(0, r.code());
         assertTrue(r.err().contains("Maven could not fetch dev.jbang:jbang-cli:0.132.1"), r.err());
         assertTrue(hits.get() > 0, "Maven asked the mirror");
@@ -177,12 +175,12 @@ class LauncherTest {
         fake.resolve("jbang").toFile().setExecutable(true);
 
         // Itself first on PATH (through a symlink) is skipped; the fake one after it wins.
-        Result preferred = jbang(Map.of("PATH", self + ":" + fake + ":" + cleanPath), null, "version");
+        ProcessResult preferred = jbang(Map.of("PATH", self + ":" + fake + ":" + cleanPath), null, "version");
         assertEquals(0, preferred.code(), preferred.err());
         assertEquals("FAKE-JBANG version\n", preferred.out());
 
         // Only itself on PATH, invoked through that symlink from another folder: no loop, runs the jar.
-        Result alone = run(tmp, Map.of("PATH", self + ":" + cleanPath, "JBANG_LAUNCHER_CACHE", warmCache.toString()),
+        ProcessResult alone = run(tmp, Map.of("PATH", self + ":" + cleanPath, "JBANG_LAUNCHER_CACHE", warmCache.toString()),
                 null, self.resolve("jbang").toString(), "version");
         assertEquals(0, alone.code(), alone.err());
         assertEquals(VERSION + "\n", alone.out());
@@ -196,11 +194,11 @@ class LauncherTest {
             copies.add(copy.getParent().toString());
         }
         String first = copies.get(0) + "/jbang";
-        Result copied = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + cleanPath, "JBANG_LAUNCHER_CACHE",
+        ProcessResult copied = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + cleanPath, "JBANG_LAUNCHER_CACHE",
                 warmCache.toString()), null, "timeout", "20", first, "version");
         assertEquals(0, copied.code(), "124: the copies exec each other\n" + copied.err());
         assertEquals(VERSION + "\n", copied.out());
-        Result real = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + fake + ":" + cleanPath), null, "timeout", "20",
+        ProcessResult real = run(tmp, Map.of("PATH", String.join(":", copies) + ":" + fake + ":" + cleanPath), null, "timeout", "20",
                 first, "version");
         assertEquals("FAKE-JBANG version\n", real.out(), real.err());
     }
@@ -223,7 +221,7 @@ class LauncherTest {
         String[] args = {"", "hello world", "it's \"quoted\"", "", "", "$HOME `x` $(y)", "back\\slash", "*", "  ", ""};
         List<String> cmd = new ArrayList<>(List.of(script.toString()));
         cmd.addAll(List.of(args));
-        Result r = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n", cmd.toArray(String[]::new));
+        ProcessResult r = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n", cmd.toArray(String[]::new));
         assertEquals(7, r.code(), r.err());
         StringBuilder expected = new StringBuilder();
         for (String a : args) expected.append('[').append(a).append("]\n");
@@ -235,13 +233,13 @@ class LauncherTest {
         List<String> olderBash = new ArrayList<>(List.of("bash", "-c", "unset EPOCHREALTIME; source \"$0\" \"$@\"",
                 launcher.toString()));
         olderBash.addAll(cmd);
-        Result older = run(tmp, Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n",
+        ProcessResult older = run(tmp, Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), "from stdin\n",
                 olderBash.toArray(String[]::new));
         assertEquals(7, older.code(), older.err());
         assertEquals(expected.toString(), older.out());
 
         // A final answer from JBang itself (not 255) keeps its exit code and message.
-        Result missing = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), null, "Missing.java");
+        ProcessResult missing = jbang(Map.of("JBANG_LAUNCHER_CACHE", warmCache.toString()), null, "Missing.java");
         assertNotEquals(0, missing.code());
         assertNotEquals(255, missing.code());
         assertTrue(missing.err().contains("Missing.java"), missing.err());
@@ -271,17 +269,17 @@ class LauncherTest {
                 }
             }
         }
-        Result tooOld = jbang(env, null, "version");
+        ProcessResult tooOld = jbang(env, null, "version");
         assertNotEquals(0, tooOld.code());
         assertTrue(tooOld.err().contains("Java 17 or newer is required, found '11.0.2'"), tooOld.err());
 
         Files.delete(old.resolve("release"));   // now read from `java -version`
-        Result noRelease = jbang(env, null, "version");
+        ProcessResult noRelease = jbang(env, null, "version");
         assertNotEquals(0, noRelease.code());
         assertTrue(noRelease.err().contains("found '11.0.2'"), noRelease.err());
 
         env.put("JAVA_HOME", null);
-        Result none = jbang(env, null, "version");
+        ProcessResult none = jbang(env, null, "version");
         assertNotEquals(0, none.code());
         assertEquals(1, none.err().lines().count(), none.err());
         assertTrue(none.err().contains("no 'java' was found"), none.err());
@@ -305,7 +303,7 @@ class LauncherTest {
                 "JBANG_LAUNCHER_REPO_URL", "http://127.0.0.1:" + server.getAddress().getPort() + "/repo/");
     }
 
-    Result jbang(Map<String, String> envChanges, String stdin, String... args) throws Exception {
+    ProcessResult jbang(Map<String, String> envChanges, String stdin, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(launcher.toString()));
         command.addAll(List.of(args));
         return run(tmp, envChanges, stdin, command.toArray(String[]::new));
@@ -335,29 +333,29 @@ class LauncherTest {
                 "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_AUTH_BASIC_PASSWORD", secret);
         String a = app.toString();
 
-        Result first = run(root, env, "in1", launcher.toString(), a, "x y");
+        ProcessResult first = run(root, env, "in1", launcher.toString(), a, "x y");
         assertEquals("v1 1 [x y] in1\n", first.out(), first.err());
         assertTrue(first.err().contains("fast path miss"), first.err());
 
-        Result hit = run(root, env, "in2", launcher.toString(), a, "", "it's \"q\"", "$HOME");
+        ProcessResult hit = run(root, env, "in2", launcher.toString(), a, "", "it's \"q\"", "$HOME");
         assertEquals("v1 3 [|it's \"q\"|$HOME] in2\n", hit.out(), "empty arguments survive too");
         assertTrue(hit.err().contains("fast path hit"), hit.err());
         awaitBackground(cache);
         assertTrue(list(cache.resolve("fastpath")).stream().anyMatch(f -> f.matches(".*-app\\.[0-9]+\\.jsa")), "AppCDS archive built");
 
-        Result failing = run(root, env, null, launcher.toString(), a, "fail");
+        ProcessResult failing = run(root, env, null, launcher.toString(), a, "fail");
         assertEquals(7, failing.code());
         assertTrue(failing.err().contains("fast path hit"));
 
         // Same size, new content: only the nanosecond timestamp and the bytes differ.
         Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"v2\"; } }\n");
-        Result edited = run(root, env, null, launcher.toString(), a);
+        ProcessResult edited = run(root, env, null, launcher.toString(), a);
         assertEquals("v2 0 [] \n", edited.out(), edited.err());
         assertTrue(edited.err().contains("fast path miss"), edited.err());
 
         // A new file matched by the //SOURCES glob also means JBang again.
         Files.writeString(project.resolve("Extra.java"), "package lib; final class Extra {}\n");
-        Result added = run(root, env, null, launcher.toString(), a);
+        ProcessResult added = run(root, env, null, launcher.toString(), a);
         assertTrue(added.err().contains("fast path miss"), added.err());
         assertEquals("v2 0 [] \n", added.out());
 
@@ -373,18 +371,18 @@ class LauncherTest {
                 Files.getPosixFilePermissions(cache.resolve("fastpath"))));
         Map<String, String> other = new HashMap<>(env);
         other.put("JBANG_AUTH_BASIC_PASSWORD", secret + "2");
-        Result changed = run(root, other, null, launcher.toString(), a);
+        ProcessResult changed = run(root, other, null, launcher.toString(), a);
         assertEquals("v2 0 [] \n", changed.out(), changed.err());
         assertTrue(changed.err().contains("fast path miss"), changed.err());
 
         // No HOME at all (a service manager, env -i): the record depends on it, so JBang again, and the run works.
         other.put("HOME", null);
-        Result homeless = run(root, other, null, launcher.toString(), a);
+        ProcessResult homeless = run(root, other, null, launcher.toString(), a);
         assertEquals(0, homeless.code(), homeless.err());
         assertEquals("v2 0 [] \n", homeless.out(), homeless.err());
         assertTrue(homeless.err().contains("fast path miss"), homeless.err());
 
-        Result off = run(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
+        ProcessResult off = run(root, Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "0"), null, launcher.toString(), a);
         assertEquals("v2 0 [] \n", off.out());
         assertFalse(off.err().contains("fast path"), off.err());
@@ -421,10 +419,10 @@ class LauncherTest {
                 "JBANG_LAUNCHER_FASTPATH", "1");
         String s = script.toString();
         run(root, env, null, launcher.toString(), s); // the miss that records the command
-        Result shortRun = run(root, env, null, launcher.toString(), s, "--listen", "8080");
+        ProcessResult shortRun = run(root, env, null, launcher.toString(), s, "--listen", "8080");
         assertTrue(shortRun.err().contains("fast path hit"), shortRun.err());
         assertEquals("1 4.0\n", shortRun.out(), shortRun.err());
-        Result serve = run(root, env, null, launcher.toString(), s, "--serve", "--listen", "8080");
+        ProcessResult serve = run(root, env, null, launcher.toString(), s, "--serve", "--listen", "8080");
         assertTrue(serve.err().contains("fast path hit"), serve.err());
         assertEquals("4 1.0\n", serve.out(), serve.err());
 
@@ -438,7 +436,7 @@ class LauncherTest {
         for (String value : List.of("localhost|127.*", "$(echo${IFS}INJECTED>&2)")) {
             Map<String, String> odd = new HashMap<>(env);
             odd.put("JBANG_LAUNCHER_JAVA_OPTIONS", "-Dprobe=" + value);
-            Result r = run(root, odd, null, launcher.toString(), s);
+            ProcessResult r = run(root, odd, null, launcher.toString(), s);
             assertEquals(0, r.code(), r.err());
             assertEquals("4 1.0\n" + value + "\n", r.out(), r.err());
             assertFalse(r.err().contains("INJECTED"), r.err());
@@ -498,7 +496,7 @@ class LauncherTest {
             Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_CDS", "0",
                     "JBANG_LAUNCHER_FASTPATH", i == 0 ? "0" : "1", "JBANG_LAUNCHER_DEBUG", "1");
             // run() feeds stdin from a pipe, so it is not a tty; no `exec`, which would make bash pass a full path
-            Result r = run(root, env, "", "bash", "-c", "./jbang \"$@\"", "-", script.toString());
+            ProcessResult r = run(root, env, "", "bash", "-c", "./jbang \"$@\"", "-", script.toString());
             assertEquals(0, r.code(), r.err());
             assertEquals(expected, r.out(), how.get(i) + "\n" + r.err());
             if (i > 0) assertTrue(r.err().contains(how.get(i)), r.err());
@@ -524,7 +522,7 @@ class LauncherTest {
                 """);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1",
                 "JBANG_LAUNCHER_CDS", "0");   // no archive work here: the test is about the build lock
-        List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
+        List<java.util.concurrent.Future<ProcessResult>> runs = new ArrayList<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(6);
         try {
             for (int i = 0; i < 6; i++) {
@@ -532,7 +530,7 @@ class LauncherTest {
                 runs.add(pool.submit(() -> run(root, env, null, launcher.toString(), script.toString(), n)));
             }
             for (int i = 0; i < 6; i++) {
-                Result r = runs.get(i).get(120, TimeUnit.SECONDS);
+                ProcessResult r = runs.get(i).get(120, TimeUnit.SECONDS);
                 assertEquals(0, r.code(), r.err());
                 assertEquals("ran " + i + " 8\n", r.out());
             }
@@ -553,7 +551,7 @@ class LauncherTest {
                 "JBANG_LAUNCHER_DEBUG", "1", "PATH", bin + File.pathSeparator + cleanPath);
         Path script = tmp.resolve("bsd.java");
         Files.writeString(script, "class bsd { public static void main(String[] a) { System.out.println(\"one\"); } }\n");
-        Result first = run(root, env, null, launcher.toString(), script.toString());
+        ProcessResult first = run(root, env, null, launcher.toString(), script.toString());
         assertEquals("one\n", first.out(), first.err());
         assertFalse(first.err().contains("fast path"), first.err());
         Files.writeString(script, "class bsd { public static void main(String[] a) { System.out.println(\"two\"); } }\n");
@@ -585,7 +583,7 @@ class LauncherTest {
         awaitBackground(cache);
         assertTrue(Files.exists(calls), "the record's content sums are taken with sha256sum");
         Files.delete(calls);
-        Result hit = run(root, env, null, launcher.toString(), script.toString());
+        ProcessResult hit = run(root, env, null, launcher.toString(), script.toString());
         assertEquals("ran\n", hit.out(), hit.err());
         assertTrue(hit.err().contains("fast path hit"), hit.err());
         assertFalse(Files.exists(calls), "a hit ran sha256sum");
@@ -611,11 +609,11 @@ class LauncherTest {
         assertEquals("project\n", run(top, env, null, launcher.toString(), "x.java").out());
         awaitBackground(cache);
         for (String spelling : List.of("sub/../x.java", "./sub/./../x.java", top + "//sub/..//x.java", "sub/../sub/../x.java")) {
-            Result r = run(top, env, null, launcher.toString(), spelling);
+            ProcessResult r = run(top, env, null, launcher.toString(), spelling);
             assertEquals("project\n", r.out(), spelling + ": " + r.err());
             assertTrue(r.err().contains("fast path hit"), spelling + ": " + r.err());
         }
-        Result throughLink = run(top, env, null, launcher.toString(), "link/../x.java");
+        ProcessResult throughLink = run(top, env, null, launcher.toString(), "link/../x.java");
         assertEquals("other\n", throughLink.out(), throughLink.err());
         awaitBackground(cache);
         assertEquals(2, list(cache.resolve("fastpath")).stream().filter(f -> f.endsWith("-x.rec")).count(), "two scripts, two records");
@@ -676,15 +674,15 @@ class LauncherTest {
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
 
-        Result first = run(root, env, null, launcher.toString(), app.toString());
+        ProcessResult first = run(root, env, null, launcher.toString(), app.toString());
         assertEquals("v1 none none\n", first.out(), first.err());
-        Result hit = run(root, env, null, launcher.toString(), app.toString());
+        ProcessResult hit = run(root, env, null, launcher.toString(), app.toString());
         assertEquals("v1 none none\n", hit.out(), hit.err());
         assertTrue(hit.err().contains("fast path hit"), hit.err());
 
         Files.writeString(Files.createDirectories(project.resolve("lib/b")).resolve("Extra.java"),
                 "package lib.b; public final class Extra { public static String text() { return \"extra\"; } }\n");
-        Result added = run(root, env, null, launcher.toString(), app.toString());
+        ProcessResult added = run(root, env, null, launcher.toString(), app.toString());
         assertEquals("v1 extra none\n", added.out(), "the new package must be compiled in\n" + added.err());
         assertTrue(added.err().contains("fast path miss"), added.err());
         awaitBackground(cache);
@@ -692,7 +690,7 @@ class LauncherTest {
         // A first file in a folder that existed, empty, under the glob changes only that folder's listing.
         Files.writeString(project.resolve("lib/c/More.java"),
                 "package lib.c; public final class More { public static String text() { return \"more\"; } }\n");
-        Result more = run(root, env, null, launcher.toString(), app.toString());
+        ProcessResult more = run(root, env, null, launcher.toString(), app.toString());
         assertEquals("v1 extra more\n", more.out(), "the file in the empty folder must be compiled in\n" + more.err());
         assertTrue(more.err().contains("fast path miss"), more.err());
         awaitBackground(cache);
@@ -721,16 +719,16 @@ class LauncherTest {
         awaitBackground(cache);   // the record is written in the background
 
         checkout(project, files);
-        Result same = run(root, env, null, launcher.toString(), app);
+        ProcessResult same = run(root, env, null, launcher.toString(), app);
         assertEquals("v1\n", same.out(), same.err());
         assertTrue(same.err().contains("fast path hit, same content as recorded"), same.err());
-        Result again = run(root, env, null, launcher.toString(), app);
+        ProcessResult again = run(root, env, null, launcher.toString(), app);
         assertTrue(again.err().contains("fast path hit\n"), "the stamp was renewed: " + again.err());
 
         Map<String, String> changed = new HashMap<>(files);   // only a new file matched by the glob
         changed.put("lib/Other.java", "package lib; final class Other {}\n");
         checkout(project, changed);
-        Result added = run(root, env, null, launcher.toString(), app);
+        ProcessResult added = run(root, env, null, launcher.toString(), app);
         assertEquals("v1\n", added.out(), added.err());
         assertTrue(added.err().contains("fast path miss") && !added.err().contains("same content"), added.err());
     }
@@ -765,7 +763,7 @@ class LauncherTest {
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_DEBUG", "1",
                 "JBANG_LAUNCHER_FASTPATH", "1", "JBANG_LAUNCHER_CDS", "0");
 
-        Result first = run(root, env, null, launcher.toString(), project.resolve("two.java").toString());
+        ProcessResult first = run(root, env, null, launcher.toString(), project.resolve("two.java").toString());
         assertEquals("hi from two\n", first.out(), first.err());
         assertTrue(first.err().contains("fast path miss"), first.err());
         awaitBackground(cache);
@@ -773,7 +771,7 @@ class LauncherTest {
         assertEquals(3, records.size(), records.toString());
         assertTrue(records.stream().noneMatch(f -> f.contains("-loose.")), records.toString());
         for (String name : List.of("one", "three")) {
-            Result further = run(root, env, null, launcher.toString(), project.resolve(name + ".java").toString());
+            ProcessResult further = run(root, env, null, launcher.toString(), project.resolve(name + ".java").toString());
             assertEquals("hi from " + name + "\n", further.out(), further.err());
             assertTrue(further.err().contains("fast path hit\n"), "built before its first run: " + further.err());
         }
@@ -844,9 +842,9 @@ class LauncherTest {
                 "PATH", bin + File.pathSeparator + cleanPath);
         Path fastpath = cache.resolve("fastpath");
 
-        Result first = run(root, env, null, launcher.toString(), project.resolve("one.java").toString());
+        ProcessResult first = run(root, env, null, launcher.toString(), project.resolve("one.java").toString());
         assertEquals("hi from one\n", first.out(), first.err());
-        List<java.util.concurrent.Future<Result>> runs = new ArrayList<>();
+        List<java.util.concurrent.Future<ProcessResult>> runs = new ArrayList<>();
         java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(3);
         try {
             for (int i = 0; i < 3; i++) {
@@ -855,7 +853,7 @@ class LauncherTest {
                         "a b", "", n)));
             }
             for (int i = 0; i < 3; i++) {
-                Result two = runs.get(i).get(120, TimeUnit.SECONDS);
+                ProcessResult two = runs.get(i).get(120, TimeUnit.SECONDS);
                 assertEquals(3, two.code(), two.err());
                 assertEquals("hi from two [a b, , " + i + "] line " + i + "\n", two.out(), two.err());
                 assertTrue(two.err().contains("provisional build"), two.err());
@@ -870,7 +868,7 @@ class LauncherTest {
         List<String> entries = list(fastpath);
         assertTrue(entries.stream().anyMatch(f -> f.endsWith("-two.rec")), "JBang's own build of two.java recorded: " + entries);
         assertTrue(entries.stream().noneMatch(f -> f.endsWith(".built")), entries.toString());
-        Result again = run(root, env, "x\n", launcher.toString(), project.resolve("two.java").toString());
+        ProcessResult again = run(root, env, "x\n", launcher.toString(), project.resolve("two.java").toString());
         assertEquals("hi from two [] x\n", again.out(), again.err());
         assertTrue(again.err().contains("fast path hit\n"), again.err());
         // Provisional builds left by killed launchers: removed, unless the JVM that runs from one is still alive.
@@ -878,7 +876,7 @@ class LauncherTest {
         Path gone = Files.createDirectories(Path.of(sixBase + ".prov." + deadPid()));
         Path inUse = Files.createDirectories(Path.of(sixBase + ".prov." + deadPid()));
         Files.writeString(inUse.resolve(".jvm"), ProcessHandle.current().pid() + "\n");
-        Result six = run(root, env, null, launcher.toString(), project.resolve("six.java").toString());
+        ProcessResult six = run(root, env, null, launcher.toString(), project.resolve("six.java").toString());
         assertEquals("hi from six\n", six.out(), six.err());
         assertTrue(six.err().contains("provisional build") && !six.err().contains("waiting"), "against a fresh record: " + six.err());
         assertFalse(Files.exists(gone), "left by a launcher and a JVM that are gone");
@@ -886,17 +884,17 @@ class LauncherTest {
         Files.delete(inUse.resolve(".jvm"));
         Files.delete(inUse);
 
-        Result three = run(root, env, null, launcher.toString(), project.resolve("three.java").toString());
+        ProcessResult three = run(root, env, null, launcher.toString(), project.resolve("three.java").toString());
         assertEquals("hi from three\n", three.out(), three.err());
         assertFalse(three.err().contains("provisional build"), "another build declared: " + three.err());
-        Result four = run(root, env, null, launcher.toString(), project.resolve("four.java").toString());
+        ProcessResult four = run(root, env, null, launcher.toString(), project.resolve("four.java").toString());
         assertNotEquals(0, four.code());
         assertFalse(four.err().contains("provisional build"), four.err());
         assertTrue(four.err().contains("four.java") && four.err().contains("error"), "JBang's compile error: " + four.err());
         awaitBackground(cache);
 
         Files.writeString(greeting, "package lib; public final class Greeting { public static String text() { return \"hello\"; } }\n");
-        Result five = run(root, env, null, launcher.toString(), project.resolve("five.java").toString());
+        ProcessResult five = run(root, env, null, launcher.toString(), project.resolve("five.java").toString());
         assertEquals("hello from five\n", five.out(), five.err());
         assertFalse(five.err().contains("provisional build"), "no fresh sibling after lib/ changed: " + five.err());
         assertTrue(list(fastpath).stream().noneMatch(f -> f.contains(".prov.")), list(fastpath).toString());
@@ -930,7 +928,7 @@ class LauncherTest {
 
         // a JBang JVM at work (shared): two runs provisionally, its own build waits
         Process inJbang = holdLock("-s", lock, release);
-        Result two = run(root, env, null, launcher.toString(), project.resolve("two.java").toString());
+        ProcessResult two = run(root, env, null, launcher.toString(), project.resolve("two.java").toString());
         assertEquals("hi from two\n", two.out(), two.err());
         assertTrue(two.err().contains("provisional build"), two.err());
         Thread.sleep(1500);
@@ -1169,7 +1167,7 @@ class LauncherTest {
         Files.write(cache.resolve(JAR), jarBytes);
         Map<String, String> env = Map.of("JBANG_LAUNCHER_CACHE", cache.toString(), "JBANG_LAUNCHER_FASTPATH", "1");
         for (int i = 0; i < 2; i++) {   // the first builds and archives; the second is a learning run with that archive
-            Result r = run(root, env, null, launcher.toString(), app.toString(), "heavy");
+            ProcessResult r = run(root, env, null, launcher.toString(), app.toString(), "heavy");
             assertEquals("heavy 820\n", r.out(), r.err());
             assertEquals(0, r.code(), r.err());
             awaitBackground(cache);
@@ -1224,7 +1222,7 @@ class LauncherTest {
     @Test
     void noTrackedFileNamesTheDefaultRepositorysHost() throws Exception {
         String host = superPomHost(fakeMaven().resolve("lib"));
-        Result grep = run(root, Map.of(), null, "git", "grep", "-l", "-i", "-F", host);
+        ProcessResult grep = run(root, Map.of(), null, "git", "grep", "-l", "-i", "-F", host);
         Assumptions.assumeTrue(grep.code() == 0 || grep.code() == 1, "not a git checkout: " + grep.err());
         assertEquals("", grep.out(), "files naming " + host);
     }
@@ -1300,7 +1298,7 @@ class LauncherTest {
         Map<String, String> env = fetchEnv(maven, cache, "<settings>\n  <!-- <mirrors><mirror><url>http://commented.out/</url></mirror></mirrors> -->\n"
                 + "  <mirrors>\n    <mirror>\n      <id>company</id>\n      <mirrorOf>external:*,!snapshots</mirrorOf>\n"
                 + "      <url>" + mirror + "</url>\n    </mirror>\n  </mirrors>\n</settings>\n");
-        Result r = jbang(env, null, "version");
+        ProcessResult r = jbang(env, null, "version");
         assertEquals(0, r.code(), r.err());
         assertEquals(VERSION + "\n", r.out());
         assertEquals(1, hits.get(), r.err());
@@ -1315,7 +1313,7 @@ class LauncherTest {
         int port = startProxy();
         String proxySettings = "<proxies><proxy><id>p</id><protocol>http</protocol><host>127.0.0.1</host><port>" + port + "</port>%s</proxy></proxies>";
         Path cache = tmp.resolve("proxy-cache");
-        Result viaProxy = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>m</id><mirrorOf>central</mirrorOf><url>"
+        ProcessResult viaProxy = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>m</id><mirrorOf>central</mirrorOf><url>"
                 + DEAD_MIRROR + "/repo</url></mirror></mirrors>" + proxySettings.formatted("") + "</settings>"), null, "version");
         assertEquals(0, viaProxy.code(), viaProxy.err());
         assertEquals(List.of("GET " + DEAD_MIRROR + JAR_PATH + " HTTP/1.1"), proxied);
@@ -1323,7 +1321,7 @@ class LauncherTest {
 
         Path direct = tmp.resolve("direct-cache");
         String mirror = serve(200, jarBytes, direct).get("JBANG_LAUNCHER_REPO_URL");
-        Result bypassed = jbang(fetchEnv(maven, direct, "<settings><mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf><url>" + mirror
+        ProcessResult bypassed = jbang(fetchEnv(maven, direct, "<settings><mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf><url>" + mirror
                 + "</url></mirror></mirrors>" + proxySettings.formatted("<nonProxyHosts>localhost|127.0.*</nonProxyHosts>")
                 + "</settings>"), null, "version");
         assertEquals(0, bypassed.code(), bypassed.err());
@@ -1341,7 +1339,7 @@ class LauncherTest {
         String host = superPomHost(maven.resolve("lib"));
         int port = startProxy();
         Path cache = tmp.resolve("super-pom-cache");
-        Result r = jbang(fetchEnv(maven, cache, "<settings><proxies><proxy><protocol>https</protocol><host>127.0.0.1</host><port>"
+        ProcessResult r = jbang(fetchEnv(maven, cache, "<settings><proxies><proxy><protocol>https</protocol><host>127.0.0.1</host><port>"
                 + port + "</port></proxy></proxies></settings>"), null, "version");
         assertNotEquals(0, r.code());
         assertTrue(proxied.get(0).startsWith("CONNECT " + host + ":443 "), proxied.toString());
@@ -1353,7 +1351,7 @@ class LauncherTest {
         // Credentials for the mirror: the launcher leaves that to Maven without trying itself.
         Files.delete(maven.resolve("ran"));
         proxied.clear();
-        Result doubt = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>company</id><mirrorOf>*</mirrorOf><url>"
+        ProcessResult doubt = jbang(fetchEnv(maven, cache, "<settings><mirrors><mirror><id>company</id><mirrorOf>*</mirrorOf><url>"
                 + DEAD_MIRROR + "/repo</url></mirror></mirrors><servers><server><id>company</id><username>u</username>"
                 + "<password>{encrypted}</password></server></servers><proxies><proxy><host>127.0.0.1</host><port>" + port
                 + "</port></proxy></proxies></settings>"), null, "version");
@@ -1372,7 +1370,7 @@ class LauncherTest {
                 + "' \"${a#-DoutputDirectory=}/" + JAR + "\" || exit 1 ;; esac; done\n");
         Map<String, String> env = fetchEnv(maven, tmp.resolve("unused"), "<settings><offline>true</offline></settings>");
         env.put("JBANG_LAUNCHER_CACHE", "relative/cache");
-        Result r = jbang(env, null, "version");   // run in tmp
+        ProcessResult r = jbang(env, null, "version");   // run in tmp
         assertEquals(0, r.code(), r.err());
         assertEquals(VERSION + "\n", r.out());
         assertTrue(r.err().contains("fetching through Maven: settings.xml says offline"), r.err());
@@ -1387,24 +1385,8 @@ class LauncherTest {
     }
 
     /** Runs a command with the test PATH plus env changes (a null value removes a variable). */
-    static Result run(Path cwd, Map<String, String> envChanges, String stdin, String... command) throws Exception {
-        ProcessBuilder pb = builder(cwd, envChanges, command);
-        File out = File.createTempFile("launcher-out", ".txt");
-        File err = File.createTempFile("launcher-err", ".txt");
-        try {
-            Process p = pb.redirectOutput(out).redirectError(err).start();
-            try (OutputStream in = p.getOutputStream()) {
-                if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-            if (!p.waitFor(90, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail("timed out: " + String.join(" ", command));
-            }
-            return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
-        } finally {
-            out.delete();
-            err.delete();
-        }
+    static ProcessResult run(Path cwd, Map<String, String> envChanges, String stdin, String... command) throws Exception {
+        return ProcessResult.run(builder(cwd, envChanges, command), stdin, Duration.ofSeconds(90));
     }
 
     /** A process builder for a command with the test PATH plus env changes (a null value removes a variable). */

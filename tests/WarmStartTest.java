@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -40,8 +39,6 @@ class WarmStartTest {
     Path project;
     Path data;   // what runs write and read: a change in the project's folder would make the next run build again
     Map<String, String> env;
-
-    record Result(int code, String out, String err) {}
 
     static final String SCRIPT = """
             ///usr/bin/env jbang "$0" "$@" ; exit $?
@@ -113,10 +110,10 @@ class WarmStartTest {
 
     /** Builds the script (a JBang run), then a cold hit that leaves a warm JVM; waits until it is ready. */
     void warmedUp() throws Exception {
-        Result built = jbang(project, null, "warm.java");
+        ProcessResult built = jbang(project, null, "warm.java");
         assertEquals(0, built.code(), built.err());
         assertTrue(LauncherCache.awaitBackground(cache, Duration.ofSeconds(100)));
-        Result cold = jbang(project, null, "warm.java");
+        ProcessResult cold = jbang(project, null, "warm.java");
         assertEquals("warm=0\n", cold.out(), cold.err());
         awaitReady();
     }
@@ -203,14 +200,14 @@ class WarmStartTest {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(folder.resolve(fifo))), fifo);
         }
         String[] args = {"warm.java", "show", "", "hello world", "it's \"quoted\"", "$HOME `x` $(y)", "back\\slash", "*", "é ü 日本", "  "};
-        Result warm = jbang(project, "from stdin\n", args);
+        ProcessResult warm = jbang(project, "from stdin\n", args);
         assertTrue(warm.err().contains("warm start"), warm.err());
         assertTrue(warm.out().startsWith("warm=1\n"), warm.out());
         Path next = awaitReady();
         assertNotEquals(folder, next, "each warm JVM serves one run");
 
         env.put("JBANG_LAUNCHER_WARM", "0");   // the same run, cold: in the same environment but this setting
-        Result cold = jbang(project, "from stdin\n", args);
+        ProcessResult cold = jbang(project, "from stdin\n", args);
         env.put("JBANG_LAUNCHER_WARM", "1");
         assertTrue(cold.out().startsWith("warm=0\n"), cold.out());
         assertEquals(7, cold.code());
@@ -223,7 +220,7 @@ class WarmStartTest {
         assertFalse(warm.out().contains("the warm-up's output"), warm.out());
 
         // A relative path is the run's folder's; the warm-up's scratch folder is gone.
-        Result wrote = jbang(project, null, "warm.java", "write", "../data/out.txt");
+        ProcessResult wrote = jbang(project, null, "warm.java", "write", "../data/out.txt");
         assertEquals("warm=1\n", wrote.out(), wrote.err());
         assertEquals("written", Files.readString(data.resolve("out.txt")));
         assertFalse(Files.exists(folder), "a served JVM's folder is removed");
@@ -234,23 +231,23 @@ class WarmStartTest {
         project(SCRIPT);
         warmedUp();
         env.put("SOME_SETTING", "x");
-        Result otherEnv = jbang(project, null, "warm.java", "write", data.resolve("a.txt").toString());
+        ProcessResult otherEnv = jbang(project, null, "warm.java", "write", data.resolve("a.txt").toString());
         assertEquals("warm=0\n", otherEnv.out(), otherEnv.err());
         assertTrue(otherEnv.err().contains("warm JVM not used: no: another environment"), otherEnv.err());
         assertEquals("written", Files.readString(data.resolve("a.txt")));
         awaitReady();   // the cold run left one for its own environment
-        Result same = jbang(project, null, "warm.java", "write", data.resolve("b.txt").toString());
+        ProcessResult same = jbang(project, null, "warm.java", "write", data.resolve("b.txt").toString());
         assertEquals("warm=1\n", same.out(), same.err());
         awaitReady();
 
         Path elsewhere = Files.createDirectories(tmp.resolve("elsewhere"));
-        Result otherFolder = jbang(elsewhere, null, project.resolve("warm.java").toString(), "write", data.resolve("c.txt").toString());
+        ProcessResult otherFolder = jbang(elsewhere, null, project.resolve("warm.java").toString(), "write", data.resolve("c.txt").toString());
         assertEquals("warm=0\n", otherFolder.out(), otherFolder.err());
         assertTrue(otherFolder.err().contains("no: another working folder"), otherFolder.err());
         assertEquals("written", Files.readString(data.resolve("c.txt")));
 
         awaitReady();   // the run from there left one for there
-        Result otherUmask = run(elsewhere, null, "bash", "-c", "umask 0027 && exec \"$0\" \"$1\" write \"$2\"", launcher.toString(),
+        ProcessResult otherUmask = run(elsewhere, null, "bash", "-c", "umask 0027 && exec \"$0\" \"$1\" write \"$2\"", launcher.toString(),
                 project.resolve("warm.java").toString(), data.resolve("d.txt").toString());
         assertEquals("warm=0\n", otherUmask.out(), otherUmask.err());
         assertTrue(otherUmask.err().contains("no: another umask"), otherUmask.err());
@@ -262,13 +259,13 @@ class WarmStartTest {
     void standardInputIsTheCallersAndOnlyReadWhenTheScriptReadsIt() throws Exception {
         project(SCRIPT);
         warmedUp();
-        Result unread = run(project, "first\nsecond\n", "bash", "-c", "\"$0\" warm.java && read -r line && echo \"caller read $line\"",
+        ProcessResult unread = run(project, "first\nsecond\n", "bash", "-c", "\"$0\" warm.java && read -r line && echo \"caller read $line\"",
                 launcher.toString());
         assertEquals("warm=1\ncaller read first\n", unread.out(), unread.err());
         awaitReady();
 
         Path input = Files.writeString(data.resolve("input.txt"), "line one\nthe rest\n");
-        Result fromFile = run(project, null, "bash", "-c", "{ read -r line; \"$0\" warm.java show; } < \"$1\"", launcher.toString(),
+        ProcessResult fromFile = run(project, null, "bash", "-c", "{ read -r line; \"$0\" warm.java show; } < \"$1\"", launcher.toString(),
                 input.toString());
         assertTrue(fromFile.out().startsWith("warm=1\n"), fromFile.err());
         assertTrue(fromFile.out().contains("\nstdin the rest\n"), fromFile.out());
@@ -313,11 +310,11 @@ class WarmStartTest {
     @Test
     void aScriptWithoutAWarmUpIsNeverWarmAndSaysWhy() throws Exception {
         project(SCRIPT.replace("static void warmUp(Path scratch)", "static void noWarmUp(Path scratch)"));
-        Result built = jbang(project, null, "warm.java");
+        ProcessResult built = jbang(project, null, "warm.java");
         assertEquals(0, built.code(), built.err());
         assertTrue(LauncherCache.awaitBackground(cache, Duration.ofSeconds(100)));
         for (int i = 0; i < 3; i++) {
-            Result r = jbang(project, null, "warm.java");
+            ProcessResult r = jbang(project, null, "warm.java");
             assertEquals("warm=0\n", r.out(), r.err());
             long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
             while (noWarm().isEmpty() && System.nanoTime() < end) Thread.sleep(50);
@@ -334,7 +331,7 @@ class WarmStartTest {
         for (int i = 1; i <= 3; i++) {
             awaitReady();
             env.put("DELIVERY", Integer.toString(i));
-            Result r = jbang(project, null, "warm.java");
+            ProcessResult r = jbang(project, null, "warm.java");
             assertEquals("warm=0\n", r.out(), r.err());
             assertTrue(r.err().contains("no: another environment"), r.err());
         }
@@ -352,7 +349,7 @@ class WarmStartTest {
         project(SCRIPT);
         warmedUp();
         Path ready = awaitReady();
-        Result serve = jbang(project, null, "warm.java", "--serve");
+        ProcessResult serve = jbang(project, null, "warm.java", "--serve");
         assertEquals("warm=0\n", serve.out(), serve.err());
         Thread.sleep(1000);
         assertEquals(List.of(ready), warmFolders(), "the JVM that was ready is still there, and no other");
@@ -379,7 +376,7 @@ class WarmStartTest {
         assertEquals("warm=0\n", jbang(project, null, "warm.java").out());   // another environment: declined
         awaitReady();
         Files.writeString(project.resolve("warm.java"), SCRIPT.replace("\"warm=\"", "\"changed, warm=\"") + "// " + tmp + "\n");
-        Result changed = jbang(project, null, "warm.java");
+        ProcessResult changed = jbang(project, null, "warm.java");
         assertEquals("changed, warm=0\n", changed.out(), changed.err());
     }
 
@@ -410,14 +407,14 @@ class WarmStartTest {
         List<String> ingest = List.of("process-workflow-webhook.java", "--file", payload.toString(), "--headers",
                 sample.resolve("headers.txt").toString(), "--secret-file", sample.resolve("webhook-secret").toString(),
                 "--runs-dir", data.resolve("runs").toString(), "--delivered");
-        Map<String, Result> runs = new HashMap<>();
+        Map<String, ProcessResult> runs = new HashMap<>();
         for (String delivery : List.of("first", "warm", "cold")) {
             // the first may build the script (its record is written in the background): a later run leaves a JVM
             if (delivery.equals("warm")) awaitReady("process-workflow-webhook");
             if (delivery.equals("cold")) env.put("JBANG_LAUNCHER_WARM", "0");
             List<String> args = new ArrayList<>(ingest);
             args.add(delivery);
-            Result r = jbang(root, null, args.toArray(String[]::new));
+            ProcessResult r = jbang(root, null, args.toArray(String[]::new));
             assertEquals(0, r.code(), r.err());
             runs.put(delivery, r);
             if (delivery.equals("first") && !r.err().contains("fast path hit")) {
@@ -438,30 +435,14 @@ class WarmStartTest {
         }
     }
 
-    Result jbang(Path cwd, String stdin, String... args) throws Exception {
+    ProcessResult jbang(Path cwd, String stdin, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(launcher.toString()));
         command.addAll(List.of(args));
         return run(cwd, stdin, command.toArray(String[]::new));
     }
 
-    Result run(Path cwd, String stdin, String... command) throws Exception {
-        File out = File.createTempFile("warm-out", ".txt");
-        File err = File.createTempFile("warm-err", ".txt");
-        try {
-            ProcessBuilder pb = builder(cwd, command).redirectOutput(out).redirectError(err);
-            Process p = pb.start();
-            try (var in = p.getOutputStream()) {
-                if (stdin != null) in.write(stdin.getBytes(StandardCharsets.UTF_8));
-            }
-            if (!p.waitFor(90, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                fail("timed out: " + String.join(" ", command));
-            }
-            return new Result(p.exitValue(), Files.readString(out.toPath()), Files.readString(err.toPath()));
-        } finally {
-            out.delete();
-            err.delete();
-        }
+    ProcessResult run(Path cwd, String stdin, String... command) throws Exception {
+        return ProcessResult.run(builder(cwd, command), stdin, Duration.ofSeconds(90));
     }
 
     ProcessBuilder builder(Path cwd, String... command) {
