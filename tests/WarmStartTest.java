@@ -320,6 +320,8 @@ class WarmStartTest {
             while (noWarm().isEmpty() && System.nanoTime() < end) Thread.sleep(50);
             assertTrue(noWarm().isPresent(), "the build is marked: " + listing());
         }
+        assertEquals("no warm start: warm has no static warmUp(java.nio.file.Path) and main(String[])\n",
+                Files.readString(noWarm().get()));
         assertEquals(List.of(), warmFolders());
     }
 

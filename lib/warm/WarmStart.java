@@ -28,8 +28,8 @@ import java.util.stream.Stream;
  * <pre>java [the script's JVM options and class path] lib.warm.WarmStart MAIN-CLASS FOLDER IDLE-SECONDS</pre>
  */
 public final class WarmStart {
-    /** The script has no warm-up: the launcher stops starting warm JVMs for its build. */
-    public static final int NO_WARM_UP = 78;
+    /** The script has no warm-up: the JVM never gets ready, and the launcher starts no more for the build. */
+    private static final int NO_WARM_UP = 78;
     private static final long HAND_OVER_SECONDS = 10;
 
     private WarmStart() {}
@@ -40,7 +40,10 @@ public final class WarmStart {
         long idleSeconds = Long.parseLong(args[2]);
         Method warmUp = staticMethod(script, "warmUp", Path.class);
         Method main = staticMethod(script, "main", String[].class);
-        if (warmUp == null || main == null) System.exit(NO_WARM_UP);
+        if (warmUp == null || main == null) {
+            System.err.println("no warm start: " + script.getName() + " has no static warmUp(java.nio.file.Path) and main(String[])");
+            System.exit(NO_WARM_UP);
+        }
 
         warmUp(warmUp, dir.resolve("scratch"));
         new WarmRequest(ProcessHandle.current().pid(), new String[0]).mismatch();   // the check of a run, warm too
